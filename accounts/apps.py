@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    verbose_name = "Connected accounts"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from .signals import managers_group_sync
+
+        # After every app: permissions of apps migrated later must exist before the sync.
+        post_migrate.connect(managers_group_sync, dispatch_uid="managers_group_sync")

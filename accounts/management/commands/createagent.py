@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from accounts.services import agent_upsert
+
+
+class Command(BaseCommand):
+    help = "Create or update an agent who may work the inboxes of the named accounts."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("username")
+        parser.add_argument("--password", help="required when the agent is new")
+        parser.add_argument(
+            "--account",
+            dest="accounts",
+            action="append",
+            default=[],
+            metavar="IG_ID",
+            help="an Instagram account id the agent may work (repeatable)",
+        )
+        parser.add_argument(
+            "--admin", action="store_true", help="all accounts, and may connect accounts"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            user, created = agent_upsert(
+                username=options["username"],
+                password=options["password"],
+                account_ig_ids=options["accounts"],
+                is_admin=options["admin"],
+            )
+        except ValueError as e:
+            raise CommandError(str(e)) from e
+        role = "admin" if user.is_superuser else "agent"
+        verb = "Created" if created else "Updated"
+        accounts = ", ".join(a.ig_id for a in user.instagram_accounts.all()) or "none"
+        self.stdout.write(f"{verb} {role} {user.get_username()} (accounts: {accounts})")

@@ -1,0 +1,76 @@
+"""Connected Instagram professional accounts and who may work their inboxes."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from .crypto import decrypt_token, encrypt_token
+
+
+class InstagramAccount(models.Model):
+    class Source(models.TextChoices):
+        OAUTH = "oauth", "Instagram Login"
+        ENV = "env", "Environment"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        NEEDS_RECONNECT = "needs_reconnect", "Needs reconnect"
+        DISCONNECTED = "disconnected", "Disconnected"
+
+    # IG_ID: `user_id` of GET /me and `entry[].id` of webhooks. A string: it can exceed 64 bits.
+    ig_id = models.CharField("Instagram account id", max_length=64, unique=True)
+    username = models.CharField(max_length=255, blank=True)
+    name = models.CharField(max_length=255, blank=True)
+    profile_picture_url = models.URLField(max_length=2000, blank=True)
+    graph_api_url = models.URLField("Graph API base URL", max_length=500)
+    token_ciphertext = models.TextField(blank=True, editable=False)
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    token_refreshed_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.OAUTH)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    status_reason = models.CharField(max_length=500, blank=True)
+    human_agent_enabled = models.BooleanField(
+        "human agent tag",
+        default=True,
+        help_text="Reply from 24 hours to 7 days after the customer's last message with "
+        "Meta's HUMAN_AGENT tag (needs the Human Agent feature on the Meta app).",
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="instagram_accounts", blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["username", "ig_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(source__in=["oauth", "env"]),
+                name="accounts_instagramaccount_source_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["active", "needs_reconnect", "disconnected"]),
+                name="accounts_instagramaccount_status_valid",
+            ),
+        ]
+        indexes = [
+            # The refresh job: OAuth accounts ordered by expiry.
+            models.Index(fields=["source", "token_expires_at"], name="account_refresh_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"@{self.username}" if self.username else self.ig_id
+
+    @property
+    def access_token(self) -> str:
+        return decrypt_token(self.token_ciphertext)
+
+    @access_token.setter
+    def access_token(self, token: str) -> None:
+        self.token_ciphertext = encrypt_token(token)
+
+    @property
+    def can_send(self) -> bool:
+        return self.status == self.Status.ACTIVE and bool(self.token_ciphertext)

@@ -1,0 +1,42 @@
+"""Who may do what: admins, managers and agents."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.models import AnonymousUser, Group, Permission
+from django.db.models import QuerySet
+
+from .models import InstagramAccount
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+
+MANAGERS_GROUP = "Managers"
+# Apps whose every model managers may view in Django admin.
+MANAGED_APPS = ("accounts", "inbox", "auth")
+
+
+def user_is_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Admins (superusers, and agents created with `createagent --admin`) see every account
+    and may connect accounts."""
+    return bool(user.is_active and getattr(user, "is_superuser", False))
+
+
+def accounts_for_user(user: AbstractBaseUser | AnonymousUser) -> QuerySet[InstagramAccount]:
+    """The accounts whose inboxes `user` may work."""
+    if not user.is_authenticated or not user.is_active:
+        return InstagramAccount.objects.none()
+    if user_is_admin(user):
+        return InstagramAccount.objects.all()
+    return InstagramAccount.objects.filter(members__pk=user.pk)
+
+
+def managers_group_ensure() -> Group:
+    """The Managers group holds every view permission of our apps, and nothing else."""
+    group, _ = Group.objects.get_or_create(name=MANAGERS_GROUP)
+    view_permissions = Permission.objects.filter(
+        content_type__app_label__in=MANAGED_APPS, codename__startswith="view_"
+    )
+    group.permissions.set(view_permissions)
+    return group

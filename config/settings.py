@@ -1,0 +1,251 @@
+"""The one settings module. Every value comes from the environment (django-environ).
+
+With DEBUG off, secrets have no default: a missing one stops start-up with a message that
+names the variable.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG: bool = env.bool("DEBUG", default=False)
+TESTING: bool = env.bool("TESTING", default=False)
+
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-do-not-use-in-production"
+# A fixed Fernet key for local development only; production must set TOKEN_ENCRYPTION_KEYS.
+DEV_TOKEN_KEY = "ZGV2LW9ubHktdG9rZW4ta2V5LW5vdC1mb3ItcHJvZCE="
+
+
+def _required_in_production(name: str, dev_default: str) -> str:
+    value: str = env.str(name, default="")
+    if value:
+        return value
+    if DEBUG:
+        return dev_default
+    raise ImproperlyConfigured(f"{name} must be set when DEBUG is off.")
+
+
+SECRET_KEY = _required_in_production("SECRET_KEY", DEV_SECRET_KEY)
+ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=[])
+if not ALLOWED_HOSTS:
+    if not DEBUG:
+        raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
+    ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
+CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# Token encryption: comma-separated Fernet keys, newest first (MultiFernet rotation).
+TOKEN_ENCRYPTION_KEYS: list[str] = [
+    key.strip()
+    for key in _required_in_production("TOKEN_ENCRYPTION_KEYS", DEV_TOKEN_KEY).split(",")
+    if key.strip()
+]
+
+SITE_URL: str = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
+
+# --- Meta / Instagram -------------------------------------------------------------------
+INSTAGRAM_CLIENT_ID: str = env.str("INSTAGRAM_CLIENT_ID", default="")
+INSTAGRAM_CLIENT_SECRET: str = env.str("INSTAGRAM_CLIENT_SECRET", default="")
+META_APP_SECRET: str = env.str("META_APP_SECRET", default="")
+INSTAGRAM_REDIRECT_URI: str = env.str(
+    "INSTAGRAM_REDIRECT_URI", default=f"{SITE_URL}/accounts/instagram/callback/"
+)
+INSTAGRAM_WEBHOOK_VERIFY_TOKEN: str = env.str("INSTAGRAM_WEBHOOK_VERIFY_TOKEN", default="")
+INSTAGRAM_GRAPH_API_URL: str = env.str(
+    "INSTAGRAM_GRAPH_API_URL", default="https://graph.instagram.com/v24.0"
+).rstrip("/")
+INSTAGRAM_OAUTH_AUTHORIZE_URL: str = env.str(
+    "INSTAGRAM_OAUTH_AUTHORIZE_URL", default="https://www.instagram.com/oauth/authorize"
+)
+INSTAGRAM_OAUTH_TOKEN_URL: str = env.str(
+    "INSTAGRAM_OAUTH_TOKEN_URL", default="https://api.instagram.com/oauth/access_token"
+)
+INSTAGRAM_OAUTH_SCOPES = "instagram_business_basic,instagram_business_manage_messages"
+# An account configured by environment: the sandbox pair takes precedence, as in the seeds.
+INSTAGRAM_ACCESS_TOKEN: str = env.str("INSTAGRAM_ACCESS_TOKEN", default="")
+INSTAGRAM_USER_ID: str = env.str("INSTAGRAM_USER_ID", default="")
+INSTAGRAM_API_URL: str = env.str("INSTAGRAM_API_URL", default="").rstrip("/")
+INSTAGRAM_ACCOUNT_ID: str = env.str("INSTAGRAM_ACCOUNT_ID", default="")
+# Seconds before a Graph call gives up: (connect, read).
+INSTAGRAM_HTTP_TIMEOUT: tuple[float, float] = (
+    env.float("INSTAGRAM_HTTP_CONNECT_TIMEOUT", default=3.05),
+    env.float("INSTAGRAM_HTTP_READ_TIMEOUT", default=15.0),
+)
+
+# --- Django -----------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "accounts",
+    "inbox",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web, worker and beat share one file: WAL, immediate transactions and a busy timeout
+    # keep them from answering "database is locked" under load.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL",
+    }
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL: str = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "inbox:conversation_list"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE: str = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG or TESTING
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # Meta batches up to 1000 updates.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- HTTPS hardening (on unless DEBUG; each can be turned off) --------------------------
+SECURE_SSL_REDIRECT: bool = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE: bool = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE: bool = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_HSTS_SECONDS: int = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = False
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SILENCED_SYSTEM_CHECKS: list[str] = env.list("SILENCED_SYSTEM_CHECKS", default=[])
+
+# --- Celery -----------------------------------------------------------------------------
+BROKER_DIR = Path(env.str("BROKER_DIR", default=str(BASE_DIR / "var" / "broker")))
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
+else:
+    # The embedded broker: kombu's filesystem transport works across processes on one host.
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "control_folder": str(BROKER_DIR / "control"),
+    }
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 4
+CELERY_TASK_ALWAYS_EAGER: bool = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing must not hang a web request when the broker is down: the ledger sweep re-queues.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "webhook-events-sweep": {
+        "task": "inbox.tasks.webhook_events_sweep_task",
+        "schedule": timedelta(seconds=15),
+    },
+    "outbound-sweep": {
+        "task": "inbox.tasks.messages_sweep_task",
+        "schedule": timedelta(seconds=30),
+    },
+    "refresh-tokens-daily": {
+        "task": "accounts.tasks.tokens_refresh_task",
+        "schedule": crontab(hour=3, minute=17),
+    },
+}
+
+# --- Logging: never a token, a secret or a whole message body ---------------------------
+LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact_secrets": {"()": "config.logging.RedactSecretsFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

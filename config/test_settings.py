@@ -1,0 +1,37 @@
+"""The tiny override the test suite runs with: production-like settings, test secrets."""
+
+import os
+
+_TEST_ENV = {
+    "DEBUG": "false",
+    "TESTING": "true",
+    "SECRET_KEY": "test-secret-key",
+    "ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
+    "TOKEN_ENCRYPTION_KEYS": "dGVzdC1rZXktbm90LWZvci1wcm9kdWN0aW9uLXVzZSE=",
+    "SECURE_SSL_REDIRECT": "false",
+    "SESSION_COOKIE_SECURE": "false",
+    "CSRF_COOKIE_SECURE": "false",
+    "INSTAGRAM_CLIENT_ID": "test-client-id",
+    "INSTAGRAM_CLIENT_SECRET": "test-app-secret",
+    "INSTAGRAM_WEBHOOK_VERIFY_TOKEN": "test-verify-token",
+    "SITE_URL": "http://testserver",
+}
+for _name, _value in _TEST_ENV.items():
+    os.environ.setdefault(_name, _value)
+# An account configured by the developer's own environment must not leak into the suite.
+for _name in (
+    "INSTAGRAM_ACCESS_TOKEN",
+    "INSTAGRAM_USER_ID",
+    "INSTAGRAM_API_URL",
+    "INSTAGRAM_ACCOUNT_ID",
+    "META_APP_SECRET",
+    "SANDBOX",
+):
+    os.environ.pop(_name, None)
+
+from .settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = True
+LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]  # noqa: F405
+WHITENOISE_AUTOREFRESH = True  # serve from the finders: tests do not run collectstatic

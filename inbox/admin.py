@@ -1,0 +1,131 @@
+"""Django admin for managers: the whole history, read-only."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from .models import Conversation, Message, Reaction, WebhookEvent
+
+
+class ReadOnlyAdminMixin:
+    """History is never edited by hand: no add, change or delete for anyone."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+MESSAGE_FIELDS = (
+    "timestamp",
+    "direction",
+    "origin",
+    "kind",
+    "text",
+    "attachments",
+    "status",
+    "tag",
+    "error_code",
+    "error_reason",
+    "author",
+    "mid",
+    "edit_count",
+    "is_deleted",
+)
+
+
+class MessageInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = Message
+    fields = MESSAGE_FIELDS
+    readonly_fields = MESSAGE_FIELDS
+    ordering = ["timestamp", "id"]
+    extra = 0
+    show_change_link = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Message]:
+        return super().get_queryset(request).select_related("author")
+
+
+@admin.register(Conversation)
+class ConversationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["__str__", "customer_name", "account", "status", "assignee", "last_message_at"]
+    list_filter = ["account", "status", "assignee", "last_message_at"]
+    search_fields = ["customer_username", "customer_name", "customer_igsid", "messages__text"]
+    date_hierarchy = "last_message_at"
+    list_select_related = ["account", "assignee"]
+    inlines = [MessageInline]
+    show_full_result_count = False
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "timestamp",
+        "conversation",
+        "direction",
+        "origin",
+        "kind",
+        "status",
+        "short_text",
+    ]
+    list_filter = ["direction", "origin", "kind", "status", "account", "timestamp"]
+    search_fields = [
+        "text",
+        "mid",
+        "conversation__customer_username",
+        "conversation__customer_igsid",
+    ]
+    date_hierarchy = "timestamp"
+    list_select_related = ["conversation__account"]
+    show_full_result_count = False
+
+    @admin.display(description="text")
+    def short_text(self, obj: Message) -> str:
+        return obj.text[:80]
+
+
+@admin.register(Reaction)
+class ReactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["message", "actor", "reaction", "emoji", "reacted_at"]
+    list_filter = ["actor"]
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "id",
+        "received_at",
+        "object_type",
+        "account_ids",
+        "state",
+        "attempts",
+        "short_error",
+    ]
+    list_filter = ["state", "object_type", "received_at"]
+    search_fields = ["body_sha256", "account_ids"]
+    date_hierarchy = "received_at"
+    exclude = ["body"]
+    readonly_fields = ["pretty_body"]
+    show_full_result_count = False
+
+    @admin.display(description="error")
+    def short_error(self, obj: WebhookEvent) -> str:
+        return obj.last_error[:80]
+
+    @admin.display(description="payload")
+    def pretty_body(self, obj: WebhookEvent) -> str:
+        try:
+            text = json.dumps(json.loads(obj.body), indent=2, ensure_ascii=False)
+        except ValueError:
+            text = obj.body
+        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", text)

@@ -1,0 +1,301 @@
+"""Conversations, messages, reactions, per-agent read state and the webhook event ledger."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import InstagramAccount
+
+
+def _choices_check(
+    field: str, choices: type[models.TextChoices], name: str
+) -> models.CheckConstraint:
+    return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}), name=name)
+
+
+class ConversationStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+
+
+class Conversation(models.Model):
+    """One customer (IGSID) talking to one connected account (IG_ID)."""
+
+    Status = ConversationStatus
+
+    account = models.ForeignKey(
+        InstagramAccount, on_delete=models.PROTECT, related_name="conversations"
+    )
+    customer_igsid = models.CharField("customer IGSID", max_length=64)
+    # The customer's profile, from the User Profile API (fetched asynchronously).
+    customer_name = models.CharField(max_length=255, blank=True)
+    customer_username = models.CharField(max_length=255, blank=True)
+    customer_picture_url = models.URLField(max_length=2000, blank=True)
+    customer_follower_count = models.PositiveIntegerField(null=True, blank=True)
+    customer_follows_business = models.BooleanField(null=True, blank=True)
+    business_follows_customer = models.BooleanField(null=True, blank=True)
+    customer_is_verified = models.BooleanField(null=True, blank=True)
+    profile_fetched_at = models.DateTimeField(null=True, blank=True)
+    profile_error = models.CharField(max_length=255, blank=True)
+    # The reply window runs from this, by Meta's clock (the newest customer message's timestamp).
+    last_customer_message_at = models.DateTimeField(null=True, blank=True)
+    # When the newest customer message reached us (our clock): drives unread state.
+    last_inbound_received_at = models.DateTimeField(null=True, blank=True)
+    # The newest message of any kind, by Meta's clock, and its preview: drives the list.
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    last_message_preview = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_conversations",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-last_message_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "customer_igsid"], name="inbox_conversation_unique_customer"
+            ),
+            _choices_check("status", ConversationStatus, "inbox_conversation_status_valid"),
+        ]
+        indexes = [
+            # The inbox list: an account's open/closed conversations, newest activity first.
+            models.Index(fields=["account", "status", "-last_message_at"], name="conv_list_idx"),
+            # "Mine": an agent's assigned conversations, newest first.
+            models.Index(fields=["assignee", "status", "-last_message_at"], name="conv_mine_idx"),
+        ]
+
+    def __str__(self) -> str:
+        who = f"@{self.customer_username}" if self.customer_username else self.customer_igsid
+        return f"{who} → {self.account}"
+
+    @property
+    def display_name(self) -> str:
+        return self.customer_name or (
+            f"@{self.customer_username}" if self.customer_username else self.customer_igsid
+        )
+
+
+class ConversationReadState(models.Model):
+    """When an agent last read a conversation: unread while a newer customer message exists."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="read_states"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="read_states"
+    )
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "user"], name="inbox_readstate_unique_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} read {self.conversation} at {self.read_at:%Y-%m-%d %H:%M}"
+
+
+class MessageDirection(models.TextChoices):
+    INBOUND = "in", "From the customer"
+    OUTBOUND = "out", "To the customer"
+
+
+class MessageOrigin(models.TextChoices):
+    CUSTOMER = "customer", "Customer"
+    AGENT = "agent", "Agent (this inbox)"
+    BUSINESS_APP = "business_app", "Instagram app"  # an echo of a message sent elsewhere
+
+
+class MessageKind(models.TextChoices):
+    TEXT = "text", "Text"
+    ATTACHMENT = "attachment", "Attachment"
+    STICKER = "sticker", "Sticker"
+    POSTBACK = "postback", "Postback"
+    REFERRAL = "referral", "Referral"
+    OPTIN = "optin", "Opt-in"
+    UNSUPPORTED = "unsupported", "Unsupported"
+
+
+class MessageStatus(models.TextChoices):
+    NONE = "", "—"  # inbound messages have no delivery status
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    SEEN = "seen", "Seen"
+    FAILED = "failed", "Failed"
+    UNKNOWN = "unknown", "Unknown: check Instagram"
+
+
+class MessageTag(models.TextChoices):
+    NONE = "", "None"
+    HUMAN_AGENT = "HUMAN_AGENT", "Human agent"
+
+
+class Message(models.Model):
+    Direction = MessageDirection
+    Origin = MessageOrigin
+    Kind = MessageKind
+    Status = MessageStatus
+    Tag = MessageTag
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    # Denormalised from the conversation so a mid is unique per account in the database.
+    account = models.ForeignKey(InstagramAccount, on_delete=models.PROTECT, related_name="+")
+    mid = models.CharField("Meta message id", max_length=255, blank=True)
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    origin = models.CharField(max_length=16, choices=Origin.choices)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TEXT)
+    text = models.TextField(blank=True)
+    # [{"type": "image", "url": "...", "title": "...", ...}], as Meta sent them or we sent them.
+    attachments = models.JSONField(default=list, blank=True)
+    reply_to_mid = models.CharField(max_length=255, blank=True)
+    reply_to_story_url = models.URLField(max_length=2000, blank=True)
+    reply_to_story_id = models.CharField(max_length=64, blank=True)
+    quick_reply_payload = models.CharField(max_length=1000, blank=True)
+    # Postback, referral and opt-in details: {"title", "payload", "ref", "source", "ad_id", ...}.
+    details = models.JSONField(default=dict, blank=True)
+    # Meta's clock (the event's `timestamp`); for our own replies, when the agent wrote it.
+    timestamp = models.DateTimeField(default=timezone.now)
+    edit_count = models.PositiveIntegerField(default=0)
+    is_deleted = models.BooleanField("unsent", default=False)
+    # Outbound delivery.
+    status = models.CharField(max_length=10, choices=Status.choices, blank=True, default="")
+    tag = models.CharField(max_length=20, choices=Tag.choices, blank=True, default="")
+    error_code = models.CharField(max_length=40, blank=True)
+    error_reason = models.CharField(max_length=1000, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="authored_messages",
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sending_started_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    seen_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["timestamp", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "mid"],
+                condition=~Q(mid=""),
+                name="inbox_message_unique_mid",
+            ),
+            _choices_check("direction", MessageDirection, "inbox_message_direction_valid"),
+            _choices_check("origin", MessageOrigin, "inbox_message_origin_valid"),
+            _choices_check("kind", MessageKind, "inbox_message_kind_valid"),
+            _choices_check("status", MessageStatus, "inbox_message_status_valid"),
+            _choices_check("tag", MessageTag, "inbox_message_tag_valid"),
+            models.CheckConstraint(
+                condition=Q(direction="in", origin="customer", status="")
+                | Q(direction="out", origin__in=["agent", "business_app"]) & ~Q(status=""),
+                name="inbox_message_direction_matches_origin",
+            ),
+        ]
+        indexes = [
+            # The thread: a conversation's messages in Meta-time order.
+            models.Index(fields=["conversation", "timestamp", "id"], name="msg_thread_idx"),
+            # The outbound sweep: rows waiting or stuck in flight.
+            models.Index(
+                fields=["status", "updated_at"],
+                condition=Q(status__in=["queued", "sending"]),
+                name="msg_outbound_pending_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} {self.kind} {self.mid or self.pk}"
+
+    @property
+    def is_edited(self) -> bool:
+        return self.edit_count > 0
+
+
+class ReactionActor(models.TextChoices):
+    CUSTOMER = "customer", "Customer"
+    BUSINESS = "business", "Business"
+
+
+class Reaction(models.Model):
+    """One reaction per side on a message: the customer's (from webhooks) or ours (sent here)."""
+
+    Actor = ReactionActor
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions")
+    actor = models.CharField(max_length=10, choices=Actor.choices)
+    reaction = models.CharField(max_length=32, blank=True)  # Meta's name, e.g. "love"
+    emoji = models.CharField(max_length=16, blank=True)
+    reacted_at = models.DateTimeField(default=timezone.now)  # Meta's clock when known
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["reacted_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "actor"], name="inbox_reaction_one_per_actor"
+            ),
+            _choices_check("actor", ReactionActor, "inbox_reaction_actor_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_actor_display()} {self.emoji or self.reaction} on {self.message_id}"
+
+
+class WebhookEventState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PROCESSING = "processing", "Processing"
+    PROCESSED = "processed", "Processed"
+    FAILED = "failed", "Failed"
+    WAITING_ACCOUNT = "waiting_account", "Waiting for its account"
+
+
+class WebhookEvent(models.Model):
+    """The durable ledger: every authentic webhook body, stored before we answer 200."""
+
+    State = WebhookEventState
+
+    body = models.TextField()
+    # A byte-identical redelivery adds no row.
+    body_sha256 = models.CharField(max_length=64, unique=True)
+    object_type = models.CharField(max_length=32, blank=True)  # "instagram", "page", ...
+    account_ids = models.JSONField(default=list, blank=True)  # every entry[].id in the body
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            _choices_check("state", WebhookEventState, "inbox_webhookevent_state_valid"),
+        ]
+        indexes = [
+            # The sweep: unprocessed events, oldest first.
+            models.Index(
+                fields=["state", "received_at"],
+                condition=Q(state__in=["pending", "processing", "waiting_account"]),
+                name="event_unprocessed_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Webhook event {self.pk} ({self.state})"

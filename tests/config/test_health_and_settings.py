@@ -1,0 +1,63 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from django.db import OperationalError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.django_db
+def test_it_answers_healthz_when_the_database_answers(client):
+    response = client.get("/healthz/")
+    assert response.status_code == 200
+    assert response.content == b"ok\n"
+
+
+@pytest.mark.django_db
+def test_it_answers_503_when_the_database_does_not(client):
+    with mock.patch("config.views.connection.cursor", side_effect=OperationalError("down")):
+        response = client.get("/healthz/")
+    assert response.status_code == 503
+
+
+def _import_settings(**overrides: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "PYTEST"))}
+    env.update(
+        {
+            "DEBUG": "false",
+            "SECRET_KEY": "s",
+            "ALLOWED_HOSTS": "example.com",
+            "TOKEN_ENCRYPTION_KEYS": "dGVzdC1rZXktbm90LWZvci1wcm9kdWN0aW9uLXVzZSE=",
+        }
+    )
+    env.update(overrides)
+    return subprocess.run(
+        [sys.executable, "-c", "import config.settings"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_it_starts_with_every_production_secret_set():
+    assert _import_settings().returncode == 0
+
+
+@pytest.mark.parametrize("name", ["SECRET_KEY", "ALLOWED_HOSTS", "TOKEN_ENCRYPTION_KEYS"])
+def test_it_refuses_to_start_without_a_secret_when_debug_is_off(name):
+    result = _import_settings(**{name: ""})
+    assert result.returncode != 0
+    assert f"{name} must be set when DEBUG is off" in result.stderr
+
+
+def test_it_starts_without_secrets_in_debug():
+    result = _import_settings(
+        DEBUG="true", SECRET_KEY="", ALLOWED_HOSTS="", TOKEN_ENCRYPTION_KEYS=""
+    )
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+
+from accounts.roles import MANAGERS_GROUP
+
+from .factories import AccountFactory, UserFactory
+
+
+def pytest_collection_modifyitems(config, items):
+    """`postgres` tests run only against PostgreSQL; `redis` tests only with REDIS_URL."""
+    from django.conf import settings
+
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL)"))
+        if "redis" in item.keywords and not settings.REDIS_URL:
+            item.add_marker(pytest.mark.skip(reason="needs Redis (REDIS_URL)"))
+
+
+@pytest.fixture
+def account(db):
+    return AccountFactory()
+
+
+@pytest.fixture
+def agent(db, account):
+    """An agent who is a member of `account`."""
+    user = UserFactory(username="alice")
+    account.members.add(user)
+    return user
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="root", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def manager(db):
+    user = UserFactory(username="maria", is_staff=True)
+    user.groups.add(Group.objects.get(name=MANAGERS_GROUP))
+    return user
+
+
+@pytest.fixture
+def vendor():
+    return connection.vendor
