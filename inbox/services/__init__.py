@@ -1,0 +1,1 @@
+"""Services: every write the inbox makes goes through a function here."""
