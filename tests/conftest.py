@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
@@ -8,13 +11,21 @@ from accounts.roles import MANAGERS_GROUP
 
 from .factories import AccountFactory, UserFactory
 
+CHROMIUM = Path("/usr/bin/chromium")
+
 
 def pytest_collection_modifyitems(config, items):
-    """`postgres` tests run only against PostgreSQL; `redis` tests only with REDIS_URL."""
+    """`postgres` tests run only against PostgreSQL; `redis` tests only with REDIS_URL;
+    `browser` tests need Debian's Chromium, which CI (REQUIRE_BROWSER=1) must have."""
     from django.conf import settings
 
     on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    has_chromium = CHROMIUM.exists()
+    if not has_chromium and os.environ.get("REQUIRE_BROWSER"):
+        raise pytest.UsageError(f"REQUIRE_BROWSER is set but {CHROMIUM} is missing")
     for item in items:
+        if "browser" in item.keywords and not has_chromium:
+            item.add_marker(pytest.mark.skip(reason=f"needs {CHROMIUM} (apt-get install chromium)"))
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL)"))
         if "redis" in item.keywords and not settings.REDIS_URL:
