@@ -69,7 +69,7 @@ def oauth_state_issue(*, session: SessionBase, reconnect_account_id: int | None 
     """A fresh random state, remembered in the admin's session for 10 minutes."""
     state = secrets.token_urlsafe(32)
     stored = session.get(SESSION_KEY, {})
-    pending: dict[str, Any] = stored.get("pending", {})
+    pending: dict[str, Any] = dict(stored.get("pending", {}))
     pending[_state_hash(state)] = {
         "at": timezone.now().timestamp(),
         "reconnect": reconnect_account_id,
@@ -87,8 +87,8 @@ def oauth_state_consume(*, session: SessionBase, state: str) -> PendingConnect:
         raise StateRefused("missing")
     digest = _state_hash(state)
     stored = session.get(SESSION_KEY, {})
-    pending: dict[str, Any] = stored.get("pending", {})
-    used: list[str] = stored.get("used", [])
+    pending: dict[str, Any] = dict(stored.get("pending", {}))
+    used: list[str] = list(stored.get("used", []))
     match = next((h for h in pending if hmac.compare_digest(h, digest)), None)
     if match is None:
         raise StateRefused("reused" if digest in used else "wrong")

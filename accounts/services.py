@@ -136,9 +136,12 @@ def agents_selectable() -> QuerySet[User]:
 
 @transaction.atomic
 def account_members_set(*, account_id: int, user_ids: Sequence[int]) -> InstagramAccount:
-    """Exactly these agents may work the account's inbox."""
+    """Exactly these agents may work the account's inbox. Members the form does not list
+    (deactivated agents, admins) are left as they are."""
     account = InstagramAccount.objects.select_for_update().get(pk=account_id)
-    account.members.set(agents_selectable().filter(pk__in=user_ids))
+    selectable = agents_selectable()
+    unlisted = account.members.exclude(pk__in=selectable.values("pk"))
+    account.members.set([*selectable.filter(pk__in=user_ids), *unlisted])
     return account
 
 

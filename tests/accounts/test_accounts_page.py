@@ -160,6 +160,13 @@ def test_it_adds_and_removes_members(admin_client, account):
     assert not account.members.exists()
 
 
+def test_saving_members_keeps_deactivated_agents(admin_client, account):
+    gone, alice = UserFactory(username="gone", is_active=False), UserFactory(username="alice")
+    account.members.add(gone)
+    admin_client.post(f"/accounts/{account.pk}/members/", {"members": [alice.pk]})
+    assert set(account.members.all()) == {gone, alice}
+
+
 def test_a_member_can_then_see_the_accounts_conversations(admin_client, account):
     alice = UserFactory(username="alice")
     ConversationFactory(account=account, customer_name="Visible Customer")

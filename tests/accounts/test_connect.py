@@ -1,5 +1,6 @@
 """Instagram Login, end to end through the views, with Meta faked by `responses`."""
 
+import copy
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
@@ -380,3 +381,18 @@ def test_meta_unreachable_is_a_failed_step_not_a_500(admin_client, meta):
     response = callback(admin_client, code="c", state=start_connect(admin_client), follow=True)
     assert response.status_code == 200
     assert "exchanging the authorization code" in " ".join(flashes(response))
+
+
+def test_two_callbacks_racing_with_one_state_let_only_one_through():
+    # Both requests read the session before either saves it: the cache decides.
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from accounts.oauth import StateRefused, oauth_state_consume, oauth_state_issue
+
+    first = SessionStore()
+    state = oauth_state_issue(session=first)
+    second = SessionStore()
+    second.update(copy.deepcopy(dict(first.items())))
+    oauth_state_consume(session=first, state=state)
+    with pytest.raises(StateRefused, match="already used"):
+        oauth_state_consume(session=second, state=state)
