@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from .services import agents_selectable
+from .selectors import agents_selectable
 
 
 class AccountMembersForm(forms.Form):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -64,6 +65,11 @@ def expiry_text(expires_at: datetime | None, *, now: datetime) -> str:
     return f"expires in {days} day{'s' if days != 1 else ''}"
 
 
+def agents_selectable() -> QuerySet[User]:
+    """Users who can be made members of an account (admins already see every account)."""
+    return User.objects.filter(is_active=True, is_superuser=False).order_by("username")
+
+
 @dataclass(frozen=True)
 class AccountRow:
     account: InstagramAccount
@@ -82,10 +88,8 @@ def account_rows(*, now: datetime | None = None) -> list[AccountRow]:
     return [_row(account, now=now) for account in accounts]
 
 
-def _members_queryset() -> QuerySet:
-    from django.contrib.auth import get_user_model
-
-    return get_user_model().objects.order_by("username")
+def _members_queryset() -> QuerySet[User]:
+    return User.objects.order_by("username")
 
 
 def _row(account: InstagramAccount, *, now: datetime) -> AccountRow:

@@ -10,7 +10,6 @@ from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import QuerySet
 
 from config.logging import redact
 from instagram.client import GraphClient
@@ -18,6 +17,7 @@ from instagram.errors import GraphError
 
 from .crypto import rotate_ciphertext
 from .models import InstagramAccount
+from .selectors import agents_selectable
 
 logger = logging.getLogger(__name__)
 
@@ -127,11 +127,6 @@ def account_human_agent_set(*, account_id: int, enabled: bool) -> InstagramAccou
     account.human_agent_enabled = enabled
     account.save(update_fields=["human_agent_enabled", "updated_at"])
     return account
-
-
-def agents_selectable() -> QuerySet[User]:
-    """Users who can be made members of an account (admins already see every account)."""
-    return User.objects.filter(is_active=True, is_superuser=False).order_by("username")
 
 
 @transaction.atomic
