@@ -257,9 +257,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent senders")
     parser.add_argument("--rate", type=float, default=500, help="offered events/s (0: max)")
     parser.add_argument("--port", type=int, default=18100)
-    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn workers")
+    # Sync workers wait on each commit's fsync; more of them overlap those waits.
+    parser.add_argument("--web-workers", type=int, default=8, help="gunicorn workers")
     parser.add_argument("--web-threads", type=int, default=1, help="threads per worker")
-    parser.add_argument("--celery-concurrency", type=int, default=2)
+    parser.add_argument("--celery-concurrency", type=int, default=3)
     parser.add_argument("--keep-db", action="store_true", help="keep the bench database")
     args = parser.parse_args()
 
@@ -273,6 +274,7 @@ def main() -> None:
     logs.mkdir(parents=True, exist_ok=True)
 
     print(f"database {bench_name} (fresh), broker {redis_url}, port {args.port}")
+    load_before = os.getloadavg()[0]
     recreate_database(database_url, bench_name)
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True
@@ -372,7 +374,8 @@ def main() -> None:
     print(
         f"offered: {args.rate or 'max'} events/s, {args.events} events, "
         f"{args.concurrency} senders, gunicorn {args.web_workers}x{args.web_threads}, "
-        f"celery -c {args.celery_concurrency}, {os.cpu_count()} CPUs"
+        f"celery -c {args.celery_concurrency}, {os.cpu_count()} CPUs, "
+        f"load average {load_before:.1f} before the run (a busy machine skews every figure)"
     )
     print(
         f"intake ack latency: p50 {percentile(latencies, 50) * ms:.1f} ms, "
