@@ -71,16 +71,15 @@ def webhook_event_record(*, body: bytes) -> int | None:
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise NotJSONError(str(e)[:200]) from e
     object_type = payload.get("object") if isinstance(payload, dict) else None
+    body_sha256 = hashlib.sha256(body).hexdigest()
     event_id = _insert_event(
         body=text,
-        body_sha256=hashlib.sha256(body).hexdigest(),
+        body_sha256=body_sha256,
         object_type=object_type[:32] if isinstance(object_type, str) else "",
         account_ids=[account_id[:64] for account_id in account_ids_of(payload)[:100]],
     )
     if event_id is None:
-        logger.info(
-            "webhook redelivery ignored (sha256 %s…)", hashlib.sha256(body).hexdigest()[:12]
-        )
+        logger.info("webhook redelivery ignored (sha256 %s…)", body_sha256[:12])
         return None
     transaction.on_commit(partial(webhook_event_publish, event_id=event_id))
     return event_id
