@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from inbox.models import Conversation, Message
@@ -42,27 +45,48 @@ def message_preview(message: Message) -> str:
     return (prefix + " ".join(text.split()))[:255]
 
 
-def conversation_record_message(*, message: Message) -> None:
-    """Fold a newly stored message into its conversation's summary.
+# Only these open (or keep open) Meta's reply window; postbacks, referrals and opt-ins do not.
+WINDOW_KINDS = frozenset(
+    {Message.Kind.TEXT, Message.Kind.ATTACHMENT, Message.Kind.STICKER, Message.Kind.UNSUPPORTED}
+)
 
-    Conditional updates, so messages arriving out of order (Meta does not guarantee order)
-    never move a clock backwards, and two workers never overwrite each other's newer value.
-    A new customer message reopens a closed conversation and marks it unread.
+
+def _newer(field: str, moment: datetime, *, inclusive: bool) -> Q:
+    later = Q(**{f"{field}__lte" if inclusive else f"{field}__lt": moment})
+    return Q(**{f"{field}__isnull": True}) | later
+
+
+def conversation_record_message(*, message: Message) -> None:
+    """Fold a newly stored message into its conversation's summary, in one UPDATE.
+
+    Conditional expressions, so messages arriving out of order (Meta does not guarantee
+    order) never move a clock backwards and two workers never overwrite each other's newer
+    value. A customer message moves the reply-window clock, reopens a closed conversation
+    and marks it unread for agents.
     """
-    conversations = Conversation.objects.filter(pk=message.conversation_id)
-    conversations.filter(
-        Q(last_message_at__isnull=True) | Q(last_message_at__lte=message.timestamp)
-    ).update(
-        last_message_at=message.timestamp,
-        last_message_preview=message_preview(message),
-        updated_at=timezone.now(),
-    )
-    if message.direction != Message.Direction.INBOUND:
-        return
-    conversations.update(last_inbound_received_at=timezone.now(), status=Conversation.Status.OPEN)
-    conversations.filter(
-        Q(last_customer_message_at__isnull=True) | Q(last_customer_message_at__lt=message.timestamp)
-    ).update(last_customer_message_at=message.timestamp)
+    now = timezone.now()
+    moment = message.timestamp
+    is_newest = _newer("last_message_at", moment, inclusive=True)
+    changes: dict[str, Any] = {
+        "last_message_at": Case(When(is_newest, then=Value(moment)), default=F("last_message_at")),
+        "last_message_preview": Case(
+            When(is_newest, then=Value(message_preview(message))),
+            default=F("last_message_preview"),
+        ),
+        "updated_at": now,
+    }
+    if message.direction == Message.Direction.INBOUND and message.kind in WINDOW_KINDS:
+        changes.update(
+            last_inbound_received_at=now,
+            status=Conversation.Status.OPEN,
+            last_customer_message_at=Case(
+                When(
+                    _newer("last_customer_message_at", moment, inclusive=False), then=Value(moment)
+                ),
+                default=F("last_customer_message_at"),
+            ),
+        )
+    Conversation.objects.filter(pk=message.conversation_id).update(**changes)
 
 
 def conversation_refresh_preview(*, conversation_id: int) -> None:

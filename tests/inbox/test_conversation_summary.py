@@ -43,3 +43,20 @@ def test_a_reply_does_not_move_the_window_clock(conversation):
     conversation.refresh_from_db()
     assert conversation.last_customer_message_at is None
     assert conversation.last_message_preview.startswith("You: ")
+
+
+def test_a_postback_neither_opens_the_window_nor_reopens(conversation):
+    conversation.status = Conversation.Status.CLOSED
+    conversation.save()
+    postback = MessageFactory(conversation=conversation, kind="postback", text="Get started")
+    conversation_record_message(message=postback)
+    conversation.refresh_from_db()
+    assert conversation.last_customer_message_at is None
+    assert conversation.status == Conversation.Status.CLOSED
+    assert conversation.last_message_at == postback.timestamp
+
+
+def test_it_updates_in_one_query(conversation, django_assert_num_queries):
+    message = MessageFactory(conversation=conversation)
+    with django_assert_num_queries(1):
+        conversation_record_message(message=message)
