@@ -14,7 +14,7 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import InstagramAccount
@@ -76,11 +76,12 @@ def _search(conversations: QuerySet[Conversation], q: str) -> QuerySet[Conversat
     (pg_trgm GIN indexes on PostgreSQL) lets the planner semi-join a small id set instead of
     testing every conversation against an OR."""
     handle = q.lstrip("@") or q
-    by_name = Conversation.objects.filter(customer_name__icontains=q).values("pk")
-    by_username = Conversation.objects.filter(customer_username__icontains=handle).values("pk")
+    conversations_ = Conversation.objects.order_by()
+    by_name = conversations_.filter(customer_name__icontains=q).values("pk")
+    by_username = conversations_.filter(customer_username__icontains=handle).values("pk")
     matches = by_name.union(by_username)
     if len(q) >= MESSAGE_SEARCH_MIN_CHARS:
-        by_text = Message.objects.filter(text__icontains=q).values("conversation_id")
+        by_text = Message.objects.order_by().filter(text__icontains=q).values("conversation_id")
         matches = matches.union(by_text)
     return conversations.filter(pk__in=matches)
 
@@ -115,6 +116,8 @@ def _cursor(conversation: Conversation) -> str:
 
 def _parse_cursor(cursor: str) -> tuple[datetime | None, int] | None:
     stamp, _, pk = cursor.partition("~")
+    # A "+" of the UTC offset arrives as a space when a cursor was pasted unencoded.
+    stamp = stamp.replace(" ", "+")
     if not pk.isdigit():
         return None
     moment = parse_datetime(stamp) if stamp else None
@@ -202,7 +205,9 @@ def thread_messages(
         .prefetch_related(Prefetch("reactions", queryset=Reaction.objects.order_by("actor")))
     )
     if before_id is not None:
-        anchor = messages.filter(pk=before_id).values("timestamp")
+        anchor = Subquery(
+            Message.objects.filter(conversation=conversation, pk=before_id).values("timestamp")[:1]
+        )
         messages = messages.filter(Q(timestamp__lt=anchor) | Q(timestamp=anchor, pk__lt=before_id))
     newest_first = list(messages.order_by("-timestamp", "-id")[: size + 1])
     has_earlier = len(newest_first) > size

@@ -266,9 +266,9 @@ def _reply_error_response(
 
 def conversation_reply(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The reply box: text, an attachment (upload or URL) or the heart sticker."""
+    conversation = _conversation_or_404(request, pk)
     import inbox.services.sending as sending
 
-    conversation = _conversation_or_404(request, pk)
     form = ReplyForm(request.POST, request.FILES)
     if not form.is_valid():
         error = " ".join(str(e) for errors in form.errors.values() for e in errors)
@@ -292,13 +292,13 @@ def conversation_reply(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def message_react(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Heart a customer's message, or take the heart back."""
-    import inbox.services.sending as sending
-
     message = get_object_or_404(
         Message.objects.select_related("conversation__account"),
         pk=pk,
         conversation__in=conversations_for_user(request.user),
     )
+    import inbox.services.sending as sending
+
     conversation = message.conversation
     try:
         sending.reaction_send(
@@ -311,13 +311,13 @@ def message_react(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def message_retry(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    import inbox.services.sending as sending
-
     message = get_object_or_404(
         Message.objects.select_related("conversation__account"),
         pk=pk,
         conversation__in=conversations_for_user(request.user),
     )
+    import inbox.services.sending as sending
+
     try:
         sending.message_retry(message=message, author=request.user)
     except sending.ReplyRefused as refused:
