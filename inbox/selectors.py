@@ -23,7 +23,7 @@ from accounts.roles import accounts_for_user, user_is_admin
 from .models import Conversation, ConversationReadState, Message, Reaction
 
 LIST_PAGE_SIZE = 50
-THREAD_PAGE_SIZE = 200
+THREAD_PAGE_SIZE = 60
 UNREAD_CAP = 99
 # pg_trgm indexes only help from three characters; shorter queries search names only.
 MESSAGE_SEARCH_MIN_CHARS = 3
@@ -215,15 +215,21 @@ def thread_messages(
 
 
 def thread_fingerprint(*, conversation: Conversation) -> str:
-    """Changes whenever anything the thread shows changes: a new, edited or unsent message,
-    a delivery status, a reaction added, changed or removed. One aggregate query; the live
-    poll answers 204 while it holds. Status counts and edit sums are included because a
-    conditional UPDATE (a send being claimed) need not touch updated_at."""
+    """Changes whenever anything the newest page of the thread shows changes: a new, edited
+    or unsent message, a delivery status, a reaction added, changed or removed. One aggregate
+    query; the live poll answers 204 while it holds. Status counts and edit sums are in it
+    because a conditional UPDATE (a send being claimed) need not touch updated_at."""
     statuses = {
         f"n_{status or 'in'}": Count("id", distinct=True, filter=Q(status=status))
         for status in Message.Status.values
     }
-    stats = Message.objects.filter(conversation=conversation).aggregate(
+    # Only the newest page can change on screen: a fixed cost however long the thread.
+    shown = (
+        Message.objects.filter(conversation=conversation)
+        .order_by("-timestamp", "-id")
+        .values("pk")[:THREAD_PAGE_SIZE]
+    )
+    stats = Message.objects.filter(pk__in=shown).aggregate(
         n_messages=Count("id", distinct=True),
         n_deleted=Count("id", distinct=True, filter=Q(is_deleted=True)),
         edits=Sum("edit_count"),
