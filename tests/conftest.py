@@ -8,6 +8,9 @@ from accounts.roles import MANAGERS_GROUP
 
 from .factories import AccountFactory, UserFactory
 
+# Fixtures of the outbound send tests (a fake Meta, a fresh rate limiter per test).
+pytest_plugins = ["tests.inbox.sendkit"]
+
 
 def pytest_collection_modifyitems(config, items):
     """`postgres` tests run only against PostgreSQL; `redis` tests only with REDIS_URL."""
