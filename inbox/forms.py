@@ -42,19 +42,9 @@ class ReplyForm(forms.Form):
     upload = forms.FileField(required=False)
     sticker = forms.BooleanField(required=False)
 
-    def clean(self) -> dict[str, object]:
-        data = super().clean() or {}
-        text = str(data.get("text") or "")
-        if not text.strip():
-            data["text"] = ""
-        if data.get("attachment_url") and not data.get("attachment_type"):
-            data["attachment_type"] = "image"
-        nothing = not (
-            data["text"] or data.get("attachment_url") or data.get("upload") or data.get("sticker")
-        )
-        if nothing and not self.errors:
-            raise forms.ValidationError("Write a message, attach a file or send a heart.")
-        return data
+    def clean_text(self) -> str:
+        text = str(self.cleaned_data.get("text") or "")
+        return text if text.strip() else ""
 
 
 class AssignForm(forms.Form):

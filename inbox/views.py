@@ -12,6 +12,8 @@ from typing import Any
 
 from django.contrib import messages as flash
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -31,7 +33,7 @@ from .selectors import (
     unread_count,
     user_accounts,
 )
-from .services import work
+from .services import sending, work
 from .templatetags.inbox_tags import reply_window_of
 
 CHANGED_EVENT = "inbox:changed"
@@ -39,17 +41,6 @@ CHANGED_EVENT = "inbox:changed"
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
-
-
-# TEMPORARY until the sending service is merged in: then these come from it.
-TEXT_LIMIT_BYTES = 1000
-
-
-def reply_refusal_for(conversation: Conversation) -> str:
-    window = reply_window_of(conversation)
-    if not conversation.account.can_send:
-        return "This account needs to be reconnected by an admin before replies can be sent."
-    return str(window["reason"])
 
 
 def _digest(text: str) -> str:
@@ -111,6 +102,13 @@ def conversation_list(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "inbox/conversation_list.html", context)
 
 
+def _agent(request: HttpRequest) -> User:
+    """The logged-in agent (LoginRequiredMiddleware has turned everyone else away)."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied
+    return request.user
+
+
 def _conversation_or_404(request: HtmxHttpRequest, pk: int) -> Conversation:
     """Another account's conversation answers 404, the same as one that does not exist."""
     return get_object_or_404(conversations_for_user(request.user), pk=pk)
@@ -129,11 +127,11 @@ def _thread_context(request: HtmxHttpRequest, conversation: Conversation) -> dic
         "has_earlier": has_earlier,
         "earlier_id": messages[0].pk if messages else None,
         "window": reply_window_of(conversation),
-        "refusal": reply_refusal_for(conversation),
+        "refusal": sending.reply_refusal(conversation=conversation),
         "agents": list(assignable_agents(account=conversation.account)),
         "list_query": _list_query(request),
         "fingerprint": _thread_version(conversation),
-        "text_limit": TEXT_LIMIT_BYTES,
+        "text_limit": sending.TEXT_LIMIT_BYTES,
     }
 
 
@@ -149,7 +147,7 @@ def _thread_version(conversation: Conversation) -> str:
                 conversation.status,
                 str(conversation.assignee_id),
                 window["label"],
-                reply_refusal_for(conversation),
+                sending.reply_refusal(conversation=conversation),
                 conversation.customer_name,
                 conversation.customer_username,
             ]
@@ -267,23 +265,27 @@ def _reply_error_response(
 def conversation_reply(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The reply box: text, an attachment (upload or URL) or the heart sticker."""
     conversation = _conversation_or_404(request, pk)
-    import inbox.services.sending as sending
-
     form = ReplyForm(request.POST, request.FILES)
     if not form.is_valid():
         error = " ".join(str(e) for errors in form.errors.values() for e in errors)
         return _reply_error_response(request, conversation, form, error)
     data = form.cleaned_data
+    sticker = bool(data.get("sticker"))
+    url, upload = data.get("attachment_url") or "", data.get("upload")
     try:
-        sending.reply_create(
-            conversation=conversation,
-            author=request.user,
-            text=data["text"],
-            attachment_url=data.get("attachment_url") or "",
-            attachment_type=data.get("attachment_type") or "",
-            upload=data.get("upload"),
-            sticker=bool(data.get("sticker")),
-        )
+        if sticker:
+            # The heart goes out on its own; whatever is in the box stays a draft.
+            sending.reply_create(conversation=conversation, author=_agent(request), sticker=True)
+        else:
+            sending.reply_create(
+                conversation=conversation,
+                author=_agent(request),
+                text=data["text"],
+                attachment_url=url,
+                # The type picker sits beside the link; an upload's type is read from it.
+                attachment_type=(data.get("attachment_type") or "") if url else "",
+                upload=upload,
+            )
     except sending.ReplyRefused as refused:
         return _reply_error_response(request, conversation, form, refused.message)
     return _done(request, conversation)
@@ -297,12 +299,10 @@ def message_react(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         pk=pk,
         conversation__in=conversations_for_user(request.user),
     )
-    import inbox.services.sending as sending
-
     conversation = message.conversation
     try:
         sending.reaction_send(
-            message=message, author=request.user, remove=request.POST.get("remove") == "1"
+            message=message, author=_agent(request), remove=request.POST.get("remove") == "1"
         )
     except sending.ReplyRefused as refused:
         return _refused(request, conversation, refused.message)
@@ -316,10 +316,8 @@ def message_retry(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         pk=pk,
         conversation__in=conversations_for_user(request.user),
     )
-    import inbox.services.sending as sending
-
     try:
-        sending.message_retry(message=message, author=request.user)
+        sending.message_retry(message=message, author=_agent(request))
     except sending.ReplyRefused as refused:
         return _refused(request, message.conversation, refused.message)
     return _done(request, message.conversation, "Sending again.")

@@ -46,7 +46,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("inbox", "0001_initial"),
+        ("inbox", "0002_sends_next_attempt_at"),
     ]
 
     operations = [
