@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, webhooks
 
 app_name = "inbox"
 
@@ -13,4 +13,5 @@ urlpatterns = [
     path("c/<int:pk>/unread/", views.conversation_unread, name="conversation_unread"),
     path("m/<int:pk>/react/", views.message_react, name="message_react"),
     path("m/<int:pk>/retry/", views.message_retry, name="message_retry"),
+    path("webhooks/instagram/", webhooks.instagram_webhook, name="instagram_webhook"),
 ]
