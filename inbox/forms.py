@@ -43,7 +43,8 @@ class ReplyForm(forms.Form):
     sticker = forms.BooleanField(required=False)
 
     def clean_text(self) -> str:
-        text = str(self.cleaned_data.get("text") or "")
+        # Browsers submit a textarea's line breaks as CRLF; Instagram shows "\n".
+        text = str(self.cleaned_data.get("text") or "").replace("\r\n", "\n")
         return text if text.strip() else ""
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -63,7 +64,8 @@ def log_in(page, username: str = "alice", password: str = "secret-pass-123") -> 
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/(\?.*)?$"))
+    page.wait_for_url(lambda url: urlsplit(url).path == "/")
+    page.wait_for_load_state()
 
 
 def save(page, name: str) -> Path:

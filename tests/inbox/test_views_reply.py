@@ -178,3 +178,9 @@ def test_retrying_a_sent_reply_is_refused(logged_in, agent, conversation, meta):
     sent = OutboundMessageFactory(conversation=conversation, author=agent, status="sent")
     response = logged_in.post(f"/m/{sent.pk}/retry/", headers=HTMX)
     assert response.status_code == 422
+
+
+def test_line_breaks_arrive_as_newlines(logged_in, conversation, meta):
+    answer_ok(meta, conversation.account)
+    logged_in.post(f"/c/{conversation.pk}/", {"text": "line one\r\nline two"})
+    assert bodies(meta)[0]["message"]["text"] == "line one\nline two"
