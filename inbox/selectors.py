@@ -21,12 +21,11 @@ from accounts.models import InstagramAccount
 from accounts.roles import accounts_for_user, user_is_admin
 
 from .models import Conversation, ConversationReadState, Message, Reaction
+from .selectors_search import search_matches, search_window
 
 LIST_PAGE_SIZE = 50
 THREAD_PAGE_SIZE = 60
 UNREAD_CAP = 99
-# pg_trgm indexes only help from three characters; shorter queries search names only.
-MESSAGE_SEARCH_MIN_CHARS = 3
 
 
 class Box:
@@ -71,31 +70,15 @@ def _unread_annotation(user: AbstractBaseUser | AnonymousUser) -> Q:
     return Q(last_inbound_received_at__isnull=False) & ~Q(Exists(read_since))
 
 
-def _search(conversations: QuerySet[Conversation], q: str) -> QuerySet[Conversation]:
-    """Customer name, @username or message text. A union of three index-friendly lookups
-    (pg_trgm GIN indexes on PostgreSQL) lets the planner semi-join a small id set instead of
-    testing every conversation against an OR."""
-    handle = q.lstrip("@") or q
-    conversations_ = Conversation.objects.order_by()
-    by_name = conversations_.filter(customer_name__icontains=q).values("pk")
-    by_username = conversations_.filter(customer_username__icontains=handle).values("pk")
-    matches = by_name.union(by_username)
-    if len(q) >= MESSAGE_SEARCH_MIN_CHARS:
-        by_text = Message.objects.order_by().filter(text__icontains=q).values("conversation_id")
-        matches = matches.union(by_text)
-    return conversations.filter(pk__in=matches)
-
-
 def conversation_list_queryset(
     *, user: AbstractBaseUser | AnonymousUser, filters: ListFilters
 ) -> QuerySet[Conversation]:
+    """The view's conversations before search: account, status (a search looks through open
+    and closed alike) and assignment."""
     conversations = conversations_for_user(user)
     if filters.account_id:
         conversations = conversations.filter(account_id=filters.account_id)
-    if filters.q:
-        # A search looks through open and closed conversations alike.
-        conversations = _search(conversations, filters.q)
-    else:
+    if not filters.q:
         conversations = conversations.filter(status=filters.status)
     if filters.box == Box.MINE:
         conversations = conversations.filter(assignee_id=user.pk)
@@ -158,6 +141,11 @@ def conversation_list_page(
         is_unread=_unread_annotation(user)
     )
     older_key, newer_key = _parse_cursor(older), _parse_cursor(newer)
+    if filters.q:
+        matches = search_matches(filters.q)
+        if matches is None:
+            return search_window_page(conversations, q=filters.q, older_key=older_key, size=size)
+        conversations = conversations.filter(pk__in=matches)
     if newer_key:
         # Walk backwards from the cursor, then put the rows back in list order.
         rows = list(
@@ -182,9 +170,33 @@ def conversation_list_page(
     return page
 
 
+def search_window_page(
+    conversations: QuerySet[Conversation],
+    *,
+    q: str,
+    older_key: tuple[datetime | None, int] | None,
+    size: int,
+) -> ListPage:
+    """A page of a common term's matches, from the next window of conversations."""
+    scope = conversations.filter(_after(*older_key)) if older_key else conversations
+    scope = scope.annotate()  # the window needs no unread state
+    matched, window_end = search_window(scope, q=q, order=LIST_ORDER)
+    rows = list(conversations.filter(pk__in=matched).order_by(*LIST_ORDER)[: size + 1])
+    page = ListPage(rows[:size], is_first=older_key is None)
+    if len(rows) > size:
+        page.older_cursor = _cursor(rows[size - 1])
+    elif window_end is not None:
+        moment, pk = window_end
+        stamp = moment.isoformat() if moment else ""
+        page.older_cursor = f"{stamp}~{pk}"
+    return page
+
+
 def unread_count(*, user: AbstractBaseUser | AnonymousUser, filters: ListFilters) -> int:
     """Unread conversations in the current view, counted up to UNREAD_CAP + 1 ("99+") so the
-    count stays cheap on a large inbox."""
+    count stays cheap on a large inbox. Not counted for search results."""
+    if filters.q:
+        return 0
     unread = (
         conversation_list_queryset(user=user, filters=filters)
         .filter(_unread_annotation(user))

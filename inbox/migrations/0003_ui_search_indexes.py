@@ -3,7 +3,8 @@
 - pg_trgm GIN indexes so searching by customer name, @username and message text stays fast
   at millions of messages. They index UPPER(column), the exact expression Django's
   `icontains` compiles to on PostgreSQL, so the planner can use them for `LIKE '%...%'`.
-- A list index over every account, for agents of several accounts and admins.
+- A list-order index over every account and status: search results (open and closed alike),
+  agents of several accounts, admins.
 
 Built CONCURRENTLY (hence a non-atomic migration) so a live inbox keeps taking webhooks while
 they build. SQLite has no pg_trgm: nothing happens there and `icontains` scans, which is fine
@@ -22,8 +23,8 @@ INDEXES = {
     "inbox_conv_username_trgm_idx": (
         "inbox_conversation USING gin (UPPER(customer_username::text) gin_trgm_ops)"
     ),
-    # The list across accounts: status, newest activity first (ties by id, as the list sorts).
-    "inbox_conv_recent_idx": "inbox_conversation (status, last_message_at DESC, id DESC)",
+    # Newest activity first, ties by id: the list's order, whatever the filters.
+    "inbox_conv_recent_idx": "inbox_conversation (last_message_at DESC, id DESC)",
 }
 
 

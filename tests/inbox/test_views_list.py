@@ -274,3 +274,47 @@ def test_htmx_search_gets_only_the_rows(logged_in, account):
 def test_the_list_page_title_counts_unread(logged_in, account):
     ConversationFactory.create_batch(3, account=account)
     assert "<title>(3) Inbox" in page(logged_in)
+
+
+def _walk(client, params):
+    """Every conversation a search reaches by following its Older links, in order."""
+    found, url_params = [], dict(params)
+    for _ in range(50):
+        response = client.get("/", url_params)
+        found += [c.pk for c in response.context["page"].conversations]
+        older = response.context["page"].older_cursor
+        if not older:
+            return found
+        url_params = {**params, "older": older}
+    raise AssertionError("pagination did not end")
+
+
+def test_a_common_term_is_searched_window_by_window_and_reaches_every_match(
+    logged_in, account, monkeypatch
+):
+    from inbox import selectors_search
+
+    monkeypatch.setattr(selectors_search, "SEARCH_PROBE", 3)
+    monkeypatch.setattr(selectors_search, "SEARCH_WINDOW", 4)
+    now = timezone.now()
+    expected = []
+    for i in range(15):
+        conversation = ConversationFactory(
+            account=account, last_message_at=now - timedelta(minutes=i)
+        )
+        if i % 3 != 1:
+            MessageFactory(conversation=conversation, text=f"I want a refund {i}")
+            expected.append(conversation.pk)
+    named = ConversationFactory(
+        account=account, customer_name="Refund Rita", last_message_at=now - timedelta(hours=5)
+    )
+    expected.append(named.pk)
+    assert _walk(logged_in, {"q": "refund"}) == expected
+
+
+def test_a_short_query_searches_names_only(logged_in, account):
+    ConversationFactory(account=account, customer_name="Al Green")
+    other = ConversationFactory(account=account, customer_name="Bea")
+    MessageFactory(conversation=other, text="al")
+    html = page(logged_in, q="al")
+    assert "Al Green" in html and "Bea" not in html
