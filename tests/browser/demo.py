@@ -10,11 +10,21 @@ from inbox.models import Conversation, Message, Reaction
 from inbox.services.conversations import conversation_record_message
 from tests.factories import ConversationFactory, MessageFactory, OutboundMessageFactory
 
-PIXEL = (
-    "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='320' height='220'%3E"
-    "%3Crect width='320' height='220' fill='%23f4c6a5'/%3E%3Ccircle cx='160' cy='110' r='60' "
-    "fill='%23e07a5f'/%3E%3C/svg%3E"
+PHOTO_URL = "https://cdn.example.com/photo.jpg"
+# What the fake CDN answers for PHOTO_URL (see `serve_fake_cdn`): a small drawing.
+PHOTO_SVG = (
+    "<svg xmlns='http://www.w3.org/2000/svg' width='320' height='220'>"
+    "<rect width='320' height='220' fill='#f4c6a5'/><circle cx='110' cy='120' r='55' "
+    "fill='#e07a5f'/><rect x='190' y='60' width='90' height='120' rx='12' fill='#3d405b'/></svg>"
 )
+
+
+def serve_fake_cdn(page) -> None:
+    """Answer the browser's requests to the demo's CDN links without any network."""
+    page.route(
+        "https://cdn.example.com/**",
+        lambda route: route.fulfill(status=200, content_type="image/svg+xml", body=PHOTO_SVG),
+    )
 
 
 def _record(message: Message) -> Message:
@@ -75,7 +85,7 @@ def build_inbox(account, agent) -> Conversation:
     inbound(
         kind=Message.Kind.ATTACHMENT,
         text="",
-        attachments=[{"type": "image", "url": PIXEL}],
+        attachments=[{"type": "image", "url": PHOTO_URL}],
     )
     outbound(
         text="Hi Sofia! Yes, it is: sizes S to L. Here's the page: https://example.com/linen",

@@ -99,6 +99,8 @@ def test_it_replies_with_enter_and_shows_the_status(page, agent, conversation, m
 def test_a_webhook_message_appears_live_and_the_draft_survives(page, agent, conversation, meta):
     open_thread(page, conversation)
     page.evaluate("window.__notReloaded = true")
+    # The message already on screen must not be re-created (no flicker, no lost state).
+    page.evaluate("document.querySelector('#messages .msg').__kept = true")
     page.fill("#reply-text", "half-written answer")
     now_ms = int(time.time() * 1000)
     body = webhook_body(
@@ -111,6 +113,7 @@ def test_a_webhook_message_appears_live_and_the_draft_survives(page, agent, conv
     assert page.evaluate("window.__notReloaded") is True
     assert page.input_value("#reply-text") == "half-written answer"
     assert page.locator("#messages .msg").count() == 2
+    assert page.evaluate("document.querySelector('#messages .msg').__kept") is True
 
 
 def test_a_new_conversation_appears_in_the_list_live(page, agent, account, conversation, meta):
