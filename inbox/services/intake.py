@@ -29,7 +29,7 @@ from inbox.models import WebhookEvent
 from instagram.events import ChangeEvent, UnknownEvent, account_ids_of, parse_webhook
 
 from .intake_apply import TargetMissing, intake_apply_event
-from .publish import task_publish
+from .intake_publish import task_publish
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from accounts.services import account_graph_client, account_mark_needs_reconnect
 from inbox.models import Conversation
 from instagram.errors import AuthError, GraphError
 
-from .publish import task_publish
+from .intake_publish import task_publish
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from config.celery import app
 from inbox.models import Message, WebhookEvent
 from inbox.services.intake import webhook_events_sweep
-from inbox.services.publish import publish_pause_reset
+from inbox.services.intake_publish import publish_pause_reset
 from tests.factories import AccountFactory
 from tests.webhooks import IG_ID, message_item, post_signed, webhook_body, webhook_fixture
 
@@ -62,7 +62,7 @@ def test_events_are_stored_and_acknowledged_fast_while_the_broker_is_down(
     real_broker(CLOSED_PORT_BROKER)
     time_machine.move_to(timezone.now())
     timings = []
-    with caplog.at_level("WARNING", logger="inbox.services.publish"):
+    with caplog.at_level("WARNING", logger="inbox.services.intake_publish"):
         for i in range(5):
             body = webhook_body(message_item(f"m-{i}", f"during the outage {i}"))
             started = time.monotonic()
