@@ -26,6 +26,13 @@ def test_it_renders_the_inbox_on_a_laptop_and_a_phone(page, agent, account):
     assert "<script>" in page.inner_text("#messages")  # shown as text, never run
     assert page.locator("#panel").is_visible()
     save(page, "inbox-laptop-thread")
+    # An account alert above the inbox must not push the reply box off the screen.
+    page.evaluate(
+        "document.querySelector('.topbar').insertAdjacentHTML('afterend',"
+        " '<section style=\"height:60px\">Account alert</section>')"
+    )
+    box = page.locator("#composer").bounding_box()
+    assert box["y"] + box["height"] <= LAPTOP["height"] + 1
     page.evaluate("document.getElementById('thread-scroll').scrollTop = 0")
     save(page, "inbox-laptop-thread-top")
     page.goto("/")
