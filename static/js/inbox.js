@@ -160,9 +160,11 @@
     $$("[data-part]", update).forEach((incoming) => {
       const current = $(`[data-part="${incoming.dataset.part}"]`, document);
       if (!current || current.dataset.v === incoming.dataset.v) return;
-      if (current.contains(document.activeElement) && incoming.dataset.part === "header") return;
+      // Keep the keyboard where it was: the same control in the new markup, if it has an id.
+      const focused = current.contains(document.activeElement) ? document.activeElement.id : "";
       current.replaceWith(incoming);
       process(incoming);
+      if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
       if (incoming.dataset.part === "composer-state") applyCanSend(incoming.dataset.canSend === "1");
     });
   }

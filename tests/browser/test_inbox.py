@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from inbox.models import Message
-from tests.factories import AccountFactory, ConversationFactory, MessageFactory
+from tests.factories import AccountFactory, ConversationFactory, MessageFactory, UserFactory
 from tests.webhooks import CUSTOMER, IG_ID, message_item, post_signed, webhook_body
 
 from .conftest import log_in
@@ -174,3 +174,21 @@ def test_the_keyboard_moves_opens_searches_and_goes_back(page, agent, account, c
     page.keyboard.type("zed")
     page.locator(".row", has_text="Jane Doe").wait_for(state="detached")
     assert page.locator(".row", has_text="Zed Zimmer").is_visible()
+
+
+def test_assign_and_close_in_place(page, agent, account, conversation):
+    colleague = UserFactory(username="bob")
+    account.members.add(colleague)
+    open_thread(page, conversation)
+    page.evaluate("window.__notReloaded = true")
+    page.select_option("#assignee", str(colleague.pk))
+    page.locator("#assignee option:checked", has_text="bob").wait_for(state="attached")
+    page.click("text=✓ Close")
+    page.locator("button", has_text="Reopen").wait_for(timeout=LIVE_MS)
+    conversation.refresh_from_db()
+    assert conversation.assignee == colleague and conversation.status == "closed"
+    assert page.evaluate("window.__notReloaded") is True
+    page.click("text=Assign to me")
+    page.locator("#assignee option:checked", has_text="Me").wait_for(
+        state="attached", timeout=LIVE_MS
+    )
