@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from django.contrib import messages as flash
@@ -37,6 +38,7 @@ from .services import sending, work
 from .templatetags.inbox_tags import reply_window_of
 
 CHANGED_EVENT = "inbox:changed"
+AGE_LABEL = re.compile(r'(<time class="row-age"[^>]*>)[^<]*')
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -76,9 +78,11 @@ def _list_context(request: HtmxHttpRequest, current: Conversation | None = None)
         "current": current,
         "list_query": _list_query(request),
     }
-    # Rendered once: the page embeds it, and its digest lets the live poll answer 204.
+    # Rendered once: the page embeds it, and its digest lets the live poll answer 204. Ages
+    # ("5m") are left out of the digest: they tick every minute for every row, and inbox.js
+    # keeps them current in the browser from their datetime attribute.
     rows = render_to_string("inbox/_conversation_rows.html", context, request=request)
-    context.update({"rows_html": rows, "rows_version": _digest(rows)})
+    context.update({"rows_html": rows, "rows_version": _digest(AGE_LABEL.sub(r"\1", rows))})
     return context
 
 

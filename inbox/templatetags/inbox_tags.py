@@ -45,7 +45,8 @@ def duration_label(left: timedelta) -> str:
 def window_label(window: ReplyWindow, now: datetime | None = None) -> str:
     left = window.time_left(now)
     if window.state == WindowState.OPEN and left is not None:
-        return f"{duration_label(left)} left"
+        # Hours, never "1 d": the standard window is a day long at most.
+        return f"{duration_label(min(left, timedelta(hours=23, minutes=59)))} left"
     if window.state == WindowState.HUMAN_AGENT and left is not None:
         return f"human agent: {duration_label(left)} left"
     return "closed until the customer writes"

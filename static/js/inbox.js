@@ -108,6 +108,26 @@
   });
 
   // ---- live list -----------------------------------------------------------------------
+  // Row ages tick in the browser (the server leaves them out of the list's version).
+  const weekday = new Intl.DateTimeFormat(undefined, { weekday: "short" });
+  const dayMonth = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short" });
+  const dayMonthYear = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric" });
+  function ageLabel(date) {
+    const seconds = (Date.now() - date.getTime()) / 1000;
+    if (seconds < 60) return "now";
+    if (seconds < 3600) return Math.floor(seconds / 60) + "m";
+    if (seconds < 86400) return Math.floor(seconds / 3600) + "h";
+    if (seconds < 7 * 86400) return weekday.format(date);
+    return (date.getFullYear() === new Date().getFullYear() ? dayMonth : dayMonthYear).format(date);
+  }
+  function refreshAges() {
+    $$("time.row-age[datetime]").forEach((el) => {
+      const date = new Date(el.getAttribute("datetime"));
+      if (!isNaN(date)) el.textContent = ageLabel(date);
+    });
+  }
+  setInterval(refreshAges, 30000);
+
   if (listBox) {
     let listTimer = null;
     const listUrl = () => {

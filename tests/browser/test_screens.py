@@ -15,6 +15,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_it_renders_the_inbox_on_a_laptop_and_a_phone(page, agent, account):
     thread = build_inbox(account, agent)
     serve_fake_cdn(page)
+    page.goto("/")
+    save(page, "inbox-laptop-login")
     log_in(page)
     page.goto(f"/c/{thread.pk}/")
     page.wait_for_selector("#messages .msg")

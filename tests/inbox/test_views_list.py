@@ -318,3 +318,17 @@ def test_a_short_query_searches_names_only(logged_in, account):
     MessageFactory(conversation=other, text="al")
     html = page(logged_in, q="al")
     assert "Al Green" in html and "Bea" not in html
+
+
+def test_ticking_ages_alone_do_not_count_as_a_change(logged_in, account):
+    import time_machine
+
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        ConversationFactory(
+            account=account,
+            last_message_at=timezone.now(),
+            last_customer_message_at=timezone.now() - timedelta(hours=2, minutes=30),
+        )
+        version = logged_in.get("/", {"fragment": "rows"})["X-Inbox-Version"]
+        clock.shift(timedelta(minutes=5))
+        assert logged_in.get("/", {"fragment": "rows", "v": version}).status_code == 204
