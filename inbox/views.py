@@ -53,10 +53,14 @@ def _filters(request: HtmxHttpRequest) -> ListFilters:
     return ListFilterForm(request.GET).filters()
 
 
+def _int(value: str) -> int | None:
+    return int(value) if value.isdigit() else None
+
+
 def _list_query(request: HtmxHttpRequest) -> str:
     """The list's filters, carried through conversation links so "back" returns to them."""
     query = request.GET.copy()
-    for key in ("older", "newer", "v", "before", "fragment", "visible"):
+    for key in ("older", "newer", "v", "before", "fragment", "visible", "current"):
         query.pop(key, None)
     return query.urlencode()
 
@@ -75,7 +79,8 @@ def _list_context(request: HtmxHttpRequest, current: Conversation | None = None)
         "page": page,
         "accounts": accounts,
         "unread": unread_count(user=request.user, filters=filters),
-        "current": current,
+        # The open conversation, highlighted (the thread page's live list poll names it).
+        "current_id": current.pk if current else _int(request.GET.get("current", "")),
         "list_query": _list_query(request),
     }
     # Rendered once: the page embeds it, and its digest lets the live poll answer 204. Ages
@@ -118,10 +123,11 @@ def _conversation_or_404(request: HtmxHttpRequest, pk: int) -> Conversation:
     return get_object_or_404(conversations_for_user(request.user), pk=pk)
 
 
-def _thread_context(request: HtmxHttpRequest, conversation: Conversation) -> dict[str, Any]:
-    before = request.GET.get("before", "")
+def _thread_context(
+    request: HtmxHttpRequest, conversation: Conversation, version: str = ""
+) -> dict[str, Any]:
     messages, has_earlier = thread_messages(
-        conversation=conversation, before_id=int(before) if before.isdigit() else None
+        conversation=conversation, before_id=_int(request.GET.get("before", ""))
     )
     by_mid = {m.mid: m for m in messages if m.mid}
     return {
@@ -134,7 +140,7 @@ def _thread_context(request: HtmxHttpRequest, conversation: Conversation) -> dic
         "refusal": sending.reply_refusal(conversation=conversation),
         "agents": list(assignable_agents(account=conversation.account)),
         "list_query": _list_query(request),
-        "fingerprint": _thread_version(conversation),
+        "fingerprint": version or _thread_version(conversation),
         "text_limit": sending.TEXT_LIMIT_BYTES,
     }
 
@@ -176,11 +182,12 @@ def conversation_updates(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The live poll of an open thread: 204 while nothing changed, else every part that can
     change (messages, header, window state, customer panel), merged in place by inbox.js."""
     conversation = _conversation_or_404(request, pk)
-    if request.GET.get("v") == _thread_version(conversation):
+    version = _thread_version(conversation)
+    if request.GET.get("v") == version:
         return HttpResponse(status=204)
     if request.GET.get("visible") == "1":
         work.conversation_mark_read(conversation=conversation, user=request.user)
-    context = _thread_context(request, conversation)
+    context = _thread_context(request, conversation, version)
     return render(request, "inbox/_thread_update.html", context)
 
 

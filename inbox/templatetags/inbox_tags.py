@@ -197,7 +197,7 @@ def reaction_by(message: Message, actor: str) -> Any:
 def query_with(context: template.Context, **changes: Any) -> str:
     """The current list query string with some parameters changed (None or "" drops one)."""
     query = context["request"].GET.copy()
-    for key in ("older", "newer", "v", "fragment", "before", "visible"):
+    for key in ("older", "newer", "v", "fragment", "before", "visible", "current"):
         query.pop(key, None)
     for key, value in changes.items():
         if value in (None, ""):

@@ -134,6 +134,7 @@
       const params = new URLSearchParams(window.location.search);
       params.delete("before");
       params.set("fragment", "rows");
+      if (thread) params.set("current", thread.dataset.conversation);
       if (listBox.dataset.v) params.set("v", listBox.dataset.v);
       return listBox.dataset.rowsUrl.split("?")[0] + "?" + params.toString();
     };

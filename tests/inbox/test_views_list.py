@@ -332,3 +332,13 @@ def test_ticking_ages_alone_do_not_count_as_a_change(logged_in, account):
         version = logged_in.get("/", {"fragment": "rows"})["X-Inbox-Version"]
         clock.shift(timedelta(minutes=5))
         assert logged_in.get("/", {"fragment": "rows", "v": version}).status_code == 204
+
+
+def test_the_thread_pages_list_poll_keeps_the_open_conversation_highlighted(logged_in, account):
+    import re
+
+    conversation = ConversationFactory(account=account)
+    html = logged_in.get(f"/c/{conversation.pk}/").content.decode()
+    version = re.search(r'id="conv-list"[^>]*data-v="([0-9a-f]+)"', html).group(1)
+    poll = logged_in.get("/", {"fragment": "rows", "current": conversation.pk, "v": version})
+    assert poll.status_code == 204
