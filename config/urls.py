@@ -1,9 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from django.views.static import serve
+
+from inbox.media_views import outbound_media
 
 from . import views
 
@@ -16,12 +16,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
-    # Public, no login: files agents attach to replies, fetched by Meta (see
-    # inbox/services/attachments.py). Only outbound/ is served; `..` cannot leave it.
-    path(
-        f"{settings.MEDIA_URL.strip('/')}/outbound/<path:path>",
-        login_not_required(serve),
-        {"document_root": settings.MEDIA_ROOT / "outbound"},
-    ),
+    # Public, no login: files agents attach to replies, fetched by Meta (outbound/ only).
+    path(f"{settings.MEDIA_URL.strip('/')}/outbound/<path:path>", outbound_media),
     path("", include("inbox.urls")),
 ]

@@ -19,14 +19,14 @@ from typing import Any
 import redis
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from accounts.services import account_graph_client, account_mark_needs_reconnect
 from inbox.models import Message, Reaction
 from instagram.errors import AuthError, GraphError, RateLimitedError
 
-from .ratelimit import SLOT_TOLERANCE, bucket_key, bucket_rate, send_limiter
+from .ratelimit import bucket_key, bucket_rate, send_limiter
 from .send_errors import (
     AUTOMATED_PAST_24H,
     UNKNOWN_NO_ANSWER,
@@ -40,6 +40,9 @@ logger = logging.getLogger(__name__)
 # A slot this close is waited for in the worker; a later one re-schedules the task to wake
 # up this long before it (Celery's timer is not exact to the millisecond).
 SLOT_LEAD = 0.1
+# A closed gate this close is waited for, a few times at most.
+GATE_MAX_WAIT = 0.25
+GATE_TRIES = 5
 # Exponential back-off with jitter: about 2 s, 6 s, 18 s, 54 s, 162 s, then capped.
 BACKOFF_FIRST = 2.0
 BACKOFF_FACTOR = 3.0
@@ -98,25 +101,31 @@ def message_body(*, message: Message, tag: str) -> dict[str, Any]:
 
 
 def take_slot(*, bucket: str, rate: float, slot_at: float | None) -> Outcome | None:
-    """Wait for this call's rate-limit slot. None: go now. An Outcome: come back later."""
-    if slot_at is not None and time.time() - slot_at <= SLOT_TOLERANCE:
-        remaining = slot_at - time.time()
-        if remaining <= SLOT_LEAD * 1.5:
-            time.sleep(max(remaining, 0.0))
-            return None
-        return Outcome(retry_in=remaining - SLOT_LEAD, slot_at=slot_at)
+    """Wait for this call's turn. None: go now (the call is recorded). An Outcome: the
+    turn is too far off to wait for in the worker; come back then."""
+    limiter = send_limiter()
     try:
-        slot = send_limiter().reserve(bucket=bucket, rate=rate)
+        if slot_at is None:
+            slot = limiter.reserve(bucket=bucket, rate=rate)
+            if not slot.reserved:  # the line is over a minute long
+                return Outcome(retry_in=slot.delay / 2)
+            slot_at = time.time() + slot.delay
+        ahead = slot_at - time.time()
+        if ahead > SLOT_LEAD * 1.5:
+            return Outcome(retry_in=ahead - SLOT_LEAD, slot_at=slot_at)
+        time.sleep(max(ahead, 0.0))
+        # The gate: however late this run woke up, calls leave spaced.
+        for _ in range(GATE_TRIES):
+            wait = limiter.admit(bucket=bucket, rate=rate)
+            if wait <= 0:
+                return None
+            if wait > GATE_MAX_WAIT:
+                break
+            time.sleep(wait)
     except redis.RedisError:
         logger.warning("rate limiter unavailable for %s; trying again shortly", bucket)
         return Outcome(retry_in=random.uniform(2, 5))
-    if not slot.reserved:
-        # The line is over a minute long: come back when it has moved up.
-        return Outcome(retry_in=slot.delay / 2)
-    if slot.delay <= SLOT_LEAD * 1.5:
-        time.sleep(slot.delay)
-        return None
-    return Outcome(retry_in=slot.delay - SLOT_LEAD, slot_at=time.time() + slot.delay)
+    return Outcome(retry_in=wait)  # a pause (Meta throttled the account): come back later
 
 
 def _next_queued(message: Message) -> int | None:
@@ -134,14 +143,17 @@ def _next_queued(message: Message) -> int | None:
     )
 
 
-def _waits_for_earlier_reply(message: Message) -> bool:
-    return Message.objects.filter(
-        conversation_id=message.conversation_id,
-        direction=Message.Direction.OUTBOUND,
-        origin=Message.Origin.AGENT,
-        status__in=[Q_STATUS.QUEUED, Q_STATUS.SENDING],
-        pk__lt=message.pk,
-    ).exists()
+def _earlier_pending_reply() -> Exists:
+    """An earlier reply of the same conversation that has not left yet."""
+    return Exists(
+        Message.objects.filter(
+            conversation_id=OuterRef("conversation_id"),
+            direction=Message.Direction.OUTBOUND,
+            origin=Message.Origin.AGENT,
+            status__in=[Q_STATUS.QUEUED, Q_STATUS.SENDING],
+            pk__lt=OuterRef("pk"),
+        )
+    )
 
 
 def _window_now(message: Message, now: datetime) -> tuple[str, str]:
@@ -177,7 +189,12 @@ def _defer(message: Message, *, seconds: float, from_status: str, **fields: Any)
 
 def message_deliver(*, message_id: int, slot_at: float | None = None) -> Outcome:
     """One attempt at sending a queued reply."""
-    message = Message.objects.select_related("conversation__account").filter(pk=message_id).first()
+    message = (
+        Message.objects.select_related("conversation__account")
+        .annotate(waits=_earlier_pending_reply())
+        .filter(pk=message_id)
+        .first()
+    )
     if message is None:
         logger.info("message %s no longer exists; nothing to send", message_id)
         return Outcome()
@@ -192,7 +209,7 @@ def message_deliver(*, message_id: int, slot_at: float | None = None) -> Outcome
     now = timezone.now()
     if message.next_attempt_at and message.next_attempt_at > now + timedelta(seconds=1):
         return Outcome(retry_in=(message.next_attempt_at - now).total_seconds(), slot_at=slot_at)
-    if _waits_for_earlier_reply(message):
+    if message.waits:
         # The earlier reply hands over to this one when it is done (see follow_up).
         logger.info("message %s waits for an earlier reply in its conversation", message_id)
         return Outcome()
@@ -328,28 +345,38 @@ def _retry_or_give_up(message: Message, error: GraphError, *, bucket: str) -> Ou
 
 def record_sent(*, message: Message, mid: str) -> None:
     """Mark a reply sent with Meta's mid. If its echo got here first (a BUSINESS_APP row
-    with that mid), the echo is folded into the reply in the same transaction, so the
-    conversation never shows the message twice."""
+    with that mid, which the unique constraint reports), the echo is folded into the reply
+    in one transaction, so the conversation never shows the message twice."""
     now = timezone.now()
+    fields = {
+        "status": Q_STATUS.SENT,
+        "mid": mid,
+        "sent_at": now,
+        "error_code": "",
+        "error_reason": "",
+        "next_attempt_at": None,
+        "updated_at": now,
+    }
+    pending = Message.objects.filter(pk=message.pk, status__in=[Q_STATUS.SENDING, Q_STATUS.UNKNOWN])
     for _ in range(3):
         try:
-            with transaction.atomic():
-                mid, seen_at = _absorb_echo(message=message, mid=mid) if mid else ("", None)
-                Message.objects.filter(
-                    pk=message.pk, status__in=[Q_STATUS.SENDING, Q_STATUS.UNKNOWN]
-                ).update(
-                    status=Q_STATUS.SEEN if seen_at else Q_STATUS.SENT,
-                    seen_at=seen_at,
-                    mid=mid,
-                    sent_at=now,
-                    error_code="",
-                    error_reason="",
-                    next_attempt_at=None,
-                    updated_at=now,
-                )
+            if not mid or not transaction.get_connection().in_atomic_block:
+                pending.update(**fields)  # the usual case: no echo yet, one statement
+                return
+            with transaction.atomic():  # a savepoint: a conflict must not spoil the caller's
+                pending.update(**fields)
             return
         except IntegrityError:
-            # The echo was stored between our look and our write: look again.
+            pass
+        try:
+            with transaction.atomic():
+                fields["mid"], seen_at = _absorb_echo(message=message, mid=mid)
+                if seen_at:
+                    fields.update(status=Q_STATUS.SEEN, seen_at=seen_at)
+                pending.update(**fields)
+            return
+        except IntegrityError:
+            # Another echo write raced us: look again.
             logger.info("message %s: its echo arrived while recording; merging", message.pk)
     raise RuntimeError(f"could not record message {message.pk} as sent")
 

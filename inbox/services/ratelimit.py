@@ -1,13 +1,18 @@
 """Per-account send rate limits, shared by every worker.
 
 Meta caps each business account at 100 calls/s for text, links, reactions and stickers and
-10 calls/s for audio and video. The limiter hands out *slots*: one call per slot, slots
-evenly spaced (a GCRA with no burst), so calls never bunch into a second. A caller reserves
-the next free slot; when it is close it waits in the worker, when it is far it re-schedules
-the task for that moment and keeps the slot (see `inbox.services.delivery`).
+10 calls/s for audio and video. Two mechanisms per bucket:
 
-Slots are spaced for `HEADROOM` of the cap: a call may leave a little after its slot (worker
-and network jitter), and that margin keeps every one-second window at or under Meta's cap.
+- `reserve` hands out *slots*, evenly spaced, to spread a backlog over time: a task whose
+  slot is far re-schedules itself for that moment instead of sleeping in the worker, so a
+  thousand queued replies cost a thousand timers, not a thousand polls.
+- `admit` is the gate right before each call: it lets a call through only if the previous
+  one left at least one interval earlier, and records it. A task that wakes up late (a busy
+  worker, Celery's timer) can therefore never bunch with punctual ones: the calls that
+  actually leave are spaced, so no one-second window holds more than the cap.
+
+Both are spaced for `HEADROOM` of the cap, the margin for network jitter between our clock
+and Meta's counters.
 
 With Redis (`REDIS_URL`) the state is one key per bucket, updated by an atomic Lua script on
 Redis's own clock, so every worker on every host shares it. Without Redis (the embedded
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,8 +32,6 @@ import redis
 from django.conf import settings
 
 HEADROOM = 0.93
-# How late a call may leave after its slot and still use it (see HEADROOM).
-SLOT_TOLERANCE = 0.04
 # How far ahead a slot may be reserved; a caller further back in line comes back later.
 MAX_RESERVE_AHEAD = 60.0
 KEY_PREFIX = "inbox:ratelimit:"
@@ -42,7 +46,13 @@ class Slot:
 class Limiter(Protocol):
     def reserve(self, *, bucket: str, rate: float) -> Slot: ...
 
-    def pause(self, *, bucket: str, seconds: float) -> None: ...
+    def admit(self, *, bucket: str, rate: float) -> float:
+        """0: go now (recorded as a call); otherwise seconds to wait before asking again."""
+        ...
+
+    def pause(self, *, bucket: str, seconds: float) -> None:
+        """Meta throttled the account: no slot and no call before `seconds` from now."""
+        ...
 
 
 def bucket_rate(kind: str) -> float:
@@ -62,23 +72,35 @@ def bucket_key(*, account_id: int, kind: str) -> str:
 class LocalLimiter:
     """In-process slots for the embedded broker (no Redis)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._lock = threading.Lock()
         self._next_free: dict[str, float] = {}
+        self._next_call: dict[str, float] = {}
 
     def reserve(self, *, bucket: str, rate: float) -> Slot:
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             slot = max(now, self._next_free.get(bucket, now))
             if slot - now > MAX_RESERVE_AHEAD:
                 return Slot(delay=slot - now, reserved=False)
             self._next_free[bucket] = slot + 1.0 / rate
             return Slot(delay=slot - now, reserved=True)
 
+    def admit(self, *, bucket: str, rate: float) -> float:
+        with self._lock:
+            now = self._clock()
+            wait = self._next_call.get(bucket, now) - now
+            if wait > 0:
+                return wait
+            self._next_call[bucket] = now + 1.0 / rate
+            return 0.0
+
     def pause(self, *, bucket: str, seconds: float) -> None:
         with self._lock:
-            now = time.monotonic()
-            self._next_free[bucket] = max(self._next_free.get(bucket, now), now + seconds)
+            now = self._clock()
+            for line in (self._next_free, self._next_call):
+                line[bucket] = max(line.get(bucket, now), now + seconds)
 
 
 # KEYS[1] the bucket; ARGV[1] seconds between slots; ARGV[2] how far ahead one may reserve.
@@ -97,13 +119,29 @@ redis.call('SET', KEYS[1], string.format('%.6f', next_free),
 return {1, string.format('%.6f', delay)}
 """
 
-# KEYS[1] the bucket; ARGV[1] seconds during which nothing may leave.
+# KEYS[1] the bucket's gate; ARGV[1] seconds between calls. Returns the wait as a string.
+_ADMIT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local wait = (tonumber(redis.call('GET', KEYS[1]) or now) or now) - now
+if wait > 0 then
+  return string.format('%.6f', wait)
+end
+local next_call = now + tonumber(ARGV[1])
+redis.call('SET', KEYS[1], string.format('%.6f', next_call),
+           'PX', math.ceil(tonumber(ARGV[1]) * 1000) + 1000)
+return '0'
+"""
+
+# KEYS the bucket's slots and gate; ARGV[1] seconds during which nothing may leave.
 _PAUSE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local until_ = math.max(now + tonumber(ARGV[1]), tonumber(redis.call('GET', KEYS[1]) or 0) or 0)
-redis.call('SET', KEYS[1], string.format('%.6f', until_),
-           'PX', math.ceil((until_ - now) * 1000) + 1000)
+for _, key in ipairs(KEYS) do
+  local until_ = math.max(now + tonumber(ARGV[1]), tonumber(redis.call('GET', key) or 0) or 0)
+  redis.call('SET', key, string.format('%.6f', until_),
+             'PX', math.ceil((until_ - now) * 1000) + 1000)
+end
 return 1
 """
 
@@ -114,6 +152,7 @@ class RedisLimiter:
     def __init__(self, url: str) -> None:
         self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._reserve = self._redis.register_script(_RESERVE)
+        self._admit = self._redis.register_script(_ADMIT)
         self._pause = self._redis.register_script(_PAUSE)
 
     def reserve(self, *, bucket: str, rate: float) -> Slot:
@@ -122,8 +161,12 @@ class RedisLimiter:
         )
         return Slot(delay=float(delay), reserved=bool(int(reserved)))
 
+    def admit(self, *, bucket: str, rate: float) -> float:
+        return float(self._admit(keys=[f"{KEY_PREFIX}{bucket}:gate"], args=[f"{1.0 / rate:.6f}"]))
+
     def pause(self, *, bucket: str, seconds: float) -> None:
-        self._pause(keys=[KEY_PREFIX + bucket], args=[f"{seconds:.3f}"])
+        keys = [KEY_PREFIX + bucket, f"{KEY_PREFIX}{bucket}:gate"]
+        self._pause(keys=keys, args=[f"{seconds:.3f}"])
 
 
 _limiter: Limiter | None = None

@@ -1,7 +1,9 @@
 """Shared pieces for the outbound send tests: a fake Meta at the `requests` layer, a fresh
 rate limiter per test, and helpers to read what was sent."""
 
+import itertools
 import json
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -16,6 +18,15 @@ T0 = datetime(2026, 11, 2, 12, 0, 0, tzinfo=UTC)  # the customer's last message 
 @pytest.fixture(autouse=True)
 def fresh_limiter(monkeypatch):
     monkeypatch.setattr(ratelimit, "_limiter", None)
+
+
+@pytest.fixture
+def wall_clock_limiter(monkeypatch):
+    """A local limiter on time.time, so time_machine moves its clock too."""
+    limiter = ratelimit.LocalLimiter(clock=time.time)
+    monkeypatch.setattr(ratelimit, "send_limiter", lambda: limiter)
+    monkeypatch.setattr("inbox.services.delivery.send_limiter", lambda: limiter)
+    return limiter
 
 
 @pytest.fixture
@@ -40,10 +51,23 @@ def send_url(account):
     return f"{account.graph_api_url}/{account.ig_id}/messages"
 
 
-def answer_ok(meta, account, mid="aWdfmid_1", **kwargs):
-    meta.add(
-        responses.POST, send_url(account), json={"recipient_id": "x", "message_id": mid}, **kwargs
-    )
+def answer_ok(meta, account, mid=None, **kwargs):
+    """Meta accepts the send. Without `mid`, every call gets its own: aWdfmid_1, _2..."""
+    if mid is not None:
+        meta.add(
+            responses.POST,
+            send_url(account),
+            json={"recipient_id": "x", "message_id": mid},
+            **kwargs,
+        )
+        return
+    counter = itertools.count(1)
+
+    def accept(request):
+        answer = {"recipient_id": "x", "message_id": f"aWdfmid_{next(counter)}"}
+        return (200, kwargs.get("headers") or {}, json.dumps(answer))
+
+    meta.add_callback(responses.POST, send_url(account), callback=accept)
 
 
 def answer_error(meta, account, status, code=None, subcode=None, headers=None, **extra):

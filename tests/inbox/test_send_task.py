@@ -295,7 +295,7 @@ def scheduled(monkeypatch):
 
 
 def test_two_transient_failures_then_success_deliver_once_within_2_minutes(
-    meta, convo, writer, scheduled
+    meta, convo, writer, scheduled, wall_clock_limiter
 ):
     answer_error(meta, convo.account, 503, code=2)
     answer_error(meta, convo.account, 429)
