@@ -21,7 +21,7 @@ from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import InstagramAccount
@@ -78,12 +78,17 @@ def webhook_event_record(*, body: bytes) -> WebhookEvent | None:
         account_ids=[account_id[:64] for account_id in account_ids_of(payload)[:100]],
     )
     try:
-        with transaction.atomic():
+        if transaction.get_connection().in_atomic_block:
+            # Inside a caller's transaction: a savepoint keeps a duplicate from breaking it.
+            with transaction.atomic():
+                event.save(force_insert=True)
+        else:
+            # Autocommit: one round trip, and the row is durable when save() returns.
             event.save(force_insert=True)
-            transaction.on_commit(partial(webhook_event_publish, event_id=event.pk))
     except IntegrityError:
         logger.info("webhook redelivery ignored (sha256 %s…)", event.body_sha256[:12])
         return None
+    transaction.on_commit(partial(webhook_event_publish, event_id=event.pk))
     return event
 
 
@@ -106,17 +111,13 @@ class Outcome:
 def webhook_event_process(*, event_id: int) -> str | None:
     """Process one ledger row. Returns the state it settled in, or None when it was not
     ours to process (gone, already processed, or claimed by another worker)."""
-    now = timezone.now()
-    claimed = WebhookEvent.objects.filter(pk=event_id, state=State.PENDING).update(
-        state=State.PROCESSING, attempts=F("attempts") + 1, updated_at=now
-    )
-    if not claimed:
+    event = _claim(event_id)
+    if event is None:
         if WebhookEvent.objects.filter(pk=event_id).exists():
             logger.debug("webhook event %s is not pending: skipped", event_id)
         else:
             logger.info("webhook event %s does not exist: skipped", event_id)
         return None
-    event = WebhookEvent.objects.only("id", "body", "attempts").get(pk=event_id)
     if event.attempts > MAX_ATTEMPTS:
         # Claimed this often and never settled: its worker keeps dying on it.
         return _settle(event, State.FAILED, f"gave up after {MAX_ATTEMPTS} attempts")
@@ -126,6 +127,25 @@ def webhook_event_process(*, event_id: int) -> str | None:
         return _settle(event, State.FAILED, "the stored body is not JSON")
     outcome = _apply_batch(event, payload)
     return _settle_outcome(event, outcome)
+
+
+def _claim(event_id: int) -> WebhookEvent | None:
+    """pending → processing, attempts + 1, in one conditional statement that also returns
+    the body: of two workers handed the same event, exactly one gets it. (Raw SQL because
+    the ORM's update() cannot return columns; both SQLite and PostgreSQL have RETURNING.)"""
+    connection = transaction.get_connection()
+    table = connection.ops.quote_name(WebhookEvent._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET state = %s, attempts = attempts + 1, updated_at = %s "  # noqa: S608
+            "WHERE id = %s AND state = %s RETURNING body, attempts",
+            [State.PROCESSING.value, now, event_id, State.PENDING.value],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return WebhookEvent(pk=event_id, body=row[0], attempts=row[1], state=State.PROCESSING)
 
 
 def _apply_batch(event: WebhookEvent, payload: Any) -> Outcome:

@@ -99,14 +99,15 @@ def _store_inbound(
     account: InstagramAccount, event: Event, *, mid: str, **fields: Any
 ) -> Message | None:
     customer = _usable_customer(event)
-    mid = _clip(mid, 255)
-    if not customer or _find(account, mid) is not None:
+    if not customer:
         return None
+    # No look-up first: new messages are the common case, and the unique constraint turns a
+    # redelivery into a no-op in `_create`.
     conversation, created = _conversation(account, customer)
     message = _create(
         account=account,
         conversation=conversation,
-        mid=mid,
+        mid=_clip(mid, 255),
         direction=Message.Direction.INBOUND,
         origin=Message.Origin.CUSTOMER,
         status=Status.NONE,

@@ -213,3 +213,14 @@ def test_the_dashboard_test_event_is_kept_waiting_for_account_zero(deliver):
 def test_the_sweep_is_cheap_when_there_is_nothing_to_do(django_assert_max_num_queries):
     with django_assert_max_num_queries(4):
         assert webhook_events_sweep() == []
+
+
+def test_a_full_batch_of_a_thousand_updates_is_applied(deliver, account_ig):
+    items = [
+        message_item(f"m-{n}", f"message {n}", ts=1760000000000 + n, sender=f"7{n % 40:015d}")
+        for n in range(1000)
+    ]
+    assert deliver(webhook_body(*items)).status_code == 200
+    assert WebhookEvent.objects.get().state == State.PROCESSED
+    assert Message.objects.count() == 1000
+    assert Conversation.objects.count() == 40

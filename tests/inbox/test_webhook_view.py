@@ -197,3 +197,12 @@ def test_an_oversized_body_is_refused_with_a_4xx(client, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     response = post_signed(client, {"object": "instagram", "entry": [], "pad": "x" * 2000})
     assert response.status_code == 400
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_redelivery_outside_any_transaction_is_accepted_too(client):
+    """As in production: autocommit, the unique hash refuses the second row."""
+    body = body_of()
+    assert post_signed(client, body).status_code == 200
+    assert post_signed(client, body).status_code == 200
+    assert WebhookEvent.objects.count() == 1
