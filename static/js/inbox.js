@@ -142,7 +142,7 @@
       const badge = $("#unread-count");
       const n = Number(count || 0);
       if (badge) { badge.hidden = !n; badge.textContent = (n > 99 ? "99+" : n) + " unread"; }
-      if (!thread) document.title = document.title.replace(/^\(\d+\+?\) /, "") .replace(/^/, n ? `(${n > 99 ? "99+" : n}) ` : "");
+      document.title = (n ? `(${n > 99 ? "99+" : n}) ` : "") + document.title.replace(/^\(\d+\+?\) /, "");
     };
     async function pollList() {
       clearTimeout(listTimer);

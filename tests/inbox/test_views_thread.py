@@ -261,7 +261,7 @@ def test_it_renders_every_kind(logged_in, conversation, agent):
     assert "Tapped “Get started”" in html
     assert "Came from an ad (ad 777)" in html and "promo" in html
     assert "Sent from the Instagram app" in html
-    assert "Sending…" in html and "✓ Sent" in html and "✓✓ Seen" in html
+    assert "◷ Queued" in html and "✓ Sent" in html and "✓✓ Seen" in html
     assert "Not delivered" in html and "The window is closed." in html and "Retry" in html
     assert "Human agent" in html
     assert 'aria-label="Heart"' in html
