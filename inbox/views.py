@@ -35,7 +35,7 @@ from .selectors import (
     user_accounts,
 )
 from .services import sending, work
-from .templatetags.inbox_tags import reply_window_of
+from .templatetags.inbox_tags import HEART_SVG, reply_window_of
 
 CHANGED_EVENT = "inbox:changed"
 AGE_LABEL = re.compile(r'(<time class="row-age"[^>]*>)[^<]*')
@@ -142,6 +142,7 @@ def _thread_context(
         "list_query": _list_query(request),
         "fingerprint": version or _thread_version(conversation),
         "text_limit": sending.TEXT_LIMIT_BYTES,
+        "heart_svg": HEART_SVG,
     }
 
 

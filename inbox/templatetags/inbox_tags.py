@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from django import template
 from django.utils import timezone
-from django.utils.html import urlize
+from django.utils.html import escape, urlize
 from django.utils.safestring import SafeString, mark_safe
 
 from inbox.models import Conversation, Message
 from inbox.services.window import ReplyWindow, WindowState, conversation_reply_window
 
 register = template.Library()
+
+# The heart (sticker, reactions, the sticker button), drawn rather than an emoji so it looks
+# the same on every system; passed in the thread's context rather than included per message.
+HEART_SVG = mark_safe(
+    '<svg class="heart-svg" viewBox="0 0 24 24" aria-hidden="true"><path d="M12 21s-7.6-4.4-9.6'
+    "-9.1C.9 8.5 3.1 4.8 6.8 4.8c2 0 3.5 1.1 4.3 2.6h1.8c.8-1.5 2.3-2.6 4.3-2.6 3.7 0 5.9 3.7 "
+    '4.4 7.1C19.6 16.6 12 21 12 21z"/></svg>'
+)
 
 IMAGE_TYPES = {"image", "photo", "animated_image", "sticker"}
 VIDEO_TYPES = {"video"}
@@ -103,9 +112,34 @@ def local_day(moment: datetime) -> date:
     return timezone.localtime(moment).date()
 
 
+# strftime-based: Django's date filter is costly when a thread shows dozens of timestamps.
+@register.filter
+def clock(moment: datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%H:%M") if moment else ""
+
+
+@register.filter
+def iso(moment: datetime | None) -> str:
+    return moment.isoformat() if moment else ""
+
+
+@register.filter
+def full_time(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment)
+    return f"{local:%A} {local.day} {local:%B %Y, %H:%M}"
+
+
+# Something urlize could turn into a link: a scheme, "www.", a domain-like word, an e-mail.
+MAYBE_LINK = re.compile(r"://|www\.|[\w-]\.[a-zA-Z]{2,}|@")
+
+
 @register.filter(needs_autoescape=True)
 def linkify(text: str, autoescape: bool = True) -> SafeString:
     """Escape the customer's text first, then turn URLs into links that open in a new tab."""
+    if not MAYBE_LINK.search(text):
+        return escape(text)  # urlize is slow; most messages hold no link
     html = urlize(text, nofollow=True, autoescape=autoescape)
     # urlize escaped everything that is not a link, so this marker can only be its own.
     return mark_safe(  # noqa: S308
