@@ -144,14 +144,37 @@
       if (badge) { badge.hidden = !n; badge.textContent = (n > 99 ? "99+" : n) + " unread"; }
       document.title = (n ? `(${n > 99 ? "99+" : n}) ` : "") + document.title.replace(/^\(\d+\+?\) /, "");
     };
+    // Same rows in the same order: swap only the rows that changed (their pictures are not
+    // reloaded, nothing blinks). Anything else: the new list as a whole.
+    function mergeRows(html) {
+      const fresh = document.createElement("template");
+      fresh.innerHTML = html;
+      $$("time.row-age[datetime]", fresh.content).forEach((el) => { el.textContent = ageLabel(new Date(el.getAttribute("datetime"))); });
+      const ids = (root) => $$(".row", root).map((r) => r.dataset.id).join();
+      const pager = (root) => ($(".pager", root) || {}).outerHTML || "";
+      const oldList = $(".rows", listBox);
+      const newList = $(".rows", fresh.content);
+      if (!oldList || !newList || ids(listBox) !== ids(fresh.content) || pager(listBox) !== pager(fresh.content)) {
+        listBox.replaceChildren(fresh.content);
+        return;
+      }
+      Array.from(newList.children).forEach((item, index) => {
+        const old = oldList.children[index];
+        const oldRow = $(".row", old);
+        if (oldRow) oldRow.classList.remove("is-selected");
+        if (old.outerHTML !== item.outerHTML) old.replaceWith(item);
+      });
+    }
+
     async function pollList() {
       clearTimeout(listTimer);
       try {
         const response = await fetch(listUrl(), { headers: { "X-Inbox-Poll": "1" }, credentials: "same-origin" });
+        if (response.redirected) { window.location.reload(); return; } // signed out
         const version = response.headers.get("X-Inbox-Version");
         if (response.status === 200 && version) {
           const top = listBox.scrollTop;
-          listBox.innerHTML = await response.text();
+          mergeRows(await response.text());
           listBox.dataset.v = version;
           listBox.scrollTop = top;
           if (selectedId) rows().forEach((r) => r.classList.toggle("is-selected", r.dataset.id === selectedId));

@@ -96,8 +96,16 @@ def test_it_replies_with_enter_and_shows_the_status(page, agent, conversation, m
     assert len(meta.calls) == 1
 
 
-def test_a_webhook_message_appears_live_and_the_draft_survives(page, agent, conversation, meta):
+def test_a_webhook_message_appears_live_and_the_draft_survives(
+    page, agent, account, conversation, meta
+):
+    ConversationFactory(
+        account=account,
+        customer_name="Older Olga",
+        last_message_at=timezone.now() - timedelta(days=1),
+    )
     open_thread(page, conversation)
+    page.evaluate("document.querySelector('.row:not(.is-current)').__kept = true")
     page.evaluate("window.__notReloaded = true")
     # The message already on screen must not be re-created (no flicker, no lost state).
     page.evaluate("document.querySelector('#messages .msg').__kept = true")
@@ -114,6 +122,11 @@ def test_a_webhook_message_appears_live_and_the_draft_survives(page, agent, conv
     assert page.input_value("#reply-text") == "half-written answer"
     assert page.locator("#messages .msg").count() == 2
     assert page.evaluate("document.querySelector('#messages .msg').__kept") is True
+    # The list beside it catches up too, changing only the row that changed.
+    page.locator(".row.is-current", has_text="do you ship to Sweden?").wait_for(
+        timeout=LIVE_MS + 1000
+    )
+    assert page.evaluate("document.querySelector('.row:not(.is-current)').__kept") is True
 
 
 def test_a_new_conversation_appears_in_the_list_live(page, agent, account, conversation, meta):
