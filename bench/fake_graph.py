@@ -228,3 +228,47 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(200, {"name": "Fake Customer", "username": f"user{parts[1][-4:]}"})
         else:
             self._reply(404, meta_error(100, "Unsupported get request."))
+
+
+def main() -> None:
+    """Run the fake on its own: `python -m bench.fake_graph --port 18210 --record calls.jsonl`.
+
+    Each call is appended to the record file as one JSON line (ig_id, recipient, token
+    presence, arrival time), so another process can read what arrived. Stops on SIGTERM or
+    SIGINT, dropping its connections."""
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(description="A local fake of Meta's Graph API")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=18210)
+    parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--record", default="", help="append every call to this JSON-lines file")
+    args = parser.parse_args()
+
+    record = open(args.record, "a", buffering=1) if args.record else None  # noqa: SIM115
+
+    def write(call: Call) -> None:
+        if record is not None:
+            line = {
+                "ig_id": call.ig_id,
+                "recipient": call.body.get("recipient", {}).get("id", ""),
+                "kind": "reaction" if "sender_action" in call.body else "message",
+                "at": call.at,
+            }
+            record.write(json.dumps(line) + "\n")
+
+    graph = FakeGraph(host=args.host, port=args.port, latency=args.latency, on_call=write)
+    stopped = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopped.set())
+    graph.start()
+    print(f"fake Graph API at {graph.base_url}", flush=True)
+    stopped.wait()
+    graph.stop()
+    if record is not None:
+        record.close()
+
+
+if __name__ == "__main__":
+    main()

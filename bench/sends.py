@@ -18,6 +18,7 @@ bench drops everything it created and stops every process it started, even on Ct
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import signal
 import statistics
@@ -30,7 +31,54 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.fake_graph import FakeGraph  # noqa: E402
+import json  # noqa: E402
+import tempfile  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+
+@dataclass
+class Arrival:
+    ig_id: str
+    recipient: str
+    at: float
+
+
+class FakeMeta:
+    """bench/fake_graph.py in its own process (its clock is not slowed by this one's work);
+    every call it answers is read back from its record file."""
+
+    def __init__(self, port: int, latency: float, env: dict[str, str]) -> None:
+        self.base_url = f"http://127.0.0.1:{port}/v24.0"
+        self.record = Path(tempfile.mkstemp(prefix="fake-graph-", suffix=".jsonl")[1])
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.fake_graph", "--port", str(port),
+             "--latency", str(latency), "--record", str(self.record)],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, start_new_session=True, text=True,
+        )  # fmt: skip
+        assert self.process.stdout is not None
+        self.process.stdout.readline()  # "fake Graph API at ...": it listens
+        self._skip = 0
+
+    @property
+    def calls(self) -> list[Arrival]:
+        lines = self.record.read_text().splitlines()[self._skip :]
+        return [Arrival(**{k: v for k, v in json.loads(x).items() if k != "kind"}) for x in lines]
+
+    def calls_for(self, ig_id: str) -> list[Arrival]:
+        return [c for c in self.calls if c.ig_id == ig_id]
+
+    def reset(self) -> None:
+        self._skip = len(self.record.read_text().splitlines())
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.record.unlink(missing_ok=True)
 
 
 def parse_args() -> argparse.Namespace:
@@ -100,7 +148,7 @@ def wait_for_workers(count: int) -> None:
     raise SystemExit("the workers did not start within a minute")
 
 
-def seed(args: argparse.Namespace, graph: FakeGraph, run: str):  # type: ignore[no-untyped-def]
+def seed(args: argparse.Namespace, graph: FakeMeta, run: str):  # type: ignore[no-untyped-def]
     from django.contrib.auth.models import User
     from django.utils import timezone
 
@@ -141,7 +189,7 @@ def wait_until_settled(ids: list[int], timeout: float) -> None:
     while time.monotonic() < deadline:
         if not Message.objects.filter(pk__in=ids, status__in=pending).exists():
             return
-        time.sleep(0.25)
+        time.sleep(0.5)
     left = Message.objects.filter(pk__in=ids, status__in=pending).count()
     print(f"  !! {left} replies still pending after {timeout:.0f}s")
 
@@ -175,11 +223,7 @@ def idle_phase(args, graph, author, accounts, last_message) -> dict[str, float]:
     deadline = time.monotonic() + 30
     while len(graph.calls) < args.idle and time.monotonic() < deadline:
         time.sleep(0.1)
-    latencies = [
-        c.at - queued_at[c.body["recipient"]["id"]]
-        for c in graph.calls
-        if c.body["recipient"]["id"] in queued_at
-    ]
+    latencies = [c.at - queued_at[c.recipient] for c in graph.calls if c.recipient in queued_at]
     return {
         "count": len(latencies),
         "p50": percentile(latencies, 50),
@@ -218,14 +262,15 @@ def report(args, graph, accounts, ids, queued_at, idle) -> None:  # type: ignore
     statuses = dict(
         Message.objects.filter(pk__in=ids).values_list("status").annotate(n=Count("pk"))
     )
-    recipients = [c.body["recipient"]["id"] for c in calls]
+    recipients = [c.recipient for c in calls]
     span = max(c.at for c in calls) - min(c.at for c in calls) if calls else float("nan")
     effective = args.cap * HEADROOM
-    rates, windows = [], []
+    rates, windows, gaps = [], [], []
     for account in accounts:
         times = sorted(c.at for c in graph.calls_for(account.ig_id))
         if len(times) > 1:
             rates.append((len(times) - 1) / (times[-1] - times[0]))
+            gaps.extend(b - a for a, b in itertools.pairwise(times))
         windows.append(max_in_one_second(times))
     latencies = [c.at - queued_at[r] for c, r in zip(calls, recipients, strict=True)]
 
@@ -243,6 +288,9 @@ def report(args, graph, accounts, ids, queued_at, idle) -> None:  # type: ignore
     median = statistics.median(rates)
     print(f"  per-account sustained rate: min {min(rates):.2f}/s, median {median:.2f}/s"
           f" = {median / args.cap:.0%} of the cap (target ≥ 90 %)")  # fmt: skip
+    print(f"  gaps between one account's calls: p10 {percentile(gaps, 10) * 1000:.0f} ms, "
+          f"p50 {percentile(gaps, 50) * 1000:.0f} ms, p90 {percentile(gaps, 90) * 1000:.0f} ms, "
+          f"max {max(gaps) * 1000:.0f} ms (slots every {1000 / effective:.0f} ms)")  # fmt: skip
     print(
         f"  highest per-account count in any 1-second window: {max(windows)} "
         f"(cap {args.cap:g}: {'never above' if max(windows) <= args.cap else 'ABOVE THE CAP'})"
@@ -277,7 +325,7 @@ def main() -> None:
 
     run = uuid.uuid4().hex[:6]
     workers: list[subprocess.Popen] = []
-    graph = FakeGraph(port=args.port, latency=args.latency).start()
+    graph = FakeMeta(args.port, args.latency, env)
     try:
         app.control.purge()
         author, accounts, last_message = seed(args, graph, run)

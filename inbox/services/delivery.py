@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import logging
 import random
-import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +24,7 @@ from accounts.services import account_graph_client, account_mark_needs_reconnect
 from inbox.models import Message, Reaction
 from instagram.errors import AuthError, GraphError, RateLimitedError
 
+from .pacing import Outcome, bucket_kind, pass_gate, wait_for_slot
 from .ratelimit import bucket_key, bucket_rate, send_limiter
 from .send_errors import (
     AUTOMATED_PAST_24H,
@@ -37,12 +36,6 @@ from .window import conversation_reply_window
 
 logger = logging.getLogger(__name__)
 
-# A slot this close is waited for in the worker; a later one re-schedules the task to wake
-# up this long before it (Celery's timer is not exact to the millisecond).
-SLOT_LEAD = 0.1
-# A closed gate this close is waited for, a few times at most.
-GATE_MAX_WAIT = 0.25
-GATE_TRIES = 5
 # Exponential back-off with jitter: about 2 s, 6 s, 18 s, 54 s, 162 s, then capped.
 BACKOFF_FIRST = 2.0
 BACKOFF_FACTOR = 3.0
@@ -51,14 +44,6 @@ BACKOFF_MAX = 300.0
 HINT_MAX = 3600.0
 
 Q_STATUS = Message.Status
-
-
-@dataclass(frozen=True)
-class Outcome:
-    retry_in: float | None = None  # run this task again after so many seconds
-    slot_at: float | None = None  # wall-clock time of the rate-limit slot that run holds
-    follow_up: int | None = None  # the conversation's next queued reply, free to go now
-    attempt: int | None = None  # for reactions: the number of the next run's attempt
 
 
 def retry_delay(*, attempt: int, error: GraphError | None = None) -> float:
@@ -72,11 +57,6 @@ def retry_delay(*, attempt: int, error: GraphError | None = None) -> float:
         elif error.usage is not None and error.usage.is_high:
             delay = max(delay, 10.0)
     return delay
-
-
-def bucket_kind(message: Message) -> str:
-    types = {str(a.get("type", "")) for a in message.attachments if isinstance(a, dict)}
-    return "media" if types & {"audio", "video"} else "standard"
 
 
 def message_body(*, message: Message, tag: str) -> dict[str, Any]:
@@ -98,34 +78,6 @@ def message_body(*, message: Message, tag: str) -> dict[str, Any]:
         body["messaging_type"] = "MESSAGE_TAG"
         body["tag"] = tag
     return body
-
-
-def take_slot(*, bucket: str, rate: float, slot_at: float | None) -> Outcome | None:
-    """Wait for this call's turn. None: go now (the call is recorded). An Outcome: the
-    turn is too far off to wait for in the worker; come back then."""
-    limiter = send_limiter()
-    try:
-        if slot_at is None:
-            slot = limiter.reserve(bucket=bucket, rate=rate)
-            if not slot.reserved:  # the line is over a minute long
-                return Outcome(retry_in=slot.delay / 2)
-            slot_at = time.time() + slot.delay
-        ahead = slot_at - time.time()
-        if ahead > SLOT_LEAD * 1.5:
-            return Outcome(retry_in=ahead - SLOT_LEAD, slot_at=slot_at)
-        time.sleep(max(ahead, 0.0))
-        # The gate: however late this run woke up, calls leave spaced.
-        for _ in range(GATE_TRIES):
-            wait = limiter.admit(bucket=bucket, rate=rate)
-            if wait <= 0:
-                return None
-            if wait > GATE_MAX_WAIT:
-                break
-            time.sleep(wait)
-    except redis.RedisError:
-        logger.warning("rate limiter unavailable for %s; trying again shortly", bucket)
-        return Outcome(retry_in=random.uniform(2, 5))
-    return Outcome(retry_in=wait)  # a pause (Meta throttled the account): come back later
 
 
 def _next_queued(message: Message) -> int | None:
@@ -217,10 +169,9 @@ def message_deliver(*, message_id: int, slot_at: float | None = None) -> Outcome
     if refusal:
         return _refuse(message, refusal)
 
-    kind = bucket_kind(message)
-    later = take_slot(
-        bucket=bucket_key(account_id=account.pk, kind=kind), rate=bucket_rate(kind), slot_at=slot_at
-    )
+    kind = bucket_kind(message.attachments)
+    bucket, rate = bucket_key(account_id=account.pk, kind=kind), bucket_rate(kind)
+    later = wait_for_slot(bucket=bucket, rate=rate, slot_at=slot_at)
     if later is not None:
         assert later.retry_in is not None
         _defer(message, seconds=later.retry_in, from_status=Q_STATUS.QUEUED)
@@ -242,7 +193,7 @@ def message_deliver(*, message_id: int, slot_at: float | None = None) -> Outcome
         logger.info("message %s was claimed by another run; not sending it again", message_id)
         return Outcome()
     message.attempts += 1
-    return _call(message, tag=tag, bucket=bucket_key(account_id=account.pk, kind=kind))
+    return _call(message, tag=tag, bucket=bucket, rate=rate)
 
 
 def _refuse(message: Message, reason: str) -> Outcome:
@@ -253,8 +204,9 @@ def _refuse(message: Message, reason: str) -> Outcome:
     return Outcome(follow_up=_next_queued(message))
 
 
-def _call(message: Message, *, tag: str, bucket: str) -> Outcome:
+def _call(message: Message, *, tag: str, bucket: str, rate: float) -> Outcome:
     account = message.conversation.account
+    client, body = account_graph_client(account), message_body(message=message, tag=tag)
     logger.info(
         "sending message %s (account %s, %s%s, attempt %d)",
         message.pk,
@@ -263,10 +215,20 @@ def _call(message: Message, *, tag: str, bucket: str) -> Outcome:
         ", HUMAN_AGENT tag" if tag else "",
         message.attempts,
     )
-    try:
-        answer = account_graph_client(account).send_message(
-            ig_id=account.ig_id, body=message_body(message=message, tag=tag)
+    closed = pass_gate(bucket=bucket, rate=rate)  # last thing before the request leaves
+    if closed is not None:
+        assert closed.retry_in is not None
+        logger.info("message %s not sent yet: the account's rate limit is closed", message.pk)
+        _defer(
+            message,
+            seconds=closed.retry_in,
+            from_status=Q_STATUS.SENDING,
+            attempts=F("attempts") - 1,
+            sending_started_at=None,
         )
+        return closed
+    try:
+        answer = client.send_message(ig_id=account.ig_id, body=body)
     except GraphError as error:
         return _failed_call(message, error, bucket=bucket)
     mid = str(answer.get("message_id") or "")

@@ -19,7 +19,8 @@ from accounts.services import account_graph_client, account_mark_needs_reconnect
 from inbox.models import Message, Reaction
 from instagram.errors import AuthError, GraphError
 
-from .delivery import Outcome, retry_delay, take_slot
+from .delivery import retry_delay
+from .pacing import Outcome, take_slot
 from .ratelimit import bucket_key, bucket_rate, send_limiter
 from .window import WindowState, conversation_reply_window
 

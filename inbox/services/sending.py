@@ -14,7 +14,7 @@ leave in the order they were written (see `inbox.services.delivery`).
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -28,6 +28,7 @@ from inbox.models import Conversation, Message, Reaction
 
 from .attachments import AttachmentRefused, check_upload, check_url, store_upload
 from .conversations import conversation_record_message
+from .pacing import countdown_for, reserve_first_slot
 from .reactions import EMOJI, REACTION
 from .send_errors import RECONNECT
 from .window import WindowState, conversation_reply_window
@@ -131,6 +132,8 @@ def _queue(
     text: str = "",
     attachments: list[dict[str, Any]] | None = None,
 ) -> Message:
+    # The rate-limit slot is booked now, so the task is published once, for its moment.
+    slot_at = reserve_first_slot(account_id=conversation.account_id, attachments=attachments or [])
     message = Message.objects.create(
         conversation=conversation,
         account_id=conversation.account_id,
@@ -142,20 +145,28 @@ def _queue(
         status=Message.Status.QUEUED,
         author=author,
         timestamp=timezone.now(),
+        # Not due before its slot: the sweep leaves it to its task until then.
+        next_attempt_at=datetime.fromtimestamp(slot_at, UTC) if slot_at else None,
     )
     conversation_record_message(message=message)
     logger.info("queued message %s (%s) by user %s", message.pk, kind, author.pk)
-    transaction.on_commit(lambda: enqueue_send(message_id=message.pk))
+    transaction.on_commit(lambda: enqueue_send(message_id=message.pk, slot_at=slot_at))
     return message
 
 
-def enqueue_send(*, message_id: int) -> None:
+def enqueue_send(*, message_id: int, slot_at: float | None = None) -> None:
     """Hand a queued reply to the workers. A broker outage must not fail the agent's
     request: the row is already stored and the sweep sends it when the broker is back."""
     from inbox.tasks.sending import message_send_task
 
+    countdown = countdown_for(slot_at)
     try:
-        message_send_task.delay(message_id)
+        if countdown is None:
+            message_send_task.delay(message_id)
+        else:
+            message_send_task.apply_async(
+                args=(message_id,), kwargs={"slot_at": slot_at}, countdown=countdown
+            )
     except (KombuError, OSError) as e:
         logger.warning("broker unavailable (%s); message %s waits for the sweep", e, message_id)
 

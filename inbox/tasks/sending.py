@@ -12,7 +12,8 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from inbox.services.delivery import Outcome, message_deliver
+from inbox.services.delivery import message_deliver
+from inbox.services.pacing import Outcome
 from inbox.services.reactions import reaction_deliver
 from inbox.services.sweep import messages_sweep
 

@@ -21,11 +21,11 @@ def fresh_limiter(monkeypatch):
 
 
 @pytest.fixture
-def wall_clock_limiter(monkeypatch):
+def wall_clock_limiter(monkeypatch, settings):
     """A local limiter on time.time, so time_machine moves its clock too."""
     limiter = ratelimit.LocalLimiter(clock=time.time)
-    monkeypatch.setattr(ratelimit, "send_limiter", lambda: limiter)
-    monkeypatch.setattr("inbox.services.delivery.send_limiter", lambda: limiter)
+    monkeypatch.setattr(ratelimit, "_limiter", limiter)
+    monkeypatch.setattr(ratelimit, "_limiter_url", settings.REDIS_URL)
     return limiter
 
 

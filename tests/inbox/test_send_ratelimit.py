@@ -173,7 +173,7 @@ def test_a_throttled_send_is_rescheduled_for_its_slot_not_slept_on(
     assert len(meta.calls) == 1
     ((message_id, countdown, kwargs),) = scheduled
     assert message_id == second.pk
-    assert countdown == pytest.approx(1 / HEADROOM - 0.1, abs=0.05)
+    assert countdown == pytest.approx(1 / HEADROOM - 0.02, abs=0.05)
     second.refresh_from_db()
     assert second.status == Message.Status.QUEUED
     assert second.next_attempt_at is not None
@@ -213,3 +213,56 @@ def test_audio_and_video_use_the_media_cap(meta, convo, writer, settings, schedu
         texts[1].text,
     ]
     assert [s[0] for s in scheduled] == [clips[1].pk]
+
+
+@pytest.mark.django_db
+def test_a_reply_books_its_slot_when_queued_and_is_published_once_for_it(
+    convo, writer, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from inbox.services.sending import reply_create
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # as on a real worker: tasks can wait
+    settings.INSTAGRAM_RATE_LIMIT_TEXT = 1
+    published = []
+    monkeypatch.setattr(
+        message_send_task,
+        "apply_async",
+        lambda args, kwargs=None, countdown=None: published.append((args[0], countdown, kwargs)),
+    )
+    other = ConversationFactory(account=convo.account, last_customer_message_at=T0)
+    with (
+        time_machine.travel(T0 + timedelta(hours=1), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        first = reply_create(conversation=convo, author=writer, text="one")
+        second = reply_create(conversation=other, author=writer, text="two")
+    (id1, countdown1, kwargs1), (id2, countdown2, kwargs2) = published
+    assert (id1, id2) == (first.pk, second.pk)
+    assert countdown1 == pytest.approx(0, abs=0.05)
+    assert countdown2 == pytest.approx(1 / HEADROOM - 0.02, abs=0.05)
+    assert kwargs2["slot_at"] - kwargs1["slot_at"] == pytest.approx(1 / HEADROOM, abs=0.05)
+    second.refresh_from_db()
+    # The sweep leaves it to its task until its slot.
+    assert second.next_attempt_at.timestamp() == pytest.approx(kwargs2["slot_at"], abs=0.01)
+
+
+@pytest.mark.django_db
+def test_a_gate_closed_at_the_last_moment_puts_the_reply_back_unspent(
+    meta, convo, writer, scheduled, monkeypatch
+):
+    answer_ok(meta, convo.account)
+    message = reply(convo, writer)
+    limiter = LocalLimiter()
+    monkeypatch.setattr(ratelimit, "_limiter", limiter)
+    monkeypatch.setattr(ratelimit, "_limiter_url", ratelimit.settings.REDIS_URL)
+    monkeypatch.setattr(limiter, "admit", lambda **kw: 5.0)  # Meta paused it meanwhile
+    with time_machine.travel(T0 + timedelta(hours=1), tick=False):
+        message_send_task(message.pk)
+    message.refresh_from_db()
+    assert len(meta.calls) == 0
+    assert message.status == Message.Status.QUEUED
+    assert message.attempts == 0
+    assert message.sending_started_at is None
+    ((_, countdown, kwargs),) = scheduled
+    assert countdown == pytest.approx(5.0, abs=0.05)
+    assert kwargs["slot_at"] is not None  # it keeps its turn
