@@ -232,6 +232,21 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=5)
 
 
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU time (user + system) of every live process in a process group, from /proc: a
+    cost per request that a busy machine skews far less than throughput."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields after the command: state, ppid, pgrp, ...
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -341,9 +356,12 @@ def main() -> None:
         baseline = len(warm)
 
         bodies = event_bodies(args.events, "run")
+        web, worker = (process.pid for process in processes)
+        web_cpu, worker_cpu = group_cpu_seconds(web), group_cpu_seconds(worker)
         latencies, elapsed, last_ack, failures = run_load(
             args.port, [post_event(b) for b in bodies], args.concurrency, args.rate
         )
+        web_cpu = group_cpu_seconds(web) - web_cpu
         wait_for(
             lambda: (
                 WebhookEvent.objects.filter(state="processed").count() >= baseline + args.events
@@ -352,11 +370,14 @@ def main() -> None:
             "every event to be processed",
         )
         processed_after = time.monotonic() - last_ack
+        worker_cpu = group_cpu_seconds(worker) - worker_cpu
         messages = Message.objects.filter(mid__startswith="bench-run").count()
 
+        health_cpu = group_cpu_seconds(web)
         health_latencies, health_elapsed, _, health_failures = run_load(
             args.port, [get_healthz] * args.events, args.concurrency, args.rate
         )
+        health_cpu = group_cpu_seconds(web) - health_cpu
     finally:
         for process in processes:
             stop(process)
@@ -389,6 +410,12 @@ def main() -> None:
         f"(p99 {percentile(health_latencies, 99) * ms:.1f} ms; {health_failures} not 200)"
     )
     print(f"intake / healthz: {intake_rps / health_rps:.2f}")
+    per = ms / args.events
+    print(
+        f"CPU per request in gunicorn: intake {web_cpu * per:.2f} ms, healthz "
+        f"{health_cpu * per:.2f} ms (ratio {health_cpu / max(web_cpu, 1e-9):.2f}); "
+        f"in the worker: {worker_cpu * per:.2f} ms per event (PostgreSQL and Redis not counted)"
+    )
     print(
         f"all {args.events} processed {processed_after:.2f} s after the last ack "
         f"({messages} messages stored)"

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -59,11 +59,11 @@ class NotJSONError(ValueError):
 
 
 # --- the request side ------------------------------------------------------------------
-def webhook_event_record(*, body: bytes) -> WebhookEvent | None:
+def webhook_event_record(*, body: bytes) -> int | None:
     """Store an authentic body in the ledger and queue its processing once committed.
 
-    Returns None for a byte-identical redelivery (the unique hash refuses the row). Raises
-    NotJSONError for a body that is not JSON, and django.db.Error when the database is down.
+    Returns the new row's id, or None for a byte-identical redelivery. Raises NotJSONError
+    for a body that is not JSON, and django.db.Error when the database is down.
     """
     try:
         text = body.decode("utf-8")
@@ -71,25 +71,49 @@ def webhook_event_record(*, body: bytes) -> WebhookEvent | None:
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise NotJSONError(str(e)[:200]) from e
     object_type = payload.get("object") if isinstance(payload, dict) else None
-    event = WebhookEvent(
+    body_sha256 = hashlib.sha256(body).hexdigest()
+    event_id = _insert_event(
         body=text,
-        body_sha256=hashlib.sha256(body).hexdigest(),
+        body_sha256=body_sha256,
         object_type=object_type[:32] if isinstance(object_type, str) else "",
         account_ids=[account_id[:64] for account_id in account_ids_of(payload)[:100]],
     )
-    try:
-        if transaction.get_connection().in_atomic_block:
-            # Inside a caller's transaction: a savepoint keeps a duplicate from breaking it.
-            with transaction.atomic():
-                event.save(force_insert=True)
-        else:
-            # Autocommit: one round trip, and the row is durable when save() returns.
-            event.save(force_insert=True)
-    except IntegrityError:
-        logger.info("webhook redelivery ignored (sha256 %s…)", event.body_sha256[:12])
+    if event_id is None:
+        logger.info("webhook redelivery ignored (sha256 %s…)", body_sha256[:12])
         return None
-    transaction.on_commit(partial(webhook_event_publish, event_id=event.pk))
-    return event
+    transaction.on_commit(partial(webhook_event_publish, event_id=event_id))
+    return event_id
+
+
+def _insert_event(
+    *, body: str, body_sha256: str, object_type: str, account_ids: list[str]
+) -> int | None:
+    """The request's one statement. `ON CONFLICT DO NOTHING` makes a redelivery a no-op
+    without an error (no savepoint, no error line in the database log), and in autocommit the
+    row is durable when this returns. Raw SQL because the ORM cannot return the id of an
+    insert that ignores conflicts; SQLite (3.35+) and PostgreSQL share this syntax."""
+    connection = transaction.get_connection()
+    ops = connection.ops
+    table = ops.quote_name(WebhookEvent._meta.db_table)
+    now = ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} "  # noqa: S608
+            "(body, body_sha256, object_type, account_ids, state, attempts, last_error, "
+            "received_at, updated_at) VALUES (%s, %s, %s, %s, %s, 0, '', %s, %s) "
+            "ON CONFLICT (body_sha256) DO NOTHING RETURNING id",
+            [
+                body,
+                body_sha256,
+                object_type,
+                json.dumps(account_ids),
+                State.PENDING.value,
+                now,
+                now,
+            ],
+        )
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
 def webhook_event_publish(*, event_id: int) -> None:
