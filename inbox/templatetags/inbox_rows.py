@@ -8,7 +8,7 @@ from typing import Any
 from django import template
 from django.urls import reverse
 
-from .inbox_tags import age, initials, reply_window_of
+from .inbox_tags import age, initials, reply_window_of, safe_url
 
 register = template.Library()
 
@@ -31,7 +31,7 @@ def conversation_rows(context: template.Context) -> list[dict[str, Any]]:
                 "href": f"{base}/{c.pk}/" + (f"?{query}" if query else ""),
                 "name": name,
                 "initials": initials(name),
-                "picture": c.customer_picture_url,
+                "picture": safe_url(c.customer_picture_url),
                 "username": c.customer_username,
                 "account": (c.account.username or c.account.ig_id) if several else "",
                 "at": c.last_message_at.isoformat() if c.last_message_at else "",

@@ -184,3 +184,43 @@ def test_line_breaks_arrive_as_newlines(logged_in, conversation, meta):
     answer_ok(meta, conversation.account)
     logged_in.post(f"/c/{conversation.pk}/", {"text": "line one\r\nline two"})
     assert bodies(meta)[0]["message"]["text"] == "line one\nline two"
+
+
+def test_an_uploaded_photo_is_stored_and_sent_by_its_public_url(
+    logged_in, conversation, meta, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    answer_ok(meta, conversation.account)
+    response = logged_in.post(
+        f"/c/{conversation.pk}/",
+        {
+            "text": "",
+            "attachment_type": "image",
+            "upload": SimpleUploadedFile("p.png", png, "image/png"),
+        },
+        headers=HTMX,
+    )
+    assert response.status_code == 204
+    [message] = outbound(conversation)
+    assert message.kind == Message.Kind.ATTACHMENT
+    sent = bodies(meta)[0]["message"]["attachment"]
+    assert sent["type"] == "image" and sent["payload"]["url"].startswith("http://testserver/")
+
+
+def test_a_file_instagram_does_not_take_is_refused_with_the_reason(
+    logged_in, conversation, meta, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    response = logged_in.post(
+        f"/c/{conversation.pk}/",
+        {"upload": SimpleUploadedFile("notes.txt", b"just text", "text/plain")},
+        headers=HTMX,
+    )
+    assert response.status_code == 422
+    assert "Instagram accepts" in response.content.decode()
+    assert not outbound(conversation) and not meta.calls

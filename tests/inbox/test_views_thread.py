@@ -405,3 +405,10 @@ def test_updates_mark_read_only_when_the_agent_is_looking(logged_in, agent, conv
     assert not ConversationReadState.objects.filter(user=agent).exists()
     logged_in.get(url, {"visible": "1"})
     assert ConversationReadState.objects.filter(user=agent).exists()
+
+
+def test_a_picture_link_that_is_not_http_is_never_used(logged_in, conversation):
+    conversation.customer_picture_url = "javascript:alert(1)"
+    conversation.save()
+    assert "javascript:" not in thread(logged_in, conversation)
+    assert "javascript:" not in logged_in.get("/").content.decode()
