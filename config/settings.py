@@ -107,6 +107,21 @@ DEFAULT_FROM_EMAIL: str = env.str("DEFAULT_FROM_EMAIL", default="inbox@localhost
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ACCOUNTS_ALERT_EMAILS: bool = bool(EMAIL_URL)
 
+# --- Outbound sends (issue 4): Meta's per-account caps and the retry budget -------------
+# Calls per second per account: text, links, reactions and stickers; audio and video.
+INSTAGRAM_RATE_LIMIT_TEXT: float = env.float("INSTAGRAM_RATE_LIMIT_TEXT", default=100.0)
+INSTAGRAM_RATE_LIMIT_MEDIA: float = env.float("INSTAGRAM_RATE_LIMIT_MEDIA", default=10.0)
+# Calls to Meta for one reply before a transient failure becomes a visible "failed".
+INSTAGRAM_SEND_MAX_ATTEMPTS: int = env.int("INSTAGRAM_SEND_MAX_ATTEMPTS", default=6)
+if (
+    min(INSTAGRAM_RATE_LIMIT_TEXT, INSTAGRAM_RATE_LIMIT_MEDIA) <= 0
+    or INSTAGRAM_SEND_MAX_ATTEMPTS < 1
+):
+    raise ImproperlyConfigured(
+        "INSTAGRAM_RATE_LIMIT_TEXT and INSTAGRAM_RATE_LIMIT_MEDIA must be above 0, "
+        "INSTAGRAM_SEND_MAX_ATTEMPTS at least 1."
+    )
+
 # --- Django -----------------------------------------------------------------------------
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -1,6 +1,9 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+
+from inbox.media_views import outbound_media
 
 from . import views
 
@@ -13,5 +16,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    # Public, no login: files agents attach to replies, fetched by Meta (outbound/ only).
+    path(f"{settings.MEDIA_URL.strip('/')}/outbound/<path:path>", outbound_media),
     path("", include("inbox.urls")),
 ]

@@ -185,6 +185,9 @@ class Message(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     sending_started_at = models.DateTimeField(null=True, blank=True)
+    # A queued reply waiting out a back-off (Retry-After, rate limit) is not due before this:
+    # the sweep must not re-queue it early.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     seen_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

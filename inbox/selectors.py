@@ -1,14 +1,55 @@
-"""Read queries for the inbox."""
+"""Read queries for the inbox.
+
+Every query here costs a fixed number of round trips whatever the page size: the list and
+the thread pages assert it in their tests.
+"""
 
 from __future__ import annotations
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
-from django.db.models import QuerySet
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.utils.dateparse import parse_datetime
+
+from accounts.models import InstagramAccount
 from accounts.roles import accounts_for_user, user_is_admin
 
-from .models import Conversation
+from .models import Conversation, ConversationReadState, Message, Reaction
+from .selectors_search import search_matches, search_window
+
+LIST_PAGE_SIZE = 50
+THREAD_PAGE_SIZE = 60
+UNREAD_CAP = 99
+
+
+class Box:
+    ALL = "all"
+    MINE = "mine"
+    UNASSIGNED = "unassigned"
+    CHOICES = ((ALL, "All"), (MINE, "Mine"), (UNASSIGNED, "Unassigned"))
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    account_id: int | None = None
+    status: str = Conversation.Status.OPEN
+    box: str = Box.ALL
+    q: str = ""
+
+
+@dataclass
+class ListPage:
+    conversations: Sequence[Conversation]
+    older_cursor: str = ""  # "" when this is the last page
+    newer_cursor: str = ""  # "" when this is the first page
+    is_first: bool = True
+    extra: dict[str, object] = field(default_factory=dict)
 
 
 def conversations_for_user(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Conversation]:
@@ -17,3 +58,212 @@ def conversations_for_user(user: AbstractBaseUser | AnonymousUser) -> QuerySet[C
     if user_is_admin(user):
         return conversations
     return conversations.filter(account__in=accounts_for_user(user))
+
+
+def _unread_annotation(user: AbstractBaseUser | AnonymousUser) -> Q:
+    """Unread for `user`: a customer message arrived after their last read (or never read)."""
+    read_since = ConversationReadState.objects.filter(
+        conversation=OuterRef("pk"),
+        user_id=user.pk or 0,
+        read_at__gte=OuterRef("last_inbound_received_at"),
+    )
+    return Q(last_inbound_received_at__isnull=False) & ~Q(Exists(read_since))
+
+
+def conversation_list_queryset(
+    *, user: AbstractBaseUser | AnonymousUser, filters: ListFilters
+) -> QuerySet[Conversation]:
+    """The view's conversations before search: account, status (a search looks through open
+    and closed alike) and assignment."""
+    conversations = conversations_for_user(user)
+    if filters.account_id:
+        conversations = conversations.filter(account_id=filters.account_id)
+    if not filters.q:
+        conversations = conversations.filter(status=filters.status)
+    if filters.box == Box.MINE:
+        conversations = conversations.filter(assignee_id=user.pk)
+    elif filters.box == Box.UNASSIGNED:
+        conversations = conversations.filter(assignee__isnull=True)
+    return conversations
+
+
+# Newest activity first; a conversation with no message yet sorts first on every database
+# (PostgreSQL's default for DESC, so its index on -last_message_at still serves the order).
+LIST_ORDER = (F("last_message_at").desc(nulls_first=True), F("pk").desc())
+
+
+def _cursor(conversation: Conversation) -> str:
+    stamp = conversation.last_message_at.isoformat() if conversation.last_message_at else ""
+    return f"{stamp}~{conversation.pk}"
+
+
+def _parse_cursor(cursor: str) -> tuple[datetime | None, int] | None:
+    stamp, _, pk = cursor.partition("~")
+    # A "+" of the UTC offset arrives as a space when a cursor was pasted unencoded.
+    stamp = stamp.replace(" ", "+")
+    if not pk.isdigit():
+        return None
+    moment = parse_datetime(stamp) if stamp else None
+    if stamp and moment is None:
+        return None
+    return moment, int(pk)
+
+
+def _after(moment: datetime | None, pk: int) -> Q:
+    """Rows after (moment, pk) in LIST_ORDER."""
+    if moment is None:
+        return Q(last_message_at__isnull=True, pk__lt=pk) | Q(last_message_at__isnull=False)
+    return Q(last_message_at__lt=moment) | Q(last_message_at=moment, pk__lt=pk)
+
+
+def _before(moment: datetime | None, pk: int) -> Q:
+    """Rows before (moment, pk) in LIST_ORDER."""
+    if moment is None:
+        return Q(last_message_at__isnull=True, pk__gt=pk)
+    return (
+        Q(last_message_at__isnull=True)
+        | Q(last_message_at__gt=moment)
+        | Q(last_message_at=moment, pk__gt=pk)
+    )
+
+
+def conversation_list_page(
+    *,
+    user: AbstractBaseUser | AnonymousUser,
+    filters: ListFilters,
+    older: str = "",
+    newer: str = "",
+    size: int = LIST_PAGE_SIZE,
+) -> ListPage:
+    """One page of the list, by keyset: a fixed cost however deep the agent pages, and every
+    conversation reachable by following "Older"."""
+    conversations = conversation_list_queryset(user=user, filters=filters).annotate(
+        is_unread=_unread_annotation(user)
+    )
+    older_key, newer_key = _parse_cursor(older), _parse_cursor(newer)
+    if filters.q:
+        matches = search_matches(filters.q)
+        if matches is None:
+            return search_window_page(conversations, q=filters.q, older_key=older_key, size=size)
+        conversations = conversations.filter(pk__in=matches)
+    if newer_key:
+        # Walk backwards from the cursor, then put the rows back in list order.
+        rows = list(
+            conversations.filter(_before(*newer_key)).order_by(
+                F("last_message_at").asc(nulls_last=True), "pk"
+            )[: size + 1]
+        )
+        has_newer = len(rows) > size
+        rows = rows[:size][::-1]
+        page = ListPage(rows, is_first=not has_newer)
+        page.older_cursor = _cursor(rows[-1]) if rows else ""
+        page.newer_cursor = _cursor(rows[0]) if rows and has_newer else ""
+        return page
+    if older_key:
+        conversations = conversations.filter(_after(*older_key))
+    rows = list(conversations.order_by(*LIST_ORDER)[: size + 1])
+    has_older = len(rows) > size
+    rows = rows[:size]
+    page = ListPage(rows, is_first=older_key is None)
+    page.older_cursor = _cursor(rows[-1]) if rows and has_older else ""
+    page.newer_cursor = _cursor(rows[0]) if rows and older_key else ""
+    return page
+
+
+def search_window_page(
+    conversations: QuerySet[Conversation],
+    *,
+    q: str,
+    older_key: tuple[datetime | None, int] | None,
+    size: int,
+) -> ListPage:
+    """A page of a common term's matches, from the next window of conversations."""
+    scope = conversations.filter(_after(*older_key)) if older_key else conversations
+    scope = scope.annotate()  # the window needs no unread state
+    matched, window_end = search_window(scope, q=q, order=LIST_ORDER)
+    rows = list(conversations.filter(pk__in=matched).order_by(*LIST_ORDER)[: size + 1])
+    page = ListPage(rows[:size], is_first=older_key is None)
+    if len(rows) > size:
+        page.older_cursor = _cursor(rows[size - 1])
+    elif window_end is not None:
+        moment, pk = window_end
+        stamp = moment.isoformat() if moment else ""
+        page.older_cursor = f"{stamp}~{pk}"
+    return page
+
+
+def unread_count(*, user: AbstractBaseUser | AnonymousUser, filters: ListFilters) -> int:
+    """Unread conversations in the current view, counted up to UNREAD_CAP + 1 ("99+") so the
+    count stays cheap on a large inbox. Not counted for search results."""
+    if filters.q:
+        return 0
+    unread = (
+        conversation_list_queryset(user=user, filters=filters)
+        .filter(_unread_annotation(user))
+        .order_by()
+        .values("pk")[: UNREAD_CAP + 1]
+    )
+    return Conversation.objects.filter(pk__in=unread).count()
+
+
+def thread_messages(
+    *, conversation: Conversation, before_id: int | None = None, size: int = THREAD_PAGE_SIZE
+) -> tuple[list[Message], bool]:
+    """The newest `size` messages (or those before `before_id`) in Meta-time order, with
+    their reactions and authors; and whether earlier ones exist."""
+    messages = (
+        Message.objects.filter(conversation=conversation)
+        .select_related("author")
+        .prefetch_related(Prefetch("reactions", queryset=Reaction.objects.order_by("actor")))
+    )
+    if before_id is not None:
+        anchor = Subquery(
+            Message.objects.filter(conversation=conversation, pk=before_id).values("timestamp")[:1]
+        )
+        messages = messages.filter(Q(timestamp__lt=anchor) | Q(timestamp=anchor, pk__lt=before_id))
+    newest_first = list(messages.order_by("-timestamp", "-id")[: size + 1])
+    has_earlier = len(newest_first) > size
+    return newest_first[:size][::-1], has_earlier
+
+
+def thread_fingerprint(*, conversation: Conversation) -> str:
+    """Changes whenever anything the newest page of the thread shows changes: a new, edited
+    or unsent message, a delivery status, a reaction added, changed or removed. One aggregate
+    query; the live poll answers 204 while it holds. Status counts and edit sums are in it
+    because a conditional UPDATE (a send being claimed) need not touch updated_at."""
+    statuses = {
+        f"n_{status or 'in'}": Count("id", distinct=True, filter=Q(status=status))
+        for status in Message.Status.values
+    }
+    # Only the newest page can change on screen: a fixed cost however long the thread.
+    shown = (
+        Message.objects.filter(conversation=conversation)
+        .order_by("-timestamp", "-id")
+        .values("pk")[:THREAD_PAGE_SIZE]
+    )
+    stats = Message.objects.filter(pk__in=shown).aggregate(
+        n_messages=Count("id", distinct=True),
+        n_deleted=Count("id", distinct=True, filter=Q(is_deleted=True)),
+        edits=Sum("edit_count"),
+        last_update=Max("updated_at"),
+        n_reactions=Count("reactions", distinct=True),
+        last_reacted=Max("reactions__reacted_at"),
+        last_reaction_added=Max("reactions__created_at"),
+        **statuses,
+    )
+    parts = [f"{key}={value}" for key, value in sorted(stats.items())]
+    return hashlib.blake2b("|".join(parts).encode(), digest_size=8).hexdigest()
+
+
+def assignable_agents(*, account: InstagramAccount) -> QuerySet[User]:
+    """Who a conversation of `account` can be assigned to: its members and the admins."""
+    users = get_user_model()._default_manager.filter(is_active=True)
+    return (
+        users.filter(Q(instagram_accounts=account) | Q(is_superuser=True))
+        .distinct()
+        .order_by("first_name", "username")
+    )
+
+
+def user_accounts(*, user: AbstractBaseUser | AnonymousUser) -> list[InstagramAccount]:
+    return list(accounts_for_user(user).order_by("username", "ig_id"))

@@ -6,5 +6,12 @@ app_name = "inbox"
 
 urlpatterns = [
     path("", views.conversation_list, name="conversation_list"),
+    path("c/<int:pk>/", views.conversation_detail, name="conversation_detail"),
+    path("c/<int:pk>/updates/", views.conversation_updates, name="conversation_updates"),
+    path("c/<int:pk>/assign/", views.conversation_assign, name="conversation_assign"),
+    path("c/<int:pk>/status/", views.conversation_status, name="conversation_status"),
+    path("c/<int:pk>/unread/", views.conversation_unread, name="conversation_unread"),
+    path("m/<int:pk>/react/", views.message_react, name="message_react"),
+    path("m/<int:pk>/retry/", views.message_retry, name="message_retry"),
     path("webhooks/instagram/", webhooks.instagram_webhook, name="instagram_webhook"),
 ]

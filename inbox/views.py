@@ -1,19 +1,335 @@
-"""The agents' inbox pages. Views parse, call a selector or service, and render."""
+"""The agents' inbox pages. Views parse, call a selector or service, and render.
+
+Every page works as plain HTML forms and links first; htmx and the small inbox.js add live
+updates and in-place actions on top. Partial answers: 204 when nothing changed.
+"""
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+import hashlib
+import json
+import re
+from typing import Any
 
-from .selectors import conversations_for_user
+from django.contrib import messages as flash
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.middleware import HtmxDetails
 
-PAGE_SIZE = 50
+from .forms import AssignForm, ListFilterForm, ReplyForm, StatusForm
+from .models import Conversation, Message
+from .selectors import (
+    ListFilters,
+    assignable_agents,
+    conversation_list_page,
+    conversations_for_user,
+    thread_fingerprint,
+    thread_messages,
+    unread_count,
+    user_accounts,
+)
+from .services import sending, work
+from .templatetags.inbox_tags import HEART_SVG, reply_window_of
+
+CHANGED_EVENT = "inbox:changed"
+AGE_LABEL = re.compile(r'(<time class="row-age"[^>]*>)[^<]*')
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def _filters(request: HtmxHttpRequest) -> ListFilters:
+    return ListFilterForm(request.GET).filters()
+
+
+def _int(value: str) -> int | None:
+    return int(value) if value.isdigit() else None
+
+
+def _list_query(request: HtmxHttpRequest) -> str:
+    """The list's filters, carried through conversation links so "back" returns to them."""
+    query = request.GET.copy()
+    for key in ("older", "newer", "v", "before", "fragment", "visible", "current"):
+        query.pop(key, None)
+    return query.urlencode()
+
+
+def _list_context(request: HtmxHttpRequest, current: Conversation | None = None) -> dict[str, Any]:
+    filters = _filters(request)
+    page = conversation_list_page(
+        user=request.user,
+        filters=filters,
+        older=request.GET.get("older", ""),
+        newer=request.GET.get("newer", ""),
+    )
+    accounts = user_accounts(user=request.user)
+    context: dict[str, Any] = {
+        "filters": filters,
+        "page": page,
+        "accounts": accounts,
+        "unread": unread_count(user=request.user, filters=filters),
+        # The open conversation, highlighted (the thread page's live list poll names it).
+        "current_id": current.pk if current else _int(request.GET.get("current", "")),
+        "list_query": _list_query(request),
+    }
+    # Rendered once: the page embeds it, and its digest lets the live poll answer 204. Ages
+    # ("5m") are left out of the digest: they tick every minute for every row, and inbox.js
+    # keeps them current in the browser from their datetime attribute.
+    rows = render_to_string("inbox/_conversation_rows.html", context, request=request)
+    context.update({"rows_html": rows, "rows_version": _digest(AGE_LABEL.sub(r"\1", rows))})
+    return context
+
+
+def _rows_response(request: HtmxHttpRequest, context: dict[str, Any]) -> HttpResponse:
+    """The list rows for live polling and search-as-you-type; 204 when the client has them."""
+    if request.GET.get("v") == context["rows_version"]:
+        return HttpResponse(status=204)
+    response = HttpResponse(context["rows_html"])
+    response["X-Inbox-Version"] = context["rows_version"]
+    response["X-Inbox-Unread"] = str(context["unread"])
+    return response
 
 
 @require_GET
-def conversation_list(request: HttpRequest) -> HttpResponse:
-    conversations = conversations_for_user(request.user)
-    page = Paginator(conversations, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "inbox/conversation_list.html", {"page": page})
+def conversation_list(request: HtmxHttpRequest) -> HttpResponse:
+    context = _list_context(request)
+    if request.GET.get("fragment") == "rows" or (
+        request.htmx and not request.htmx.history_restore_request
+    ):
+        return _rows_response(request, context)
+    return render(request, "inbox/conversation_list.html", context)
+
+
+def _agent(request: HttpRequest) -> User:
+    """The logged-in agent (LoginRequiredMiddleware has turned everyone else away)."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied
+    return request.user
+
+
+def _conversation_or_404(request: HtmxHttpRequest, pk: int) -> Conversation:
+    """Another account's conversation answers 404, the same as one that does not exist."""
+    return get_object_or_404(conversations_for_user(request.user), pk=pk)
+
+
+def _thread_context(
+    request: HtmxHttpRequest, conversation: Conversation, version: str = ""
+) -> dict[str, Any]:
+    messages, has_earlier = thread_messages(
+        conversation=conversation, before_id=_int(request.GET.get("before", ""))
+    )
+    by_mid = {m.mid: m for m in messages if m.mid}
+    return {
+        "conversation": conversation,
+        "thread": messages,
+        "replied": by_mid,
+        "has_earlier": has_earlier,
+        "earlier_id": messages[0].pk if messages else None,
+        "window": reply_window_of(conversation),
+        "refusal": sending.reply_refusal(conversation=conversation),
+        "agents": list(assignable_agents(account=conversation.account)),
+        "list_query": _list_query(request),
+        "fingerprint": version or _thread_version(conversation),
+        "text_limit": sending.TEXT_LIMIT_BYTES,
+        "heart_svg": HEART_SVG,
+    }
+
+
+def _thread_version(conversation: Conversation) -> str:
+    """What the live poll compares: the messages' state, the conversation's work state and
+    the window label (so "2 h left" moves on and a closing window disables the box)."""
+    window = reply_window_of(conversation)
+    return _digest(
+        "|".join(
+            [
+                thread_fingerprint(conversation=conversation),
+                str(conversation.updated_at),
+                conversation.status,
+                str(conversation.assignee_id),
+                window["label"],
+                sending.reply_refusal(conversation=conversation),
+                conversation.customer_name,
+                conversation.customer_username,
+            ]
+        )
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def conversation_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The thread. A POST is the reply box's plain submission (no JavaScript needed)."""
+    if request.method == "POST":
+        return conversation_reply(request, pk)
+    conversation = _conversation_or_404(request, pk)
+    work.conversation_mark_read(conversation=conversation, user=request.user)
+    context = {**_list_context(request, current=conversation)}
+    context.update(_thread_context(request, conversation))
+    return render(request, "inbox/conversation_detail.html", context)
+
+
+@require_GET
+def conversation_updates(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The live poll of an open thread: 204 while nothing changed, else every part that can
+    change (messages, header, window state, customer panel), merged in place by inbox.js."""
+    conversation = _conversation_or_404(request, pk)
+    version = _thread_version(conversation)
+    if request.GET.get("v") == version:
+        return HttpResponse(status=204)
+    if request.GET.get("visible") == "1":
+        work.conversation_mark_read(conversation=conversation, user=request.user)
+    context = _thread_context(request, conversation, version)
+    return render(request, "inbox/_thread_update.html", context)
+
+
+def _done(request: HtmxHttpRequest, conversation: Conversation, note: str = "") -> HttpResponse:
+    """htmx: 204 plus an event that makes the page refresh its live parts now.
+    Plain forms: back to the conversation (POST/redirect/GET) with a note."""
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Trigger"] = json.dumps({CHANGED_EVENT: {"note": note}})
+        return response
+    if note:
+        flash.success(request, note)
+    return HttpResponseRedirect(_conversation_url(request, conversation))
+
+
+def _refused(request: HtmxHttpRequest, conversation: Conversation, message: str) -> HttpResponse:
+    if request.htmx:
+        return render(request, "inbox/_error.html", {"error": message}, status=422)
+    flash.error(request, message)
+    return HttpResponseRedirect(_conversation_url(request, conversation))
+
+
+def _conversation_url(request: HtmxHttpRequest, conversation: Conversation) -> str:
+    url = reverse("inbox:conversation_detail", args=[conversation.pk])
+    query = request.POST.get("list_query", "")
+    return f"{url}?{query}" if query else url
+
+
+@require_POST
+def conversation_assign(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    conversation = _conversation_or_404(request, pk)
+    form = AssignForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, conversation, "Choose an agent.")
+    assignee_id = form.cleaned_data["assignee"]
+    if assignee_id is None:
+        work.conversation_unassign(conversation=conversation, actor=request.user)
+        return _done(request, conversation, "Unassigned.")
+    assignee = get_user_model()._default_manager.filter(pk=assignee_id).first()
+    if assignee is None:
+        return _refused(request, conversation, "That agent does not exist.")
+    try:
+        work.conversation_assign(conversation=conversation, assignee=assignee, actor=request.user)
+    except work.WorkRefused as refused:
+        return _refused(request, conversation, refused.message)
+    who = "you" if assignee.pk == request.user.pk else assignee.get_username()
+    return _done(request, conversation, f"Assigned to {who}.")
+
+
+@require_POST
+def conversation_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    conversation = _conversation_or_404(request, pk)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, conversation, "Unknown status.")
+    if form.cleaned_data["status"] == Conversation.Status.CLOSED:
+        work.conversation_close(conversation=conversation, actor=request.user)
+        return _done(request, conversation, "Closed. The customer's next message reopens it.")
+    work.conversation_reopen(conversation=conversation, actor=request.user)
+    return _done(request, conversation, "Reopened.")
+
+
+@require_POST
+def conversation_unread(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Mark unread and go back to the list: the agent will come back to it."""
+    conversation = _conversation_or_404(request, pk)
+    work.conversation_mark_unread(conversation=conversation, user=request.user)
+    query = request.POST.get("list_query", "")
+    url = reverse("inbox:conversation_list")
+    return HttpResponseRedirect(f"{url}?{query}" if query else url)
+
+
+def _reply_error_response(
+    request: HtmxHttpRequest, conversation: Conversation, form: ReplyForm, error: str
+) -> HttpResponse:
+    """A refused reply: htmx gets the reason for the box (422, the draft stays); a plain
+    form gets the page again with its draft and the reason."""
+    if request.htmx:
+        return render(request, "inbox/_error.html", {"error": error}, status=422)
+    context = {**_list_context(request, current=conversation)}
+    context.update(_thread_context(request, conversation))
+    context.update({"reply_error": error, "draft": form.data.get("text", "")})
+    return render(request, "inbox/conversation_detail.html", context, status=422)
+
+
+def conversation_reply(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The reply box: text, an attachment (upload or URL) or the heart sticker."""
+    conversation = _conversation_or_404(request, pk)
+    form = ReplyForm(request.POST, request.FILES)
+    if not form.is_valid():
+        error = " ".join(str(e) for errors in form.errors.values() for e in errors)
+        return _reply_error_response(request, conversation, form, error)
+    data = form.cleaned_data
+    sticker = bool(data.get("sticker"))
+    url, upload = data.get("attachment_url") or "", data.get("upload")
+    try:
+        if sticker:
+            # The heart goes out on its own; whatever is in the box stays a draft.
+            sending.reply_create(conversation=conversation, author=_agent(request), sticker=True)
+        else:
+            sending.reply_create(
+                conversation=conversation,
+                author=_agent(request),
+                text=data["text"],
+                attachment_url=url,
+                # The type picker sits beside the link; an upload's type is read from it.
+                attachment_type=(data.get("attachment_type") or "") if url else "",
+                upload=upload,
+            )
+    except sending.ReplyRefused as refused:
+        return _reply_error_response(request, conversation, form, refused.message)
+    return _done(request, conversation)
+
+
+@require_POST
+def message_react(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Heart a customer's message, or take the heart back."""
+    message = get_object_or_404(
+        Message.objects.select_related("conversation__account"),
+        pk=pk,
+        conversation__in=conversations_for_user(request.user),
+    )
+    conversation = message.conversation
+    try:
+        sending.reaction_send(
+            message=message, author=_agent(request), remove=request.POST.get("remove") == "1"
+        )
+    except sending.ReplyRefused as refused:
+        return _refused(request, conversation, refused.message)
+    return _done(request, conversation)
+
+
+@require_POST
+def message_retry(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    message = get_object_or_404(
+        Message.objects.select_related("conversation__account"),
+        pk=pk,
+        conversation__in=conversations_for_user(request.user),
+    )
+    try:
+        sending.message_retry(message=message, author=_agent(request))
+    except sending.ReplyRefused as refused:
+        return _refused(request, message.conversation, refused.message)
+    return _done(request, message.conversation, "Sending again.")

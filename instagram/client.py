@@ -7,13 +7,18 @@ error from `instagram.errors`; tokens travel in headers or bodies and never reac
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from .errors import GraphError, PermanentError, TransientError, classify_error
+from .usage import Usage, parse_usage
 
 logger = logging.getLogger(__name__)
 
@@ -29,16 +34,21 @@ SUBSCRIBED_FIELDS = (
 )
 
 _session: requests.Session | None = None
+_session_pid = 0
 
 
 def _shared_session() -> requests.Session:
-    """One pooled session per process: connections to Meta are reused across calls."""
-    global _session
-    if _session is None:
-        _session = requests.Session()
+    """One pooled session per process: connections to Meta are reused across calls.
+
+    Keyed by pid: a session created before a fork (Celery's prefork pool) would share its
+    sockets with the children."""
+    global _session, _session_pid
+    if _session is None or _session_pid != os.getpid():
+        session = requests.Session()
         adapter = requests.adapters.HTTPAdapter(pool_connections=8, pool_maxsize=32)
-        _session.mount("https://", adapter)
-        _session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        _session, _session_pid = session, os.getpid()
     return _session
 
 
@@ -67,6 +77,9 @@ class GraphClient:
         self.token = token
         self.timeout = timeout or DEFAULT_TIMEOUT
         self.session = session or _shared_session()
+        # The usage headers of the last answer (success or failure), for callers that pace
+        # themselves before Meta starts refusing.
+        self.last_usage: Usage | None = None
 
     # --- messaging --------------------------------------------------------------------
     def send_message(self, *, ig_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -152,17 +165,17 @@ class GraphClient:
                 headers=headers,
                 timeout=self.timeout,
             )
-        except requests.Timeout as e:
-            raise TransientError(f"Timed out calling {safe_url}") from e
         except requests.RequestException as e:
-            raise TransientError(f"Could not reach {safe_url}: {type(e).__name__}") from e
+            raise _transport_error(e, method=method, safe_url=safe_url) from e
 
+        self.last_usage = parse_usage(response.headers)
         body = _json_or_none(response)
         if response.status_code >= 400 or (isinstance(body, dict) and "error" in body):
             error = classify_error(
                 status=response.status_code if response.status_code >= 400 else 400,
                 body=body,
                 retry_after=_retry_after(response),
+                usage=self.last_usage,
             )
             logger.info(
                 "graph %s %s -> %s %s (%s)",
@@ -174,8 +187,36 @@ class GraphClient:
             )
             raise error
         if not isinstance(body, dict):
-            raise PermanentError(f"Unexpected answer from {safe_url}", status=response.status_code)
+            # Meta said yes but the answer is unreadable: a write may well have happened.
+            raise PermanentError(
+                f"Unexpected answer from {safe_url}",
+                status=response.status_code,
+                maybe_delivered=method != "GET",
+            )
         return body
+
+
+def _transport_error(e: requests.RequestException, *, method: str, safe_url: str) -> GraphError:
+    """A request that got no HTTP answer. Whether it may have reached Meta matters for
+    writes: a connection that was never made is safe to repeat, a read timeout is not."""
+    never_sent = isinstance(e, requests.ConnectTimeout) or _connection_refused(e)
+    maybe_delivered = method != "GET" and not never_sent
+    if isinstance(e, requests.Timeout):
+        return TransientError(f"Timed out calling {safe_url}", maybe_delivered=maybe_delivered)
+    return TransientError(
+        f"Could not reach {safe_url}: {type(e).__name__}", maybe_delivered=maybe_delivered
+    )
+
+
+def _connection_refused(e: requests.RequestException) -> bool:
+    """The connection itself failed (DNS, refused, unreachable): nothing was sent."""
+    if not isinstance(e, requests.ConnectionError):
+        return False
+    reason = e.args[0] if e.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    # NameResolutionError is a NewConnectionError too.
+    return isinstance(reason, NewConnectionError)
 
 
 def _json_or_none(response: requests.Response) -> Any:
@@ -186,13 +227,21 @@ def _json_or_none(response: requests.Response) -> Any:
 
 
 def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
+    """`Retry-After` in seconds: either delta-seconds or an HTTP date."""
+    value = (response.headers.get("Retry-After") or "").strip()
+    if not value:
         return None
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
         return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-__all__ = ["GraphClient", "GraphError", "host_root"]
+__all__ = ["GraphClient", "GraphError", "Usage", "host_root"]

@@ -13,6 +13,9 @@ from .factories import AccountFactory, UserFactory
 
 CHROMIUM = Path("/usr/bin/chromium")
 
+# Fixtures of the outbound send tests (a fake Meta, a fresh rate limiter per test).
+pytest_plugins = ["tests.inbox.sendkit"]
+
 
 def pytest_collection_modifyitems(config, items):
     """`postgres` tests run only against PostgreSQL; `redis` tests only with REDIS_URL;

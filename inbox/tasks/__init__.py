@@ -3,3 +3,4 @@
 the module layout. Import every module here so the worker registers its tasks."""
 
 from . import intake  # noqa: F401
+from .sending import message_send_task, messages_sweep_task, reaction_send_task  # noqa: F401

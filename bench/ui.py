@@ -1,0 +1,122 @@
+"""Time the inbox pages against a seeded PostgreSQL database (see seed_bench_data).
+
+    DATABASE_URL=postgres://.../inbox_bench python bench/ui.py [--runs 50]
+
+Server time per request through Django's test Client in this process (URL routing,
+middleware, queries and template rendering; no network), p50 and p95 over repeated requests
+after a warm-up, and the median CPU time of the web process (its share of the work, whatever
+else the machine is doing). Target: p95 <= 100 ms for the list, a thread and search.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.test_settings")
+
+import django
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from inbox.models import Conversation, Message  # noqa: E402
+
+TARGET_MS = 100.0
+
+
+def measure(client: Client, url: str, runs: int, expect: int = 200) -> tuple[list, list]:
+    """Wall time per request, and the CPU time this (the web) process spent on it: on a
+    busy machine the wall time includes waiting for a core, the CPU time does not."""
+    for _ in range(3):  # warm-up: connection, template cache
+        client.get(url)
+    wall, cpu = [], []
+    for _ in range(runs):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        response = client.get(url)
+        wall.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+        if response.status_code != expect:
+            raise SystemExit(f"{url} answered {response.status_code}, expected {expect}")
+    return wall, cpu
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--agent", default="bench")
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        raise SystemExit("Run against the seeded PostgreSQL database (DATABASE_URL).")
+    agent = get_user_model()._default_manager.get(username=args.agent)
+    client = Client()
+    client.force_login(agent)
+
+    conversations = Conversation.objects.count()
+    messages = Message.objects.count()
+    sizes = Conversation.objects.annotate(n=Count("messages")).order_by("-n")
+    busiest = sizes.values_list("pk", "n").first()
+    typical = (
+        Conversation.objects.filter(status="open")
+        .annotate(n=Count("messages"))
+        .filter(n__gte=8, n__lte=12)
+        .values_list("pk", "n")
+        .first()
+    )
+    someone = Conversation.objects.order_by("pk")[conversations // 2]
+    assert busiest and typical
+    thread_url = f"/c/{typical[0]}/"
+    page = client.get(thread_url).content.decode()
+    version = re.search(r'data-v="([0-9a-f]+)" data-conversation', page).group(1)
+    cases: list[tuple[str, str, int]] = [
+        ("list: open, all accounts", "/", 200),
+        ("list: open, one account", f"/?account={someone.account_id}", 200),
+        ("list: closed, page 2", _page_two(client, "/?status=closed"), 200),
+        ("list: mine", "/?box=mine", 200),
+        (f"thread: {typical[1]} messages", thread_url, 200),
+        (f"thread: busiest ({busiest[1]} messages, newest page)", f"/c/{busiest[0]}/", 200),
+        ("search: @username", f"/?q={someone.customer_username}", 200),
+        ("search: customer name", "/?q=Priya+Raman", 200),
+        ("search: message text (order no.)", "/?q=%2345123", 200),
+        ("search: message text (common word)", "/?q=linen", 200),
+        ("live poll: thread unchanged", f"/c/{typical[0]}/updates/?v={version}", 204),
+        ("live poll: list unchanged", "/?fragment=rows&v={rows_version}", 204),
+    ]
+    print(f"{conversations} conversations, {messages} messages; {args.runs} runs each\n")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"{'page':52} {'p50 ms':>8} {'p95 ms':>8} {'cpu p50':>8}")
+    worst = 0.0
+    for label, url, expect in cases:
+        if "{rows_version}" in url:  # taken now: opening threads above marked some read
+            url = url.format(rows_version=client.get("/?fragment=rows")["X-Inbox-Version"])
+        timings, cpu = measure(client, url, args.runs, expect)
+        p50, p95 = statistics.median(timings), percentile(timings, 0.95)
+        worst = max(worst, p95) if not label.startswith("live") else worst
+        flag = "" if p95 <= TARGET_MS else "  over target"
+        print(f"{label:52} {p50:8.1f} {p95:8.1f} {statistics.median(cpu):8.1f}{flag}")
+    print(f"\nworst p95 of list/thread/search: {worst:.1f} ms (target {TARGET_MS:.0f} ms)")
+
+
+def _page_two(client: Client, url: str) -> str:
+    html = client.get(url).content.decode()
+    match = re.search(r'href="\?([^"]*older=[^"]*)"', html)
+    return f"/?{match.group(1).replace('&amp;', '&')}" if match else url
+
+
+if __name__ == "__main__":
+    main()

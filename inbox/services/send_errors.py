@@ -1,0 +1,81 @@
+"""Sentences an agent understands for the ways Meta refuses a reply."""
+
+from __future__ import annotations
+
+from instagram.errors import AuthError, GraphError, RateLimitedError
+
+RECONNECT = "This account needs to be reconnected by an admin."
+UNKNOWN_STUCK = (
+    "No answer from Instagram was recorded for this message, so it may or may not have been "
+    "delivered. Check the conversation in Instagram before retrying."
+)
+UNKNOWN_NO_ANSWER = (
+    "Instagram did not answer in time, so this message may or may not have been delivered. "
+    "Check the conversation in Instagram before retrying."
+)
+AUTOMATED_PAST_24H = (
+    "Only replies written by a person can be sent more than 24 hours after the customer's "
+    "last message. It reopens when the customer writes again."
+)
+
+_WINDOW_CLOSED = (
+    "Instagram refused it: the reply window has closed (24 hours after the customer's last "
+    "message, or 7 days with the human agent tag). It reopens when the customer writes again."
+)
+_BY_CODE_AND_SUBCODE = {
+    (10, 2534022): _WINDOW_CLOSED,
+    (10, 2018278): _WINDOW_CLOSED,
+    (100, 2018001): "Instagram can't find this customer: they may have deleted or "
+    "deactivated their account.",
+}
+_BY_CODE = {
+    10: "Instagram refused it: the app lacks a permission for this message (after 24 hours "
+    "that is Meta's Human Agent feature; an admin can turn the human agent tag off).",
+    100: "Instagram rejected the message as invalid",
+    551: "This person isn't available right now: they may have blocked this account or "
+    "turned off message requests.",
+    1545041: "This person isn't available right now: they may have blocked this account or "
+    "turned off message requests.",
+    230: "Instagram requires the customer to message this account before it can reply.",
+    368: "Instagram blocked this message for violating its policies; the account may be "
+    "temporarily restricted from sending.",
+}
+_PERMISSIONS = (
+    "The app is missing a permission to send messages for this account. An admin may need "
+    "to reconnect it and grant messaging access."
+)
+
+
+def error_reason(error: GraphError) -> str:
+    """Why a send failed, as one or two sentences (with Meta's own words where they help)."""
+    if isinstance(error, AuthError):
+        return RECONNECT
+    code, subcode = error.code, error.subcode
+    sentence = _BY_CODE_AND_SUBCODE.get((code or 0, subcode or 0))
+    if sentence is None and code is not None:
+        sentence = _BY_CODE.get(code)
+        if sentence is None and 200 <= code <= 299:
+            sentence = _PERMISSIONS
+    if sentence is None:
+        sentence = "Instagram refused this message"
+    if error.message and not error.message.startswith("HTTP "):
+        if sentence.endswith("."):
+            return f"{sentence} (Instagram said: {error.message})"[:1000]
+        return f"{sentence}: {error.message}"[:1000]
+    return sentence if sentence.endswith(".") else f"{sentence}."
+
+
+def retry_reason(error: GraphError, *, attempts: int, final: bool) -> str:
+    """A transient failure: still retrying, or given up after `attempts` calls."""
+    what = (
+        "Instagram asked us to slow down"
+        if isinstance(error, RateLimitedError)
+        else "Instagram could not be reached"
+    )
+    detail = f" ({error.code_label})"
+    if final:
+        return (
+            f"{what}{detail}; gave up after {attempts} attempts. Retry when Instagram is "
+            "available again."
+        )
+    return f"{what}{detail}; retrying automatically."

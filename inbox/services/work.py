@@ -1,0 +1,96 @@
+"""Agents working the inbox: assignment, open/closed, read state."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
+
+from accounts.roles import accounts_for_user
+from inbox.models import Conversation, ConversationReadState
+
+logger = logging.getLogger(__name__)
+
+AnyUser = AbstractBaseUser | AnonymousUser
+
+
+class WorkRefused(Exception):
+    """An action the agent may not take; `.message` says why, for the page."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _user_pk(user: AnyUser) -> int:
+    if user.pk is None:
+        raise WorkRefused("Log in first.")
+    return int(user.pk)
+
+
+def _save(conversation: Conversation, *fields: str) -> None:
+    conversation.save(update_fields=[*fields, "updated_at"])
+
+
+def conversation_assign(
+    *, conversation: Conversation, assignee: AbstractBaseUser, actor: AnyUser
+) -> Conversation:
+    """Give the conversation to `assignee`, who must be able to see its account."""
+    if (
+        not assignee.is_active
+        or not accounts_for_user(assignee).filter(pk=conversation.account_id).exists()
+    ):
+        raise WorkRefused(f"{assignee.get_username()} cannot work this account's inbox.")
+    conversation.assignee = assignee  # type: ignore[assignment]
+    _save(conversation, "assignee")
+    logger.info(
+        "conversation %s assigned to user %s by user %s", conversation.pk, assignee.pk, actor.pk
+    )
+    return conversation
+
+
+def conversation_unassign(*, conversation: Conversation, actor: AnyUser) -> Conversation:
+    conversation.assignee = None
+    _save(conversation, "assignee")
+    logger.info("conversation %s unassigned by user %s", conversation.pk, actor.pk)
+    return conversation
+
+
+def conversation_close(*, conversation: Conversation, actor: AnyUser) -> Conversation:
+    """Closed conversations leave the open list; the customer's next message reopens them."""
+    conversation.status = Conversation.Status.CLOSED
+    _save(conversation, "status")
+    logger.info("conversation %s closed by user %s", conversation.pk, actor.pk)
+    return conversation
+
+
+def conversation_reopen(*, conversation: Conversation, actor: AnyUser) -> Conversation:
+    conversation.status = Conversation.Status.OPEN
+    _save(conversation, "status")
+    logger.info("conversation %s reopened by user %s", conversation.pk, actor.pk)
+    return conversation
+
+
+def conversation_mark_read(
+    *, conversation: Conversation, user: AnyUser, now: datetime | None = None
+) -> None:
+    """The agent has seen everything that arrived up to `now`: one upsert, so opening a
+    conversation costs the same single query the first time and every time after."""
+    ConversationReadState.objects.bulk_create(
+        [
+            ConversationReadState(
+                conversation=conversation, user_id=_user_pk(user), read_at=now or timezone.now()
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["conversation", "user"],
+        update_fields=["read_at"],
+    )
+
+
+def conversation_mark_unread(*, conversation: Conversation, user: AnyUser) -> None:
+    """Bring the conversation back as unread for this agent (if the customer ever wrote)."""
+    ConversationReadState.objects.filter(conversation=conversation, user_id=_user_pk(user)).delete()

@@ -1,0 +1,372 @@
+// The inbox's small layer of behaviour on top of plain HTML: keyboard, live updates, the
+// reply box. Everything here is an enhancement: without it, links and forms still work.
+(function () {
+  "use strict";
+
+  const LIST_POLL_MS = 3000;
+  const THREAD_POLL_MS = 2000;
+  const HIDDEN_POLL_MS = 15000;
+  const NEAR_BOTTOM_PX = 120;
+
+  const $ = (selector, root = document) => root.querySelector(selector);
+  const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector));
+  const inbox = $("#inbox");
+  const thread = $("#thread");
+  const scroller = $("#thread-scroll");
+  const messages = $("#messages");
+  const listBox = $("#conv-list");
+  const textarea = $("#reply-text");
+  const composer = $("#composer");
+  const encoder = new TextEncoder();
+
+  const typing = (el) => el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+  const process = (node) => window.htmx && window.htmx.process(node);
+  const visible = () => document.visibilityState === "visible";
+
+  // ---- small things ------------------------------------------------------------------
+  // Profile pictures are signed CDN links that expire: fall back to the initials under them.
+  document.addEventListener("error", (event) => {
+    const img = event.target;
+    if (img.tagName === "IMG" && img.parentElement && img.parentElement.classList.contains("avatar")) img.remove();
+  }, true);
+
+  document.addEventListener("change", (event) => {
+    if (event.target.matches("[data-autosubmit]")) event.target.form.requestSubmit();
+  });
+
+  document.addEventListener("click", (event) => {
+    const action = event.target.closest("[data-action]");
+    if (action && action.dataset.action === "shortcuts") $("#shortcuts").showModal();
+    if (action && action.dataset.action === "panel") inbox.classList.toggle("panel-open");
+    const enlarge = event.target.closest("a[data-enlarge]");
+    if (enlarge && !event.metaKey && !event.ctrlKey) {
+      event.preventDefault();
+      showImage(enlarge.href);
+    }
+  });
+
+  function showImage(src) {
+    let viewer = $("#viewer");
+    if (!viewer) {
+      viewer = document.createElement("dialog");
+      viewer.id = "viewer";
+      viewer.className = "viewer";
+      viewer.innerHTML = '<img alt="Enlarged photo"><a target="_blank" rel="noopener noreferrer">Open original ↗</a>';
+      viewer.addEventListener("click", (e) => { if (e.target === viewer || e.target.tagName === "IMG") viewer.close(); });
+      document.body.append(viewer);
+    }
+    $("img", viewer).src = src;
+    $("a", viewer).href = src;
+    viewer.showModal();
+  }
+
+  // ---- keyboard ------------------------------------------------------------------------
+  let selectedId = null;
+  const rows = () => $$(".row", listBox || document);
+
+  function select(index) {
+    const all = rows();
+    if (!all.length) return;
+    const row = all[Math.max(0, Math.min(index, all.length - 1))];
+    all.forEach((r) => r.classList.toggle("is-selected", r === row));
+    selectedId = row.dataset.id;
+    row.scrollIntoView({ block: "nearest" });
+  }
+
+  function move(step) {
+    const all = rows();
+    let index = all.findIndex((r) => r.dataset.id === selectedId);
+    if (index < 0) index = all.findIndex((r) => r.classList.contains("is-current"));
+    select(index < 0 ? 0 : index + step);
+  }
+
+  document.addEventListener("keydown", (event) => {
+    if (event.metaKey || event.ctrlKey || event.altKey) return;
+    const open = document.querySelector("dialog[open]");
+    if (open) return;
+    if (event.key === "Escape") {
+      if (typing(document.activeElement)) {
+        const search = $("#search");
+        if (document.activeElement === search && search.value) { search.value = ""; search.dispatchEvent(new Event("search")); }
+        document.activeElement.blur();
+      } else if (inbox && inbox.classList.contains("panel-open")) {
+        inbox.classList.remove("panel-open");
+      } else if (thread) {
+        window.location.href = $(".back", thread).href;
+      }
+      return;
+    }
+    if (typing(document.activeElement)) return;
+    if (event.key === "/") { event.preventDefault(); const s = $("#search"); s && s.focus(); s && s.select(); }
+    else if (event.key === "?") { $("#shortcuts") && $("#shortcuts").showModal(); }
+    else if (event.key === "j" || event.key === "ArrowDown") { event.preventDefault(); move(1); }
+    else if (event.key === "k" || event.key === "ArrowUp") { event.preventDefault(); move(-1); }
+    else if (event.key === "Enter" && selectedId) {
+      const row = rows().find((r) => r.dataset.id === selectedId);
+      if (row) window.location.href = row.href;
+    } else if (event.key === "r" && textarea && !textarea.disabled) { event.preventDefault(); textarea.focus(); }
+  });
+
+  // ---- live list -----------------------------------------------------------------------
+  // Row ages tick in the browser (the server leaves them out of the list's version).
+  const weekday = new Intl.DateTimeFormat(undefined, { weekday: "short" });
+  const dayMonth = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short" });
+  const dayMonthYear = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric" });
+  function ageLabel(date) {
+    const seconds = (Date.now() - date.getTime()) / 1000;
+    if (seconds < 60) return "now";
+    if (seconds < 3600) return Math.floor(seconds / 60) + "m";
+    if (seconds < 86400) return Math.floor(seconds / 3600) + "h";
+    if (seconds < 7 * 86400) return weekday.format(date);
+    return (date.getFullYear() === new Date().getFullYear() ? dayMonth : dayMonthYear).format(date);
+  }
+  function refreshAges() {
+    $$("time.row-age[datetime]").forEach((el) => {
+      const date = new Date(el.getAttribute("datetime"));
+      if (!isNaN(date)) el.textContent = ageLabel(date);
+    });
+  }
+  setInterval(refreshAges, 30000);
+
+  if (listBox) {
+    let listTimer = null;
+    const listUrl = () => {
+      const params = new URLSearchParams(window.location.search);
+      params.delete("before");
+      params.set("fragment", "rows");
+      if (thread) params.set("current", thread.dataset.conversation);
+      if (listBox.dataset.v) params.set("v", listBox.dataset.v);
+      return listBox.dataset.rowsUrl.split("?")[0] + "?" + params.toString();
+    };
+    const applyUnread = (count) => {
+      const badge = $("#unread-count");
+      const n = Number(count || 0);
+      if (badge) { badge.hidden = !n; badge.textContent = (n > 99 ? "99+" : n) + " unread"; }
+      document.title = (n ? `(${n > 99 ? "99+" : n}) ` : "") + document.title.replace(/^\(\d+\+?\) /, "");
+    };
+    // Same rows in the same order: swap only the rows that changed (their pictures are not
+    // reloaded, nothing blinks). Anything else: the new list as a whole.
+    function mergeRows(html) {
+      const fresh = document.createElement("template");
+      fresh.innerHTML = html;
+      $$("time.row-age[datetime]", fresh.content).forEach((el) => { el.textContent = ageLabel(new Date(el.getAttribute("datetime"))); });
+      const ids = (root) => $$(".row", root).map((r) => r.dataset.id).join();
+      const pager = (root) => ($(".pager", root) || {}).outerHTML || "";
+      const oldList = $(".rows", listBox);
+      const newList = $(".rows", fresh.content);
+      if (!oldList || !newList || ids(listBox) !== ids(fresh.content) || pager(listBox) !== pager(fresh.content)) {
+        listBox.replaceChildren(fresh.content);
+        return;
+      }
+      Array.from(newList.children).forEach((item, index) => {
+        const old = oldList.children[index];
+        const oldRow = $(".row", old);
+        if (oldRow) oldRow.classList.remove("is-selected");
+        if (old.outerHTML !== item.outerHTML) old.replaceWith(item);
+      });
+    }
+
+    async function pollList() {
+      clearTimeout(listTimer);
+      try {
+        const response = await fetch(listUrl(), { headers: { "X-Inbox-Poll": "1" }, credentials: "same-origin" });
+        if (response.redirected) { window.location.reload(); return; } // signed out
+        const version = response.headers.get("X-Inbox-Version");
+        if (response.status === 200 && version) {
+          const top = listBox.scrollTop;
+          mergeRows(await response.text());
+          listBox.dataset.v = version;
+          listBox.scrollTop = top;
+          if (selectedId) rows().forEach((r) => r.classList.toggle("is-selected", r.dataset.id === selectedId));
+          applyUnread(response.headers.get("X-Inbox-Unread"));
+        }
+      } catch (e) { /* offline for a moment: the next poll catches up */ }
+      listTimer = setTimeout(pollList, visible() ? LIST_POLL_MS : HIDDEN_POLL_MS);
+    }
+    listTimer = setTimeout(pollList, LIST_POLL_MS);
+    document.addEventListener("visibilitychange", () => visible() && pollList());
+    document.body.addEventListener("inbox:changed", () => pollList());
+    // Search-as-you-type swaps the rows through htmx: take the new version along.
+    document.body.addEventListener("htmx:afterSwap", (event) => {
+      if (event.detail.target === listBox) {
+        listBox.dataset.v = event.detail.xhr.getResponseHeader("X-Inbox-Version") || "";
+        selectedId = null;
+      }
+    });
+  }
+
+  // ---- live thread -----------------------------------------------------------------------
+  const nearBottom = () => scroller && scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < NEAR_BOTTOM_PX;
+  const toBottom = () => { if (scroller) scroller.scrollTop = scroller.scrollHeight; };
+  const jump = $("#jump");
+
+  function mergeParts(update) {
+    $$("[data-part]", update).forEach((incoming) => {
+      const current = $(`[data-part="${incoming.dataset.part}"]`, document);
+      if (!current || current.dataset.v === incoming.dataset.v) return;
+      // Keep the keyboard where it was: the same control in the new markup, if it has an id.
+      const focused = current.contains(document.activeElement) ? document.activeElement.id : "";
+      current.replaceWith(incoming);
+      process(incoming);
+      if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
+      if (incoming.dataset.part === "composer-state") applyCanSend(incoming.dataset.canSend === "1");
+    });
+  }
+
+  // Messages: replace the ones whose version changed, insert the new ones in order, touch
+  // nothing else, so a playing video, the scroll position and the draft stay as they are.
+  function mergeMessages(incomingList) {
+    let added = 0;
+    let previous = null;
+    const items = Array.from(incomingList.children).filter((el) => el.id);
+    const firstKnown = items.map((el) => document.getElementById(el.id)).find(Boolean);
+    for (const incoming of items) {
+      const existing = document.getElementById(incoming.id);
+      if (existing) {
+        if (existing.dataset.v !== incoming.dataset.v) { existing.replaceWith(incoming); process(incoming); previous = incoming; }
+        else previous = existing;
+        continue;
+      }
+      if (previous) previous.after(incoming);
+      else if (firstKnown) firstKnown.before(incoming);
+      else messages.append(incoming);
+      process(incoming);
+      previous = incoming;
+      if (incoming.classList.contains("msg") || incoming.classList.contains("note")) added += 1;
+    }
+    const empty = $("#thread-empty");
+    if (empty && items.length) empty.remove();
+    return added;
+  }
+
+  if (thread && !new URLSearchParams(window.location.search).has("before")) {
+    let threadTimer = null;
+    let inFlight = false;
+    toBottom();
+    // Images load after the first paint: keep the newest message in view while they do.
+    $$("img", messages).forEach((img) => img.addEventListener("load", () => { if (nearBottom()) toBottom(); }, { once: true }));
+
+    const threadUrl = () => {
+      const params = new URLSearchParams(window.location.search);
+      params.set("v", thread.dataset.v || "");
+      params.set("visible", visible() && document.hasFocus() ? "1" : "0");
+      return thread.dataset.updatesUrl + "?" + params.toString();
+    };
+    async function pollThread() {
+      clearTimeout(threadTimer);
+      if (inFlight) return;
+      inFlight = true;
+      try {
+        const response = await fetch(threadUrl(), { headers: { "X-Inbox-Poll": "1" }, credentials: "same-origin" });
+        if (response.status === 200) {
+          const template = document.createElement("template");
+          template.innerHTML = await response.text();
+          const update = $(".thread-update", template.content);
+          if (!update) { window.location.reload(); return; } // signed out: show the login form
+          const stick = nearBottom();
+          mergeParts(update);
+          const added = mergeMessages($("[data-part-messages]", update));
+          thread.dataset.v = update.dataset.v;
+          if (stick) toBottom();
+          else if (added && jump) jump.hidden = false;
+        } else if (response.status === 404) {
+          window.location.href = $(".back", thread).href; // access was taken away
+          return;
+        }
+      } catch (e) { /* offline for a moment: the next poll catches up */ }
+      finally { inFlight = false; }
+      threadTimer = setTimeout(pollThread, visible() ? THREAD_POLL_MS : HIDDEN_POLL_MS);
+    }
+    threadTimer = setTimeout(pollThread, THREAD_POLL_MS);
+    document.addEventListener("visibilitychange", () => visible() && pollThread());
+    document.body.addEventListener("inbox:changed", () => pollThread());
+    if (jump) {
+      jump.addEventListener("click", () => { toBottom(); jump.hidden = true; });
+      scroller.addEventListener("scroll", () => { if (nearBottom()) jump.hidden = true; }, { passive: true });
+    }
+  }
+
+  // ---- reply box ---------------------------------------------------------------------------
+  function applyCanSend(canSend) {
+    if (!composer) return;
+    composer.classList.toggle("is-blocked", !canSend);
+    $$("textarea, input, select, button", composer).forEach((el) => {
+      if (el.type !== "hidden") el.disabled = !canSend;
+    });
+    if (textarea) textarea.placeholder = canSend ? "Write a reply…" : "Replies are closed";
+    updateCounter();
+  }
+
+  const counter = $("#byte-counter");
+  const sendButton = composer && $(".send", composer);
+  const limit = counter ? Number(counter.dataset.limit) : 1000;
+  const draftKey = thread ? "inbox:draft:" + thread.dataset.conversation : null;
+
+  function bytes() { return textarea ? encoder.encode(textarea.value).length : 0; }
+  function tooLong() { return bytes() > limit; }
+
+  function updateCounter() {
+    if (!counter || !textarea) return;
+    const n = bytes();
+    counter.textContent = n > limit ? `${n} / ${limit} bytes: too long for Instagram` : `${n} / ${limit} bytes`;
+    counter.classList.toggle("is-over", n > limit);
+    counter.classList.toggle("is-near", n <= limit && n > limit * 0.9);
+    if (sendButton) sendButton.disabled = textarea.disabled || n > limit;
+  }
+
+  function autosize() {
+    textarea.style.height = "auto";
+    textarea.style.height = Math.min(textarea.scrollHeight + 2, window.innerHeight * 0.4) + "px";
+  }
+
+  if (textarea && composer) {
+    if (draftKey && !textarea.value) textarea.value = localStorage.getItem(draftKey) || "";
+    updateCounter();
+    autosize();
+    textarea.addEventListener("input", () => {
+      updateCounter();
+      autosize();
+      const error = $("#composer-error");
+      if (error) error.innerHTML = "";
+      if (draftKey) {
+        if (textarea.value) localStorage.setItem(draftKey, textarea.value);
+        else localStorage.removeItem(draftKey);
+      }
+    });
+    textarea.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+      event.preventDefault();
+      if (tooLong()) { counter.classList.remove("shake"); void counter.offsetWidth; counter.classList.add("shake"); return; }
+      if (!textarea.value.trim() && !composer.querySelector("input[type=file]").files.length && !composer.querySelector("input[type=url]").value) return;
+      composer.requestSubmit(sendButton);
+    });
+    // A refusal from the browser side too, should the button be enabled by hand.
+    composer.addEventListener("htmx:confirm", (event) => {
+      const submitter = event.detail.triggeringEvent && event.detail.triggeringEvent.submitter;
+      const sticker = submitter && submitter.name === "sticker";
+      if (!sticker && tooLong()) event.preventDefault();
+    });
+    composer.addEventListener("htmx:configRequest", (event) => {
+      // The heart goes out on its own: the draft stays in the box.
+      const submitter = event.detail.triggeringEvent && event.detail.triggeringEvent.submitter;
+      if (submitter && submitter.name === "sticker") {
+        event.detail.parameters.delete ? event.detail.parameters.delete("text") : delete event.detail.parameters.text;
+        composer.dataset.lastSubmit = "sticker";
+      } else composer.dataset.lastSubmit = "text";
+    });
+    composer.addEventListener("htmx:afterRequest", (event) => {
+      if (event.detail.elt !== composer || !event.detail.successful) return;
+      if (composer.dataset.lastSubmit !== "sticker") {
+        textarea.value = "";
+        if (draftKey) localStorage.removeItem(draftKey);
+        $$("input[type=file], input[type=url]", composer).forEach((el) => { el.value = ""; });
+        const attach = $("details.attach", composer);
+        if (attach) attach.open = false;
+        updateCounter();
+        autosize();
+      }
+      textarea.focus();
+      toBottom();
+    });
+  }
+})();

@@ -1,0 +1,42 @@
+"""Search on PostgreSQL goes through the pg_trgm indexes (the expressions must match the SQL
+Django's icontains compiles to, or the planner ignores them)."""
+
+import pytest
+from django.db import connection
+
+from inbox.models import Conversation, Message
+from inbox.selectors import LIST_ORDER
+from tests.factories import ConversationFactory, MessageFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+
+def plan(queryset) -> str:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_message_text_search_uses_the_trigram_index():
+    MessageFactory(text="where is my parcel")
+    assert "inbox_msg_text_trgm_idx" in plan(Message.objects.filter(text__icontains="parcel"))
+
+
+@pytest.mark.parametrize(
+    ("field", "index"),
+    [
+        ("customer_name__icontains", "inbox_conv_name_trgm_idx"),
+        ("customer_username__icontains", "inbox_conv_username_trgm_idx"),
+    ],
+)
+def test_customer_search_uses_the_trigram_indexes(field, index):
+    ConversationFactory()
+    assert index in plan(Conversation.objects.filter(**{field: "jane"}))
+
+
+def test_the_list_order_has_an_index():
+    ConversationFactory()
+    queryset = Conversation.objects.order_by(*LIST_ORDER)[:51]
+    assert "inbox_conv_recent_idx" in plan(queryset)
