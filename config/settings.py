@@ -81,6 +81,18 @@ INSTAGRAM_HTTP_TIMEOUT: tuple[float, float] = (
     env.float("INSTAGRAM_HTTP_READ_TIMEOUT", default=15.0),
 )
 
+# --- Sandbox: a fake Meta and a customer simulator, to try the product without Meta -----
+# On by default only in development with no Meta app configured; never in production unless
+# SANDBOX=true. Its fake Graph API lives under /sandbox/graph/ in this same app.
+_META_CONFIGURED = any([INSTAGRAM_CLIENT_ID, INSTAGRAM_CLIENT_SECRET, INSTAGRAM_ACCESS_TOKEN])
+SANDBOX_ENABLED: bool = env.bool("SANDBOX", default=DEBUG and not _META_CONFIGURED)
+SANDBOX_ACCOUNT_ID = "17841400000000042"
+SANDBOX_ACCESS_TOKEN = "sandbox-token"
+if SANDBOX_ENABLED:
+    # The simulator signs its webhooks like Meta; a secret must exist for the intake to accept.
+    INSTAGRAM_CLIENT_SECRET = INSTAGRAM_CLIENT_SECRET or "sandbox-app-secret"
+    INSTAGRAM_WEBHOOK_VERIFY_TOKEN = INSTAGRAM_WEBHOOK_VERIFY_TOKEN or "sandbox-verify-token"
+
 # --- Django -----------------------------------------------------------------------------
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -93,6 +105,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "accounts",
     "inbox",
+    "sandbox",
 ]
 
 MIDDLEWARE = [

@@ -13,5 +13,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("sandbox/", include("sandbox.urls")),  # 404 unless the sandbox is on
     path("", include("inbox.urls")),
 ]
