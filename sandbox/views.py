@@ -61,6 +61,10 @@ class AgeForm(forms.Form):
     hours = forms.IntegerField(min_value=1, max_value=24 * 30, initial=25)
 
 
+def _errors_text(form: forms.Form) -> str:
+    return " ".join(str(error) for errors in form.errors.values() for error in errors)
+
+
 def _webhook_url(request: HttpRequest) -> str:
     return request.build_absolute_uri(reverse("inbox:instagram_webhook"))
 
@@ -117,7 +121,7 @@ def thread(request: HttpRequest, customer_id: int) -> HttpResponse:
 def customer_new(request: HttpRequest) -> HttpResponse:
     form = CustomerForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, _errors_text(form))
         return redirect("sandbox:simulator")
     customer = services.customer_create(
         name=form.cleaned_data["name"].strip(), username=form.cleaned_data["username"]
@@ -141,7 +145,7 @@ def _perform(request: HttpRequest, customer: SandboxCustomer, action: str) -> No
     if action == "send":
         form = MessageForm(request.POST)
         if not form.is_valid():
-            messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+            messages.error(request, _errors_text(form))
             return
         services.customer_message_send(
             customer=customer,
