@@ -8,7 +8,11 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from .signals import managers_group_sync
+        from .signals import env_account_sync_after_migrate, managers_group_sync
 
         # After every app: permissions of apps migrated later must exist before the sync.
         post_migrate.connect(managers_group_sync, dispatch_uid="managers_group_sync")
+        # Once per migrate (sent for this app only), after the accounts table exists.
+        post_migrate.connect(
+            env_account_sync_after_migrate, sender=self, dispatch_uid="env_account_sync"
+        )

@@ -1,5 +1,14 @@
+from django.urls import path
+
+from . import views
+
 app_name = "accounts"
 
-urlpatterns: list = [
-    # The accounts page, connect, callback and disconnect (the accounts issue).
+urlpatterns = [
+    path("", views.account_list, name="list"),
+    path("instagram/connect/", views.connect, name="connect"),
+    path("instagram/callback/", views.callback, name="callback"),
+    path("<int:pk>/disconnect/", views.disconnect, name="disconnect"),
+    path("<int:pk>/human-agent/", views.human_agent, name="human_agent"),
+    path("<int:pk>/members/", views.members, name="members"),
 ]

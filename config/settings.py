@@ -93,6 +93,32 @@ if SANDBOX_ENABLED:
     INSTAGRAM_CLIENT_SECRET = INSTAGRAM_CLIENT_SECRET or "sandbox-app-secret"
     INSTAGRAM_WEBHOOK_VERIFY_TOKEN = INSTAGRAM_WEBHOOK_VERIFY_TOKEN or "sandbox-verify-token"
 
+# --- Accounts: token refresh, alerts to admins, email (the accounts issue) -------------
+# OAuth tokens expiring within this many days are refreshed by the daily job: a failing
+# refresh then has weeks of daily retries before the token dies (Meta's last 60 days).
+ACCOUNTS_TOKEN_REFRESH_HORIZON_DAYS: int = env.int(
+    "ACCOUNTS_TOKEN_REFRESH_HORIZON_DAYS", default=30
+)
+# Admins see a banner (and get an email) for a token this close to expiry.
+ACCOUNTS_TOKEN_WARNING_DAYS: int = env.int("ACCOUNTS_TOKEN_WARNING_DAYS", default=3)
+# EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587. Unset: no email is sent
+# (alerts still show as a banner), and Django's own mail goes to the console.
+EMAIL_URL: str = env.str("EMAIL_URL", default="")
+_EMAIL: dict[str, object] = env.email_url_config(EMAIL_URL) if EMAIL_URL else {}
+EMAIL_BACKEND = str(_EMAIL.get("EMAIL_BACKEND") or "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = str(_EMAIL.get("EMAIL_HOST") or "localhost")
+EMAIL_PORT = int(str(_EMAIL.get("EMAIL_PORT") or 25))
+EMAIL_HOST_USER = str(_EMAIL.get("EMAIL_HOST_USER") or "")
+EMAIL_HOST_PASSWORD = str(_EMAIL.get("EMAIL_HOST_PASSWORD") or "")
+EMAIL_USE_TLS = bool(_EMAIL.get("EMAIL_USE_TLS"))
+EMAIL_USE_SSL = bool(_EMAIL.get("EMAIL_USE_SSL"))
+if _EMAIL.get("EMAIL_FILE_PATH"):
+    EMAIL_FILE_PATH = "/" + str(_EMAIL["EMAIL_FILE_PATH"]).lstrip("/")
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL: str = env.str("DEFAULT_FROM_EMAIL", default="inbox@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+ACCOUNTS_ALERT_EMAILS: bool = bool(EMAIL_URL)
+
 # --- Django -----------------------------------------------------------------------------
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -134,6 +160,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # Admins' banner: accounts that need reconnecting or whose token expires soon.
+                "accounts.context_processors.account_alerts",
             ],
         },
     },
@@ -260,5 +288,9 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # urllib3 logs request lines, query strings (tokens) included, at DEBUG: never let it.
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+    },
 }

@@ -44,11 +44,11 @@ def test_it_allows_many_queued_messages_without_a_mid():
 @pytest.mark.parametrize(
     "field, value",
     [
-        ("direction", "sideways"),
+        ("direction", "up"),
         ("origin", "robot"),
         ("kind", "hologram"),
         ("status", "lost"),
-        ("tag", "CONFIRMED_EVENT_UPDATE"),
+        ("tag", "ACCOUNT_UPDATE"),
     ],
 )
 def test_it_refuses_a_message_value_outside_its_choices(field, value):

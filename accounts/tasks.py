@@ -1,0 +1,28 @@
+"""Celery tasks of the accounts app: thin wrappers over services."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+
+from celery import shared_task
+
+from .notifications import account_reconnect_alert_send
+from .refresh import tokens_refresh
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="accounts.tasks.tokens_refresh_task")
+def tokens_refresh_task() -> dict[str, int]:
+    """The daily refresh (beat: `refresh-tokens-daily`). Failed accounts are retried by
+    the next day's run, not by Celery: the horizon leaves weeks of daily attempts."""
+    results = tokens_refresh()
+    counts = Counter(str(result.outcome) for result in results)
+    logger.info("token refresh: %s", dict(counts) or "nothing due")
+    return dict(counts)
+
+
+@shared_task(name="accounts.tasks.account_reconnect_alert_task")
+def account_reconnect_alert_task(account_id: int) -> None:
+    account_reconnect_alert_send(account_id=account_id)
