@@ -273,6 +273,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
 }
 
+# --- Webhook intake ---------------------------------------------------------------------
+# A webhook request publishes its processing task after commit. With the broker down that
+# publish must fail at once (the ledger sweep re-queues the event), not retry for
+# CELERY_BROKER_CONNECTION_TIMEOUT seconds: one connection attempt with a short connect
+# timeout. Workers are unaffected: they reconnect under broker_connection_max_retries.
+if REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS.update({"max_retries": 0, "socket_connect_timeout": 1})
+
 # --- Logging: never a token, a secret or a whole message body ---------------------------
 LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

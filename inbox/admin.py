@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.contrib import admin
-from django.db.models import QuerySet
+from django.contrib import admin, messages
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from accounts.roles import user_is_admin
+
 from .models import Conversation, Message, Reaction, WebhookEvent
+from .services.intake import webhook_events_reprocess
 
 
 class ReadOnlyAdminMixin:
@@ -100,8 +103,35 @@ class ReactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["actor"]
 
 
+class NeedsAttentionFilter(admin.SimpleListFilter):
+    """The events an admin may have to act on."""
+
+    title = "needs attention"
+    parameter_name = "attention"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            ("waiting_account", "Waiting for an account to be connected"),
+            ("failed", "Failed"),
+            ("unprocessed", "Not processed yet"),
+        ]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[WebhookEvent]
+    ) -> QuerySet[WebhookEvent]:
+        State = WebhookEvent.State
+        if self.value() == "waiting_account":
+            return queryset.filter(state=State.WAITING_ACCOUNT)
+        if self.value() == "failed":
+            return queryset.filter(state=State.FAILED)
+        if self.value() == "unprocessed":
+            return queryset.filter(Q(state=State.PENDING) | Q(state=State.PROCESSING))
+        return queryset
+
+
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    actions = ["reprocess"]
     list_display = [
         "id",
         "received_at",
@@ -111,12 +141,25 @@ class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "attempts",
         "short_error",
     ]
-    list_filter = ["state", "object_type", "received_at"]
+    list_filter = [NeedsAttentionFilter, "state", "object_type", "received_at"]
     search_fields = ["body_sha256", "account_ids"]
     date_hierarchy = "received_at"
     exclude = ["body"]
     readonly_fields = ["pretty_body"]
     show_full_result_count = False
+
+    def has_reprocess_permission(self, request: HttpRequest) -> bool:
+        # Managers may look at the ledger, never act on it.
+        return user_is_admin(request.user)
+
+    @admin.action(description="Reprocess the selected events", permissions=["reprocess"])
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
+        count = webhook_events_reprocess(event_ids=queryset.values_list("pk", flat=True))
+        skipped = queryset.count() - count
+        note = f" ({skipped} being processed right now left alone)" if skipped else ""
+        self.message_user(
+            request, f"{count} event(s) queued for processing{note}.", messages.SUCCESS
+        )
 
     @admin.display(description="error")
     def short_error(self, obj: WebhookEvent) -> str:

@@ -60,3 +60,25 @@ def manager(db):
 @pytest.fixture
 def vendor():
     return connection.vendor
+
+
+@pytest.fixture
+def fake_meta():
+    """Meta's Graph API faked at the requests layer: an unexpected call fails, none leaves."""
+    import responses
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        yield rsps
+
+
+@pytest.fixture
+def deliver(client, django_capture_on_commit_callbacks):
+    """Post a signed webhook and run what it queues on commit (eager Celery in tests), as
+    Meta and a worker would. Returns the response."""
+    from tests.webhooks import post_signed
+
+    def _deliver(payload, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return post_signed(client, payload, **kwargs)
+
+    return _deliver

@@ -1,0 +1,396 @@
+"""Webhook intake benchmark: gunicorn + a Celery worker against PostgreSQL and Redis.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/inbox REDIS_URL=redis://127.0.0.1:6379/1 \\
+        python bench/intake.py --events 2000 --concurrency 16 --rate 500
+
+It creates a fresh database (the DATABASE_URL name + "_bench"), migrates it, starts gunicorn
+(config.wsgi) and a Celery worker, posts N unique signed events with bounded concurrency at
+the offered rate (0 = as fast as the server answers), then the same load against /healthz/,
+and prints ack latency p50/p95/p99, both throughputs and their ratio, and how long after the
+last ack every event was processed. A local fake of Meta's profile endpoint answers the
+profile fetches new conversations trigger. Everything it started is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from instagram.signature import sign  # noqa: E402
+
+SECRET = "bench-app-secret"
+IG_ID = "17841400000099999"
+CUSTOMERS = 50
+
+
+# --- setup -----------------------------------------------------------------------------
+def bench_database_url(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    if not parts.scheme.startswith("postgres"):
+        sys.exit("DATABASE_URL must point at PostgreSQL.")
+    name = parts.path.lstrip("/") or "inbox"
+    if not name.endswith("_bench"):
+        name += "_bench"
+    return urlunsplit(parts._replace(path=f"/{name}")), name
+
+
+def recreate_database(url: str, name: str) -> None:
+    import psycopg
+
+    admin = urlsplit(url)._replace(path="/postgres")
+    with psycopg.connect(urlunsplit(admin), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_database(url: str, name: str) -> None:
+    import psycopg
+
+    admin = urlsplit(url)._replace(path="/postgres")
+    with psycopg.connect(urlunsplit(admin), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def server_env(database_url: str, redis_url: str, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "CELERY"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        DEBUG="false",
+        SECRET_KEY="bench-secret-key",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        TOKEN_ENCRYPTION_KEYS="YmVuY2gta2V5LW5vdC1mb3ItcHJvZHVjdGlvbi11c2U=",
+        SECURE_SSL_REDIRECT="false",
+        SESSION_COOKIE_SECURE="false",
+        CSRF_COOKIE_SECURE="false",
+        INSTAGRAM_CLIENT_SECRET=SECRET,
+        INSTAGRAM_WEBHOOK_VERIFY_TOKEN="bench-verify",
+        SITE_URL=f"http://127.0.0.1:{port}",
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+    )
+    for name in ("INSTAGRAM_ACCESS_TOKEN", "INSTAGRAM_USER_ID", "INSTAGRAM_API_URL"):
+        env.pop(name, None)
+    env.pop("INSTAGRAM_ACCOUNT_ID", None)
+    return env
+
+
+class FakeProfiles(BaseHTTPRequestHandler):
+    """Meta's User Profile API, for the fetches new conversations queue."""
+
+    def do_GET(self) -> None:
+        igsid = self.path.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+        body = json.dumps({"name": f"Customer {igsid[-4:]}", "username": f"c{igsid}"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+# --- load ------------------------------------------------------------------------------
+def event_bodies(count: int, tag: str) -> list[bytes]:
+    base_ms = int(time.time() * 1000)
+    bodies = []
+    for i in range(count):
+        customer = f"90000000000{i % CUSTOMERS:05d}"
+        payload = {
+            "object": "instagram",
+            "entry": [
+                {
+                    "id": IG_ID,
+                    "time": base_ms + i,
+                    "messaging": [
+                        {
+                            "sender": {"id": customer},
+                            "recipient": {"id": IG_ID},
+                            "timestamp": base_ms + i,
+                            "message": {"mid": f"bench-{tag}-{i}", "text": f"Bench message {i}"},
+                        }
+                    ],
+                }
+            ],
+        }
+        bodies.append(json.dumps(payload).encode())
+    return bodies
+
+
+def run_load(
+    port: int,
+    requests: list[Callable[[http.client.HTTPConnection], int]],
+    concurrency: int,
+    rate: float,
+) -> tuple[list[float], float, float, int]:
+    """Send every request with `concurrency` senders, request i not before start + i/rate.
+    Returns latencies (s), elapsed (s), the last ack's monotonic time, and failures."""
+    latencies: list[float] = []
+    failures = 0
+    next_index = 0
+    lock = threading.Lock()
+    last_ack = 0.0
+    start = time.monotonic() + 0.05
+
+    def sender() -> None:
+        nonlocal next_index, failures, last_ack
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while True:
+            with lock:
+                index = next_index
+                next_index += 1
+            if index >= len(requests):
+                break
+            if rate > 0:
+                delay = start + index / rate - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+            began = time.monotonic()
+            try:
+                status = requests[index](conn)
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                status = 0
+            done = time.monotonic()
+            with lock:
+                latencies.append(done - began)
+                last_ack = max(last_ack, done)
+                if status != 200:
+                    failures += 1
+        conn.close()
+
+    threads = [threading.Thread(target=sender) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, last_ack - start, last_ack, failures
+
+
+def post_event(body: bytes) -> Callable[[http.client.HTTPConnection], int]:
+    headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, SECRET)}
+
+    def send(conn: http.client.HTTPConnection) -> int:
+        conn.request("POST", "/webhooks/instagram/", body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        if response.getheader("Connection", "").lower() == "close":
+            conn.close()
+        return response.status
+
+    return send
+
+
+def get_healthz(conn: http.client.HTTPConnection) -> int:
+    conn.request("GET", "/healthz/")
+    response = conn.getresponse()
+    response.read()
+    if response.getheader("Connection", "").lower() == "close":
+        conn.close()
+    return response.status
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+# --- processes -------------------------------------------------------------------------
+def start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    handle = log.open("wb")
+    return subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+
+
+def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.02)
+    raise RuntimeError(f"timed out waiting for {what}")
+
+
+def healthy(port: int) -> bool:
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        status = get_healthz(conn)
+        conn.close()
+        return status == 200
+    except OSError:
+        return False
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=2000, help="N unique events")
+    parser.add_argument("--concurrency", type=int, default=16, help="concurrent senders")
+    parser.add_argument("--rate", type=float, default=500, help="offered events/s (0: max)")
+    parser.add_argument("--port", type=int, default=18100)
+    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--web-threads", type=int, default=1, help="threads per worker")
+    parser.add_argument("--celery-concurrency", type=int, default=2)
+    parser.add_argument("--keep-db", action="store_true", help="keep the bench database")
+    args = parser.parse_args()
+
+    database_url = os.environ.get("DATABASE_URL", "")
+    redis_url = os.environ.get("REDIS_URL", "")
+    if not database_url or not redis_url:
+        sys.exit("Set DATABASE_URL (PostgreSQL) and REDIS_URL.")
+    bench_url, bench_name = bench_database_url(database_url)
+    env = server_env(bench_url, redis_url, args.port)
+    logs = ROOT / "var" / "bench"
+    logs.mkdir(parents=True, exist_ok=True)
+
+    print(f"database {bench_name} (fresh), broker {redis_url}, port {args.port}")
+    recreate_database(database_url, bench_name)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from accounts.models import InstagramAccount
+    from config.celery import app
+    from inbox.models import Message, WebhookEvent
+
+    app.control.purge()  # nothing left over from an earlier run in this broker db
+    profiles = ThreadingHTTPServer(("127.0.0.1", args.port + 50), FakeProfiles)
+    threading.Thread(target=profiles.serve_forever, daemon=True).start()
+    account = InstagramAccount(
+        ig_id=IG_ID, username="bench", graph_api_url=f"http://127.0.0.1:{args.port + 50}/v24.0"
+    )
+    account.access_token = "IGAAbenchtoken0000000000000000"
+    account.save()
+
+    web_cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi",
+        "-b",
+        f"127.0.0.1:{args.port}",
+        "-w",
+        str(args.web_workers),
+        "--threads",
+        str(args.web_threads),
+        "--log-level",
+        "warning",
+    ]
+    worker_cmd = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "-l",
+        "warning",
+        "-c",
+        str(args.celery_concurrency),
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
+    processes = [
+        start(web_cmd, env, logs / "gunicorn.log"),
+        start(worker_cmd, env, logs / "celery.log"),
+    ]
+    try:
+        wait_for(lambda: healthy(args.port), 60, "gunicorn")
+        warm = event_bodies(args.concurrency * 2, "warmup")
+        run_load(args.port, [post_event(b) for b in warm], args.concurrency, 0)
+        wait_for(
+            lambda: WebhookEvent.objects.filter(state="processed").count() == len(warm),
+            60,
+            "the worker",
+        )
+        baseline = len(warm)
+
+        bodies = event_bodies(args.events, "run")
+        latencies, elapsed, last_ack, failures = run_load(
+            args.port, [post_event(b) for b in bodies], args.concurrency, args.rate
+        )
+        wait_for(
+            lambda: (
+                WebhookEvent.objects.filter(state="processed").count() >= baseline + args.events
+            ),
+            300,
+            "every event to be processed",
+        )
+        processed_after = time.monotonic() - last_ack
+        messages = Message.objects.filter(mid__startswith="bench-run").count()
+
+        health_latencies, health_elapsed, _, health_failures = run_load(
+            args.port, [get_healthz] * args.events, args.concurrency, args.rate
+        )
+    finally:
+        for process in processes:
+            stop(process)
+        profiles.shutdown()
+        profiles.server_close()
+        from django.db import connections
+
+        connections.close_all()
+        if not args.keep_db:
+            drop_database(database_url, bench_name)
+
+    intake_rps = args.events / elapsed
+    health_rps = args.events / health_elapsed
+    ms = 1000
+    print(
+        f"offered: {args.rate or 'max'} events/s, {args.events} events, "
+        f"{args.concurrency} senders, gunicorn {args.web_workers}x{args.web_threads}, "
+        f"celery -c {args.celery_concurrency}, {os.cpu_count()} CPUs"
+    )
+    print(
+        f"intake ack latency: p50 {percentile(latencies, 50) * ms:.1f} ms, "
+        f"p95 {percentile(latencies, 95) * ms:.1f} ms, "
+        f"p99 {percentile(latencies, 99) * ms:.1f} ms, "
+        f"mean {statistics.fmean(latencies) * ms:.1f} ms; {failures} not 200"
+    )
+    print(f"intake throughput: {intake_rps:.0f} events/s")
+    print(
+        f"healthz throughput: {health_rps:.0f} requests/s "
+        f"(p99 {percentile(health_latencies, 99) * ms:.1f} ms; {health_failures} not 200)"
+    )
+    print(f"intake / healthz: {intake_rps / health_rps:.2f}")
+    print(
+        f"all {args.events} processed {processed_after:.2f} s after the last ack "
+        f"({messages} messages stored)"
+    )
+
+
+if __name__ == "__main__":
+    main()

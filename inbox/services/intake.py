@@ -1,0 +1,310 @@
+"""The webhook event ledger: record in the request, process asynchronously, sweep, retry.
+
+The request does as little as it can: check the body is JSON, insert one row, publish the
+processing task once the row is committed. Everything else happens in a worker, which claims
+the row with a conditional UPDATE, applies each item idempotently (`intake_apply`) and
+settles the row's state. A beat task sweeps the ledger so nothing accepted is ever left
+behind: lost publishes (broker down), crashed workers, retries with backoff, and events that
+wait for an account connected later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import InstagramAccount
+from inbox.models import WebhookEvent
+from instagram.events import ChangeEvent, UnknownEvent, account_ids_of, parse_webhook
+
+from .intake_apply import TargetMissing, intake_apply_event
+from .intake_publish import task_publish
+
+logger = logging.getLogger(__name__)
+
+State = WebhookEvent.State
+
+# Attempt n (1-based) that failed is retried this long after it; after the last, the event
+# is failed (errors) or settled with a note (a target that never arrived). Index 0 is a
+# pending event nobody picked up (its publish was lost, e.g. while the broker was down).
+RETRY_AFTER = (
+    timedelta(seconds=30),
+    timedelta(seconds=15),
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(hours=1),
+)
+MAX_ATTEMPTS = len(RETRY_AFTER)
+# A processing row not touched for this long belongs to a worker that died: take it back.
+PROCESSING_LEASE = timedelta(seconds=60)
+HEARTBEAT_SECONDS = 10.0
+SWEEP_BATCH = 500
+ERROR_LENGTH = 2000
+
+
+class NotJSONError(ValueError):
+    """The body is not UTF-8 JSON."""
+
+
+# --- the request side ------------------------------------------------------------------
+def webhook_event_record(*, body: bytes) -> WebhookEvent | None:
+    """Store an authentic body in the ledger and queue its processing once committed.
+
+    Returns None for a byte-identical redelivery (the unique hash refuses the row). Raises
+    NotJSONError for a body that is not JSON, and django.db.Error when the database is down.
+    """
+    try:
+        text = body.decode("utf-8")
+        payload = json.loads(text)
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise NotJSONError(str(e)[:200]) from e
+    object_type = payload.get("object") if isinstance(payload, dict) else None
+    event = WebhookEvent(
+        body=text,
+        body_sha256=hashlib.sha256(body).hexdigest(),
+        object_type=object_type[:32] if isinstance(object_type, str) else "",
+        account_ids=[account_id[:64] for account_id in account_ids_of(payload)[:100]],
+    )
+    try:
+        if transaction.get_connection().in_atomic_block:
+            # Inside a caller's transaction: a savepoint keeps a duplicate from breaking it.
+            with transaction.atomic():
+                event.save(force_insert=True)
+        else:
+            # Autocommit: one round trip, and the row is durable when save() returns.
+            event.save(force_insert=True)
+    except IntegrityError:
+        logger.info("webhook redelivery ignored (sha256 %s…)", event.body_sha256[:12])
+        return None
+    transaction.on_commit(partial(webhook_event_publish, event_id=event.pk))
+    return event
+
+
+def webhook_event_publish(*, event_id: int) -> None:
+    """Queue processing. Never raises: if the broker is down, the sweep picks the row up."""
+    from inbox.tasks.intake import webhook_event_process_task
+
+    task_publish(webhook_event_process_task, event_id)
+
+
+# --- the worker side -------------------------------------------------------------------
+@dataclass
+class Outcome:
+    errors: list[str] = field(default_factory=list)
+    waiting_for: list[str] = field(default_factory=list)  # targets not here yet
+    missing_accounts: set[str] = field(default_factory=set)
+    applied: int = 0
+
+
+def webhook_event_process(*, event_id: int) -> str | None:
+    """Process one ledger row. Returns the state it settled in, or None when it was not
+    ours to process (gone, already processed, or claimed by another worker)."""
+    event = _claim(event_id)
+    if event is None:
+        if WebhookEvent.objects.filter(pk=event_id).exists():
+            logger.debug("webhook event %s is not pending: skipped", event_id)
+        else:
+            logger.info("webhook event %s does not exist: skipped", event_id)
+        return None
+    if event.attempts > MAX_ATTEMPTS:
+        # Claimed this often and never settled: its worker keeps dying on it.
+        return _settle(event, State.FAILED, f"gave up after {MAX_ATTEMPTS} attempts")
+    try:
+        payload = json.loads(event.body)
+    except (ValueError, RecursionError):
+        return _settle(event, State.FAILED, "the stored body is not JSON")
+    outcome = _apply_batch(event, payload)
+    return _settle_outcome(event, outcome)
+
+
+def _claim(event_id: int) -> WebhookEvent | None:
+    """pending → processing, attempts + 1, in one conditional statement that also returns
+    the body: of two workers handed the same event, exactly one gets it. (Raw SQL because
+    the ORM's update() cannot return columns; both SQLite and PostgreSQL have RETURNING.)"""
+    connection = transaction.get_connection()
+    table = connection.ops.quote_name(WebhookEvent._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET state = %s, attempts = attempts + 1, updated_at = %s "  # noqa: S608
+            "WHERE id = %s AND state = %s RETURNING body, attempts",
+            [State.PROCESSING.value, now, event_id, State.PENDING.value],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return WebhookEvent(pk=event_id, body=row[0], attempts=row[1], state=State.PROCESSING)
+
+
+def _apply_batch(event: WebhookEvent, payload: Any) -> Outcome:
+    batch = parse_webhook(payload)
+    accounts = {
+        account.ig_id: account
+        for account in InstagramAccount.objects.filter(ig_id__in=batch.account_ids)
+    }
+    outcome = Outcome()
+    last_beat = time.monotonic()
+    # Meta does not guarantee order: apply a batch's items in its own clock's order.
+    items = sorted(batch.events, key=lambda e: e.timestamp_ms or 0)
+    for item in items:
+        if isinstance(item, UnknownEvent | ChangeEvent):
+            _log_ignored(event.pk, item)
+            continue
+        account = accounts.get(item.account_id)
+        if account is None:
+            outcome.missing_accounts.add(item.account_id)
+            continue
+        try:
+            intake_apply_event(account=account, event=item)
+            outcome.applied += 1
+        except TargetMissing as e:
+            outcome.waiting_for.append(str(e))
+        except Exception as e:  # one bad item must not hold back the others
+            logger.exception("webhook event %s: %s item failed", event.pk, type(item).__name__)
+            outcome.errors.append(f"{type(item).__name__}: {type(e).__name__}: {e}")
+        if time.monotonic() - last_beat > HEARTBEAT_SECONDS:
+            # A long batch: keep the lease so the sweep does not hand it to another worker.
+            WebhookEvent.objects.filter(pk=event.pk, state=State.PROCESSING).update(
+                updated_at=timezone.now()
+            )
+            last_beat = time.monotonic()
+    return outcome
+
+
+def _log_ignored(event_id: int, item: UnknownEvent | ChangeEvent) -> None:
+    if isinstance(item, ChangeEvent):
+        logger.info(
+            "webhook event %s: change %r for %s ignored",
+            event_id,
+            item.field_name[:40],
+            item.account_id,
+        )
+    else:
+        logger.info("webhook event %s: unknown item (%s)", event_id, item.reason)
+
+
+def _settle_outcome(event: WebhookEvent, outcome: Outcome) -> str:
+    last_try = event.attempts >= MAX_ATTEMPTS
+    if outcome.errors:
+        message = "; ".join(outcome.errors)
+        return _settle(event, State.FAILED if last_try else State.PENDING, message)
+    if outcome.waiting_for:
+        message = "waiting for " + "; ".join(outcome.waiting_for)
+        if last_try:
+            # Reactions or edits of a message we never received (older than the connection).
+            logger.warning("webhook event %s: gave up %s", event.pk, message[:300])
+            return _settle(event, State.PROCESSED, f"gave up {message}")
+        return _settle(event, State.PENDING, message)
+    if outcome.missing_accounts:
+        ids = ", ".join(sorted(outcome.missing_accounts))
+        logger.info("webhook event %s waits for account(s) %s", event.pk, ids)
+        return _settle(event, State.WAITING_ACCOUNT, f"no connected account with id {ids}")
+    return _settle(event, State.PROCESSED, "")
+
+
+def _settle(event: WebhookEvent, state: str, error: str) -> str:
+    now = timezone.now()
+    WebhookEvent.objects.filter(pk=event.pk, state=State.PROCESSING).update(
+        state=state,
+        last_error=error[:ERROR_LENGTH],
+        processed_at=now if state == State.PROCESSED else None,
+        updated_at=now,
+    )
+    if state == State.FAILED:
+        logger.error("webhook event %s failed: %s", event.pk, error[:300])
+    return state
+
+
+# --- the sweep and the admin -----------------------------------------------------------
+def webhook_events_sweep(*, now: datetime | None = None) -> list[int]:
+    """Re-queue what nobody is working on. Returns the ids queued.
+
+    - processing rows whose lease ran out (their worker died) go back to pending;
+    - pending rows whose backoff has passed (index 0: a publish that was lost);
+    - waiting_account rows whose account exists now (connected after the events came).
+    """
+    now = now or timezone.now()
+    stale = list(
+        WebhookEvent.objects.filter(
+            state=State.PROCESSING, updated_at__lt=now - PROCESSING_LEASE
+        ).values_list("id", flat=True)[:SWEEP_BATCH]
+    )
+    if stale:
+        WebhookEvent.objects.filter(
+            pk__in=stale, state=State.PROCESSING, updated_at__lt=now - PROCESSING_LEASE
+        ).update(state=State.PENDING, updated_at=now)
+        logger.warning("webhook events %s were abandoned while processing", stale[:20])
+    due = Q()
+    for attempts, delay in enumerate(RETRY_AFTER):
+        due |= Q(attempts=attempts, updated_at__lt=now - delay)
+    due |= Q(attempts__gt=MAX_ATTEMPTS - 1, updated_at__lt=now - RETRY_AFTER[-1])
+    pending = list(
+        WebhookEvent.objects.filter(due, state=State.PENDING)
+        .order_by("received_at")
+        .values_list("id", flat=True)[:SWEEP_BATCH]
+    )
+    ready = _waiting_events_ready(now)
+    ids = list(dict.fromkeys([*stale, *pending, *ready]))
+    if not ids:
+        return []
+    # Touch them so the next sweep does not queue them again before a worker gets to them.
+    WebhookEvent.objects.filter(pk__in=ids, state=State.PENDING).update(updated_at=now)
+    for event_id in ids:
+        webhook_event_publish(event_id=event_id)
+    logger.info("webhook sweep queued %d event(s)", len(ids))
+    return ids
+
+
+def _waiting_events_ready(now: datetime) -> list[int]:
+    """Events that waited for an account that exists now. Such events are rare (Meta sends
+    webhooks only for subscribed accounts), so a scan of their account ids is cheap."""
+    waiting = WebhookEvent.objects.filter(state=State.WAITING_ACCOUNT)
+    if not waiting.exists():
+        return []
+    known = set(InstagramAccount.objects.values_list("ig_id", flat=True))
+    ready = [
+        event_id
+        for event_id, account_ids in waiting.values_list("id", "account_ids").iterator(
+            chunk_size=2000
+        )
+        if isinstance(account_ids, list) and known.intersection(map(str, account_ids))
+    ][:SWEEP_BATCH]
+    if ready:
+        WebhookEvent.objects.filter(pk__in=ready, state=State.WAITING_ACCOUNT).update(
+            state=State.PENDING, attempts=0, last_error="", updated_at=now
+        )
+        logger.info("webhook events %s: their account is connected now", ready[:20])
+    return ready
+
+
+def webhook_events_reprocess(*, event_ids: Iterable[int]) -> int:
+    """An admin asked to process these again (after a fix, or a failed event). Processing is
+    idempotent, so a processed event may be replayed too; one in flight is left alone."""
+    with transaction.atomic():
+        ids = list(
+            WebhookEvent.objects.filter(pk__in=list(event_ids))
+            .exclude(state=State.PROCESSING)
+            .values_list("id", flat=True)
+        )
+        WebhookEvent.objects.filter(pk__in=ids).update(
+            state=State.PENDING,
+            attempts=0,
+            last_error="",
+            processed_at=None,
+            updated_at=timezone.now(),
+        )
+        for event_id in ids:
+            transaction.on_commit(partial(webhook_event_publish, event_id=event_id))
+    return len(ids)

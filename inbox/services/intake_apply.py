@@ -1,0 +1,348 @@
+"""Applying one parsed webhook item to the inbox, idempotently.
+
+Every handler can run twice, or at the same time as a duplicate in another worker, and leave
+one result: messages are keyed by (account, mid) with a unique constraint in the database, and
+every other change is a conditional UPDATE that only moves things forward. An item that refers
+to a message we do not have yet (Meta does not guarantee order) raises `TargetMissing`, so the
+whole event is retried later rather than the item dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import InstagramAccount
+from inbox.models import Conversation, Message, Reaction
+from instagram.events import (
+    Event,
+    MessageEditEvent,
+    MessageEvent,
+    OptinEvent,
+    PostbackEvent,
+    ReactionEvent,
+    ReadEvent,
+    ReferralEvent,
+    synthetic_mid,
+)
+
+from .conversations import conversation_record_message, conversation_refresh_preview
+from .profiles import conversation_profile_queue_if_stale
+
+logger = logging.getLogger(__name__)
+
+Status = Message.Status
+# How recent one of our sends must be for an echo without its mid to be taken for it.
+ADOPT_WINDOW = timedelta(minutes=15)
+IN_FLIGHT = (Status.QUEUED, Status.SENDING, Status.UNKNOWN)
+STICKER_TYPES = frozenset({"like_heart", "sticker"})
+
+
+class TargetMissing(Exception):
+    """The message this item refers to has not reached us (yet)."""
+
+
+def intake_apply_event(*, account: InstagramAccount, event: Event) -> None:
+    """Apply one item of a webhook batch, in its own transaction."""
+    handler = _HANDLERS.get(type(event))
+    if handler is None:
+        logger.info("no handler for %s: ignored", type(event).__name__)
+        return
+    with transaction.atomic():
+        handler(account, event)
+
+
+# --- helpers ---------------------------------------------------------------------------
+def _clip(value: str, length: int) -> str:
+    return value[:length]
+
+
+def _when(event: Event) -> datetime:
+    return event.timestamp or timezone.now()
+
+
+def _conversation(account: InstagramAccount, igsid: str) -> tuple[Conversation, bool]:
+    # get_or_create survives a concurrent first contact: it re-reads after IntegrityError.
+    return Conversation.objects.get_or_create(account=account, customer_igsid=igsid)
+
+
+def _usable_customer(event: Event) -> str:
+    customer = event.customer_id
+    if not customer or len(customer) > 64:
+        logger.info("%s without a usable customer id: ignored", type(event).__name__)
+        return ""
+    return customer
+
+
+def _find(account: InstagramAccount, mid: str) -> Message | None:
+    return Message.objects.filter(account=account, mid=_clip(mid, 255)).first()
+
+
+def _create(**fields: Any) -> Message | None:
+    """Insert a message; None when a duplicate delivery stored the same mid first."""
+    try:
+        with transaction.atomic():
+            return Message.objects.create(**fields)
+    except IntegrityError:
+        if Message.objects.filter(account=fields["account"], mid=fields["mid"]).exists():
+            logger.debug("message %s stored by a concurrent delivery", fields["mid"][:60])
+            return None
+        raise
+
+
+def _store_inbound(
+    account: InstagramAccount, event: Event, *, mid: str, **fields: Any
+) -> Message | None:
+    customer = _usable_customer(event)
+    if not customer:
+        return None
+    # No look-up first: new messages are the common case, and the unique constraint turns a
+    # redelivery into a no-op in `_create`.
+    conversation, created = _conversation(account, customer)
+    message = _create(
+        account=account,
+        conversation=conversation,
+        mid=_clip(mid, 255),
+        direction=Message.Direction.INBOUND,
+        origin=Message.Origin.CUSTOMER,
+        status=Status.NONE,
+        timestamp=_when(event),
+        **fields,
+    )
+    if message is not None:
+        conversation_record_message(message=message)
+        conversation_profile_queue_if_stale(conversation=conversation, created=created)
+    return message
+
+
+def _message_fields(event: MessageEvent) -> dict[str, Any]:
+    attachments = [attachment.as_dict() for attachment in event.attachments]
+    if event.is_unsupported:
+        kind = Message.Kind.UNSUPPORTED
+    elif event.text or not attachments:
+        kind = Message.Kind.TEXT
+    elif all(a["type"] in STICKER_TYPES or "sticker_id" in a for a in attachments):
+        kind = Message.Kind.STICKER
+    else:
+        kind = Message.Kind.ATTACHMENT
+    return {
+        "kind": kind,
+        "text": event.text,
+        "attachments": attachments,
+        "reply_to_mid": _clip(event.reply_to_mid, 255),
+        "reply_to_story_url": _clip(event.reply_to_story_url, 2000),
+        "reply_to_story_id": _clip(event.reply_to_story_id, 64),
+        "quick_reply_payload": _clip(event.quick_reply_payload, 1000),
+        "details": {"referral": event.referral} if event.referral else {},
+    }
+
+
+# --- messages --------------------------------------------------------------------------
+def _message(account: InstagramAccount, event: Event) -> None:
+    assert isinstance(event, MessageEvent)
+    if event.is_deleted:
+        _unsend(account, event)
+    elif event.outbound:
+        _echo(account, event)
+    else:
+        _store_inbound(account, event, mid=event.mid, **_message_fields(event))
+
+
+def _unsend(account: InstagramAccount, event: MessageEvent) -> None:
+    """Meta's policy: an unsent message's content goes; a tombstone stays in the thread."""
+    target = _find(account, event.mid)
+    if target is None:
+        raise TargetMissing(f"message {event.mid[:60]} to unsend")
+    changed = Message.objects.filter(pk=target.pk, is_deleted=False).update(
+        text="", attachments=[], is_deleted=True, updated_at=timezone.now()
+    )
+    if changed:
+        conversation_refresh_preview(conversation_id=target.conversation_id)
+
+
+def _echo(account: InstagramAccount, event: MessageEvent) -> None:
+    """A message the business sent, from the Instagram app, another tool, or this inbox."""
+    sent_at = _when(event)
+    if _mark_own_send_sent(account, event.mid, sent_at):
+        return
+    customer = _usable_customer(event)
+    if not customer:
+        return
+    conversation, created = _conversation(account, customer)
+    if _adopt_own_send(account, conversation, event, sent_at):
+        return
+    message = _create(
+        account=account,
+        conversation=conversation,
+        mid=_clip(event.mid, 255),
+        direction=Message.Direction.OUTBOUND,
+        origin=Message.Origin.BUSINESS_APP,
+        status=Status.SENT,
+        sent_at=sent_at,
+        timestamp=sent_at,
+        **_message_fields(event),
+    )
+    if message is None:  # our send took the mid meanwhile
+        _mark_own_send_sent(account, event.mid, sent_at)
+        return
+    conversation_record_message(message=message)
+    if created:
+        conversation_profile_queue_if_stale(conversation=conversation, created=True)
+
+
+def _mark_own_send_sent(account: InstagramAccount, mid: str, sent_at: datetime) -> bool:
+    """The echo of a message already known by its mid: confirm delivery, create nothing."""
+    existing = _find(account, mid)
+    if existing is None:
+        return False
+    Message.objects.filter(
+        pk=existing.pk, direction=Message.Direction.OUTBOUND, status__in=IN_FLIGHT
+    ).update(status=Status.SENT, sent_at=sent_at, updated_at=timezone.now())
+    return True
+
+
+def _adopt_own_send(
+    account: InstagramAccount, conversation: Conversation, event: MessageEvent, sent_at: datetime
+) -> bool:
+    """The echo can beat our send call's answer: take the matching in-flight send as this
+    message (same text, or the same single attachment URL) instead of a second copy."""
+    candidates = Message.objects.filter(
+        conversation=conversation,
+        origin=Message.Origin.AGENT,
+        direction=Message.Direction.OUTBOUND,
+        mid="",
+        status__in=IN_FLIGHT,
+        created_at__gte=timezone.now() - ADOPT_WINDOW,
+    ).order_by("created_at", "id")
+    if event.text:
+        candidates = candidates.filter(text=event.text)
+    elif len(event.attachments) == 1 and event.attachments[0].url:
+        url = event.attachments[0].url
+        candidates = candidates.filter(text="")
+        matching = [m.pk for m in candidates[:20] if _single_attachment_url(m) == url]
+        candidates = candidates.filter(pk__in=matching)
+    else:
+        return False
+    for candidate_id in candidates.values_list("pk", flat=True)[:5]:
+        try:
+            with transaction.atomic():
+                adopted = Message.objects.filter(pk=candidate_id, mid="").update(
+                    mid=_clip(event.mid, 255),
+                    status=Status.SENT,
+                    sent_at=sent_at,
+                    updated_at=timezone.now(),
+                )
+        except IntegrityError:  # another row got this mid meanwhile: that row is the message
+            return _mark_own_send_sent(account, event.mid, sent_at)
+        if adopted:
+            return True
+    return False
+
+
+def _single_attachment_url(message: Message) -> str:
+    attachments = message.attachments
+    if isinstance(attachments, list) and len(attachments) == 1:
+        first = attachments[0]
+        if isinstance(first, dict):
+            return str(first.get("url", ""))
+    return ""
+
+
+def _message_edit(account: InstagramAccount, event: Event) -> None:
+    assert isinstance(event, MessageEditEvent)
+    target = _find(account, event.mid)
+    if target is None:
+        if event.num_edit == 0:
+            return  # Meta also fires num_edit 0 for a new message; its message event holds it
+        raise TargetMissing(f"message {event.mid[:60]} edited")
+    if event.num_edit == 0 or target.is_deleted:
+        return
+    # Edits may arrive out of order: only a higher edit number replaces the text.
+    changed = Message.objects.filter(pk=target.pk, edit_count__lt=event.num_edit).update(
+        text=event.text, edit_count=event.num_edit, updated_at=timezone.now()
+    )
+    if changed:
+        conversation_refresh_preview(conversation_id=target.conversation_id)
+
+
+# --- reactions and reads ---------------------------------------------------------------
+def _reaction(account: InstagramAccount, event: Event) -> None:
+    assert isinstance(event, ReactionEvent)
+    target = _find(account, event.mid)
+    if target is None:
+        raise TargetMissing(f"message {event.mid[:60]} reacted to")
+    actor = Reaction.Actor.BUSINESS if event.from_business else Reaction.Actor.CUSTOMER
+    when = _when(event)
+    mine = Reaction.objects.filter(message=target, actor=actor)
+    if event.action == "unreact":
+        mine.filter(reacted_at__lte=when).delete()
+        return
+    values = {"reaction": _clip(event.reaction, 32), "emoji": _clip(event.emoji, 16)}
+    if mine.filter(reacted_at__lte=when).update(reacted_at=when, **values) or mine.exists():
+        return  # updated, or a newer reaction is already there
+    try:
+        with transaction.atomic():
+            Reaction.objects.create(message=target, actor=actor, reacted_at=when, **values)
+    except IntegrityError:
+        pass  # a concurrent delivery stored it
+
+
+def _read(account: InstagramAccount, event: Event) -> None:
+    """The customer has seen everything we sent up to the message read."""
+    assert isinstance(event, ReadEvent)
+    if event.from_business or not event.sender_id:
+        return
+    conversation = Conversation.objects.filter(
+        account=account, customer_igsid=event.sender_id
+    ).first()
+    if conversation is None:
+        return
+    target = _find(account, event.mid) if event.mid else None
+    seen_at = _when(event)
+    upto = target.timestamp if target is not None else seen_at
+    Message.objects.filter(
+        conversation=conversation,
+        direction=Message.Direction.OUTBOUND,
+        status=Status.SENT,
+        timestamp__lte=upto,
+    ).update(status=Status.SEEN, seen_at=seen_at, updated_at=timezone.now())
+
+
+# --- postbacks, referrals, opt-ins -----------------------------------------------------
+def _postback(account: InstagramAccount, event: Event) -> None:
+    assert isinstance(event, PostbackEvent)
+    details: dict[str, Any] = {"title": event.title, "payload": event.payload}
+    if event.referral:
+        details["referral"] = event.referral
+    mid = event.mid or synthetic_mid("postback", event, details)
+    _store_inbound(
+        account, event, mid=mid, kind=Message.Kind.POSTBACK, text=event.title, details=details
+    )
+
+
+def _referral(account: InstagramAccount, event: Event) -> None:
+    assert isinstance(event, ReferralEvent)
+    mid = synthetic_mid("referral", event, event.details)
+    _store_inbound(account, event, mid=mid, kind=Message.Kind.REFERRAL, details=event.details)
+
+
+def _optin(account: InstagramAccount, event: Event) -> None:
+    assert isinstance(event, OptinEvent)
+    mid = synthetic_mid("optin", event, event.details)
+    _store_inbound(account, event, mid=mid, kind=Message.Kind.OPTIN, details=event.details)
+
+
+_HANDLERS: dict[type[Event], Callable[[InstagramAccount, Event], None]] = {
+    MessageEvent: _message,
+    MessageEditEvent: _message_edit,
+    ReactionEvent: _reaction,
+    ReadEvent: _read,
+    PostbackEvent: _postback,
+    ReferralEvent: _referral,
+    OptinEvent: _optin,
+}

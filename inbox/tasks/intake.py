@@ -1,0 +1,33 @@
+"""Webhook intake tasks: thin wrappers that take ids and call the intake services."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import Task, shared_task
+
+from inbox.services.intake import webhook_event_process, webhook_events_sweep
+from inbox.services.profiles import conversation_profile_fetch
+
+logger = logging.getLogger(__name__)
+
+PROFILE_RETRIES = 3
+
+
+@shared_task(name="inbox.tasks.webhook_event_process_task")
+def webhook_event_process_task(event_id: int) -> None:
+    state = webhook_event_process(event_id=event_id)
+    if state is not None:
+        logger.debug("webhook event %s: %s", event_id, state)
+
+
+@shared_task(name="inbox.tasks.webhook_events_sweep_task")
+def webhook_events_sweep_task() -> None:
+    webhook_events_sweep()
+
+
+@shared_task(bind=True, name="inbox.tasks.conversation_profile_fetch_task")
+def conversation_profile_fetch_task(self: Task, conversation_id: int) -> None:
+    retry = conversation_profile_fetch(conversation_id=conversation_id)
+    if retry and self.request.retries < PROFILE_RETRIES:
+        raise self.retry(countdown=30 * 2**self.request.retries)
