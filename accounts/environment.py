@@ -67,7 +67,9 @@ def env_account_sync() -> EnvSyncResult | None:
         action = "created" if action == "created" else "updated"
     InstagramAccount.objects.filter(source=InstagramAccount.Source.ENV).exclude(
         pk=account.pk
-    ).exclude(status=InstagramAccount.Status.DISCONNECTED).update(
+    ).exclude(ig_id=settings.SANDBOX_ACCOUNT_ID).exclude(  # the sandbox keeps its own
+        status=InstagramAccount.Status.DISCONNECTED
+    ).update(
         status=InstagramAccount.Status.DISCONNECTED,
         status_reason="No longer configured in the environment.",
         token_ciphertext="",

@@ -81,6 +81,18 @@ INSTAGRAM_HTTP_TIMEOUT: tuple[float, float] = (
     env.float("INSTAGRAM_HTTP_READ_TIMEOUT", default=15.0),
 )
 
+# --- Sandbox: a fake Meta and a customer simulator, to try the product without Meta -----
+# On by default only in development with no Meta app configured; never in production unless
+# SANDBOX=true. Its fake Graph API lives under /sandbox/graph/ in this same app.
+_META_CONFIGURED = any([INSTAGRAM_CLIENT_ID, INSTAGRAM_CLIENT_SECRET, INSTAGRAM_ACCESS_TOKEN])
+SANDBOX_ENABLED: bool = env.bool("SANDBOX", default=DEBUG and not _META_CONFIGURED)
+SANDBOX_ACCOUNT_ID = "17841400000000042"
+SANDBOX_ACCESS_TOKEN = "sandbox-token"
+if SANDBOX_ENABLED:
+    # The simulator signs its webhooks like Meta; a secret must exist for the intake to accept.
+    INSTAGRAM_CLIENT_SECRET = INSTAGRAM_CLIENT_SECRET or "sandbox-app-secret"
+    INSTAGRAM_WEBHOOK_VERIFY_TOKEN = INSTAGRAM_WEBHOOK_VERIFY_TOKEN or "sandbox-verify-token"
+
 # --- Accounts: token refresh, alerts to admins, email (the accounts issue) -------------
 # OAuth tokens expiring within this many days are refreshed by the daily job: a failing
 # refresh then has weeks of daily retries before the token dies (Meta's last 60 days).
@@ -134,6 +146,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "accounts",
     "inbox",
+    "sandbox",
 ]
 
 MIDDLEWARE = [
@@ -164,6 +177,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 # Admins' banner: accounts that need reconnecting or whose token expires soon.
                 "accounts.context_processors.account_alerts",
+                "sandbox.context_processors.sandbox",
             ],
         },
     },

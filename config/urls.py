@@ -18,5 +18,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     # Public, no login: files agents attach to replies, fetched by Meta (outbound/ only).
     path(f"{settings.MEDIA_URL.strip('/')}/outbound/<path:path>", outbound_media),
+    path("sandbox/", include("sandbox.urls")),  # 404 unless the sandbox is on
     path("", include("inbox.urls")),
 ]

@@ -1,0 +1,80 @@
+"""The fake Graph API: the app's real Graph calls for the sandbox account land here."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+
+from . import services
+
+View = Callable[..., HttpResponse]
+
+
+def fake_meta(view: View) -> View:
+    """Open like Meta's API (no login, no CSRF), 404 unless the sandbox is on, and refusing
+    any token but the sandbox's with Meta's code 190."""
+
+    @login_not_required
+    @csrf_exempt
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not settings.SANDBOX_ENABLED:
+            raise Http404
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        token = token or request.GET.get("access_token", "")
+        if token != settings.SANDBOX_ACCESS_TOKEN:
+            return _answer(*services.graph_error(400, 190, "Invalid OAuth access token."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _answer(status: int, body: dict[str, Any]) -> JsonResponse:
+    return JsonResponse(body, status=status)
+
+
+def _webhook_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri(reverse("inbox:instagram_webhook"))
+
+
+@fake_meta
+def messages(request: HttpRequest, version: str, node: str) -> HttpResponse:
+    if request.method != "POST":
+        return _answer(*services.graph_error(400, 100, "Unsupported request method"))
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return _answer(*services.graph_error(400, 100, "(#100) Invalid JSON"))
+    if not isinstance(body, dict):
+        return _answer(*services.graph_error(400, 100, "(#100) Invalid JSON"))
+    return _answer(
+        *services.graph_message_receive(ig_id=node, body=body, webhook_url=_webhook_url(request))
+    )
+
+
+@fake_meta
+def node(request: HttpRequest, version: str, node: str) -> HttpResponse:
+    if node == "me":
+        return JsonResponse(services.graph_me())
+    return _answer(*services.graph_profile(igsid=node))
+
+
+@fake_meta
+def subscribed_apps(request: HttpRequest, version: str) -> HttpResponse:
+    if request.method == "GET":
+        fields = ["messages", "message_reactions", "messaging_seen", "messaging_postbacks"]
+        return JsonResponse({"data": [{"subscribed_fields": fields}]})
+    return JsonResponse({"success": True})
+
+
+@fake_meta
+def token(request: HttpRequest) -> HttpResponse:
+    return JsonResponse(services.graph_token())

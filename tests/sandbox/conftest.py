@@ -1,0 +1,9 @@
+import pytest
+
+from sandbox.services import sandbox_account_sync
+
+
+@pytest.fixture
+def sandbox_on(settings, db):
+    settings.SANDBOX_ENABLED = True
+    return sandbox_account_sync()
