@@ -31,7 +31,7 @@ def send(client, account_id, body):
     )
 
 
-def test_it_is_not_there_when_the_sandbox_is_off(client, db, settings):
+def test_the_fake_graph_is_not_there_when_the_sandbox_is_off(client, db, settings):
     settings.SANDBOX_ENABLED = False
     assert client.get(f"{GRAPH}/me", **AUTH).status_code == 404
     client.force_login(__import__("tests.factories", fromlist=["UserFactory"]).UserFactory())
