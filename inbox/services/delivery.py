@@ -42,6 +42,8 @@ BACKOFF_FACTOR = 3.0
 BACKOFF_MAX = 300.0
 # The longest wait Meta's own hints (Retry-After, usage headers) can impose on one retry.
 HINT_MAX = 3600.0
+# How long to hold an account back when Meta reports it at 100 % without an estimate.
+USAGE_FULL_PAUSE = 10.0
 
 Q_STATUS = Message.Status
 
@@ -231,6 +233,9 @@ def _call(message: Message, *, tag: str, bucket: str, rate: float) -> Outcome:
         answer = client.send_message(ig_id=account.ig_id, body=body)
     except GraphError as error:
         return _failed_call(message, error, bucket=bucket)
+    if client.last_usage is not None and client.last_usage.percent >= 100:
+        # Meta says the account's allowance is used up: slow down before it starts refusing.
+        _pause(bucket, client.last_usage.regain_after or USAGE_FULL_PAUSE)
     mid = str(answer.get("message_id") or "")
     if not mid:
         logger.warning("message %s: Meta answered without a message id", message.pk)
@@ -290,10 +295,7 @@ def _retry_or_give_up(message: Message, error: GraphError, *, bucket: str) -> Ou
     delay = retry_delay(attempt=attempts, error=error)
     if isinstance(error, RateLimitedError):
         # Meta throttles the account, not the message: hold back its other replies too.
-        try:
-            send_limiter().pause(bucket=bucket, seconds=delay)
-        except redis.RedisError:
-            logger.warning("rate limiter unavailable; %s not paused", bucket)
+        _pause(bucket, delay)
     logger.info("message %s will retry in %.1fs after %s", message.pk, delay, label)
     _defer(
         message,
@@ -303,6 +305,14 @@ def _retry_or_give_up(message: Message, error: GraphError, *, bucket: str) -> Ou
         error_reason=retry_reason(error, attempts=attempts, final=False),
     )
     return Outcome(retry_in=delay)
+
+
+def _pause(bucket: str, seconds: float) -> None:
+    logger.info("holding back %s for %.0fs at Meta's request", bucket, seconds)
+    try:
+        send_limiter().pause(bucket=bucket, seconds=min(seconds, HINT_MAX))
+    except redis.RedisError:
+        logger.warning("rate limiter unavailable; %s not paused", bucket)
 
 
 def record_sent(*, message: Message, mid: str) -> None:

@@ -406,3 +406,17 @@ def test_a_missing_message_is_logged_and_skipped(meta, caplog):
     message_send_task(987654)
     assert "no longer exists" in caplog.text
     assert len(meta.calls) == 0
+
+
+def test_a_full_usage_header_on_success_holds_the_account_back(meta, convo, writer, scheduled):
+    usage = (
+        '{"x": [{"type": "instagram", "call_count": 100, "estimated_time_to_regain_access": 1}]}'
+    )
+    answer_ok(meta, convo.account, headers={"X-Business-Use-Case-Usage": usage})
+    sent = run_at(T0 + H, reply(convo, writer))
+    other = ConversationFactory(account=convo.account, last_customer_message_at=T0)
+    waiting = run_at(T0 + H, reply(other, writer))
+    assert sent.status == Message.Status.SENT
+    assert waiting.status == Message.Status.QUEUED
+    assert len(meta.calls) == 1
+    assert scheduled[-1][1] == pytest.approx(60, abs=1)  # Meta's estimate: one minute
