@@ -162,7 +162,10 @@ def message_deliver(*, message_id: int, slot_at: float | None = None) -> Outcome
         return Outcome()
     now = timezone.now()
     if message.next_attempt_at and message.next_attempt_at > now + timedelta(seconds=1):
-        return Outcome(retry_in=(message.next_attempt_at - now).total_seconds(), slot_at=slot_at)
+        # Not due yet (a back-off, a booked slot): its own scheduled task runs it then, and
+        # the sweep if that task is lost. This run is a stray (a hand-over, a redelivery).
+        logger.info("message %s is not due yet; leaving it to its scheduled run", message_id)
+        return Outcome()
     if message.waits:
         # The earlier reply hands over to this one when it is done (see follow_up).
         logger.info("message %s waits for an earlier reply in its conversation", message_id)
