@@ -29,6 +29,7 @@ from .ratelimit import bucket_key, bucket_rate, send_limiter
 from .send_errors import (
     AUTOMATED_PAST_24H,
     UNKNOWN_NO_ANSWER,
+    WAITING_FOR_RECONNECT,
     error_reason,
     retry_reason,
 )
@@ -256,8 +257,15 @@ def _failed_call(message: Message, error: GraphError, *, bucket: str) -> Outcome
             account_id=account.pk, reason=f"Instagram refused the token ({label})."
         ):
             logger.warning("account %s needs reconnect (admins must act)", account.pk)
-        # Waits for reconnection without burning the attempt it just made.
-        _defer(message, seconds=0, from_status=sending, attempts=F("attempts") - 1)
+        # Waits for reconnection without burning the attempt it just made, saying why.
+        _defer(
+            message,
+            seconds=0,
+            from_status=sending,
+            attempts=F("attempts") - 1,
+            error_code=label[:40],
+            error_reason=WAITING_FOR_RECONNECT,
+        )
         logger.info("message %s waits: the account's token was refused (%s)", message.pk, label)
         return Outcome()
     if error.maybe_delivered:

@@ -219,6 +219,8 @@ def test_190_flags_the_account_and_stops_its_sends(meta, convo, writer):
     assert "190/463" in convo.account.status_reason
     assert message.status == Message.Status.QUEUED  # waits for the reconnection
     assert message.attempts == 0  # without burning an attempt
+    assert message.error_code == "190/463"
+    assert "reconnected by an admin" in message.error_reason  # the thread shows why
 
     other = ConversationFactory(account=convo.account, last_customer_message_at=T0)
     run_at(T0 + H, reply(other, writer))
@@ -236,6 +238,7 @@ def test_after_reconnection_the_sweep_sends_what_waited(meta, convo, writer):
     assert message.status == Message.Status.SENT
     assert message.mid == "later"
     assert message.attempts == 1
+    assert message.error_reason == ""
 
 
 @pytest.mark.parametrize(
