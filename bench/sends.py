@@ -89,8 +89,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--idle", type=int, default=100, help="replies in the idle phase")
     parser.add_argument("--idle-gap", type=float, default=0.1, help="seconds between them")
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
-    parser.add_argument("--pool", default="threads", choices=["threads", "prefork", "solo"])
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--pool", default="prefork", choices=["prefork", "threads", "solo"])
+    parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--port", type=int, default=18210)
     parser.add_argument("--latency", type=float, default=0.02, help="fake Meta's answer time")
     parser.add_argument("--timeout", type=float, default=600)
@@ -321,13 +321,11 @@ def main() -> None:
     import django
 
     django.setup()
-    from config.celery import app
 
     run = uuid.uuid4().hex[:6]
     workers: list[subprocess.Popen] = []
     graph = FakeMeta(args.port, args.latency, env)
     try:
-        app.control.purge()
         author, accounts, last_message = seed(args, graph, run)
         workers = start_workers(args, env)
         wait_for_workers(args.workers)
@@ -337,7 +335,6 @@ def main() -> None:
     finally:
         stop_workers(workers)
         graph.stop()
-        app.control.purge()
         cleanup(run)
 
 

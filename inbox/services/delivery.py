@@ -29,6 +29,7 @@ from .ratelimit import bucket_key, bucket_rate, send_limiter
 from .send_errors import (
     AUTOMATED_PAST_24H,
     UNKNOWN_NO_ANSWER,
+    WAITING_FOR_RECONNECT,
     error_reason,
     retry_reason,
 )
@@ -42,6 +43,8 @@ BACKOFF_FACTOR = 3.0
 BACKOFF_MAX = 300.0
 # The longest wait Meta's own hints (Retry-After, usage headers) can impose on one retry.
 HINT_MAX = 3600.0
+# How long to hold an account back when Meta reports it at 100 % without an estimate.
+USAGE_FULL_PAUSE = 10.0
 
 Q_STATUS = Message.Status
 
@@ -160,7 +163,10 @@ def message_deliver(*, message_id: int, slot_at: float | None = None) -> Outcome
         return Outcome()
     now = timezone.now()
     if message.next_attempt_at and message.next_attempt_at > now + timedelta(seconds=1):
-        return Outcome(retry_in=(message.next_attempt_at - now).total_seconds(), slot_at=slot_at)
+        # Not due yet (a back-off, a booked slot): its own scheduled task runs it then, and
+        # the sweep if that task is lost. This run is a stray (a hand-over, a redelivery).
+        logger.info("message %s is not due yet; leaving it to its scheduled run", message_id)
+        return Outcome()
     if message.waits:
         # The earlier reply hands over to this one when it is done (see follow_up).
         logger.info("message %s waits for an earlier reply in its conversation", message_id)
@@ -231,6 +237,9 @@ def _call(message: Message, *, tag: str, bucket: str, rate: float) -> Outcome:
         answer = client.send_message(ig_id=account.ig_id, body=body)
     except GraphError as error:
         return _failed_call(message, error, bucket=bucket)
+    if client.last_usage is not None and client.last_usage.percent >= 100:
+        # Meta says the account's allowance is used up: slow down before it starts refusing.
+        _pause(bucket, client.last_usage.regain_after or USAGE_FULL_PAUSE)
     mid = str(answer.get("message_id") or "")
     if not mid:
         logger.warning("message %s: Meta answered without a message id", message.pk)
@@ -248,8 +257,15 @@ def _failed_call(message: Message, error: GraphError, *, bucket: str) -> Outcome
             account_id=account.pk, reason=f"Instagram refused the token ({label})."
         ):
             logger.warning("account %s needs reconnect (admins must act)", account.pk)
-        # Waits for reconnection without burning the attempt it just made.
-        _defer(message, seconds=0, from_status=sending, attempts=F("attempts") - 1)
+        # Waits for reconnection without burning the attempt it just made, saying why.
+        _defer(
+            message,
+            seconds=0,
+            from_status=sending,
+            attempts=F("attempts") - 1,
+            error_code=label[:40],
+            error_reason=WAITING_FOR_RECONNECT,
+        )
         logger.info("message %s waits: the account's token was refused (%s)", message.pk, label)
         return Outcome()
     if error.maybe_delivered:
@@ -290,10 +306,7 @@ def _retry_or_give_up(message: Message, error: GraphError, *, bucket: str) -> Ou
     delay = retry_delay(attempt=attempts, error=error)
     if isinstance(error, RateLimitedError):
         # Meta throttles the account, not the message: hold back its other replies too.
-        try:
-            send_limiter().pause(bucket=bucket, seconds=delay)
-        except redis.RedisError:
-            logger.warning("rate limiter unavailable; %s not paused", bucket)
+        _pause(bucket, delay)
     logger.info("message %s will retry in %.1fs after %s", message.pk, delay, label)
     _defer(
         message,
@@ -303,6 +316,14 @@ def _retry_or_give_up(message: Message, error: GraphError, *, bucket: str) -> Ou
         error_reason=retry_reason(error, attempts=attempts, final=False),
     )
     return Outcome(retry_in=delay)
+
+
+def _pause(bucket: str, seconds: float) -> None:
+    logger.info("holding back %s for %.0fs at Meta's request", bucket, seconds)
+    try:
+        send_limiter().pause(bucket=bucket, seconds=min(seconds, HINT_MAX))
+    except redis.RedisError:
+        logger.warning("rate limiter unavailable; %s not paused", bucket)
 
 
 def record_sent(*, message: Message, mid: str) -> None:

@@ -5,6 +5,10 @@ from __future__ import annotations
 from instagram.errors import AuthError, GraphError, RateLimitedError
 
 RECONNECT = "This account needs to be reconnected by an admin."
+WAITING_FOR_RECONNECT = (
+    "Waiting: Instagram refused this account's access, so it needs to be reconnected by an "
+    "admin. The message will be sent then, if the reply window is still open."
+)
 UNKNOWN_STUCK = (
     "No answer from Instagram was recorded for this message, so it may or may not have been "
     "delivered. Check the conversation in Instagram before retrying."

@@ -4,6 +4,7 @@ rate limiter per test, and helpers to read what was sent."""
 import itertools
 import json
 import time
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -17,7 +18,10 @@ T0 = datetime(2026, 11, 2, 12, 0, 0, tzinfo=UTC)  # the customer's last message 
 
 @pytest.fixture(autouse=True)
 def fresh_limiter(monkeypatch):
+    """A new limiter, and with Redis keys of its own: a pause left by another test (or an
+    earlier run whose account had the same primary key) must not hold this one back."""
     monkeypatch.setattr(ratelimit, "_limiter", None)
+    monkeypatch.setattr(ratelimit, "KEY_PREFIX", f"inbox:ratelimit:test-{uuid.uuid4().hex}:")
 
 
 @pytest.fixture

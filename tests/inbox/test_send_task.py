@@ -219,6 +219,8 @@ def test_190_flags_the_account_and_stops_its_sends(meta, convo, writer):
     assert "190/463" in convo.account.status_reason
     assert message.status == Message.Status.QUEUED  # waits for the reconnection
     assert message.attempts == 0  # without burning an attempt
+    assert message.error_code == "190/463"
+    assert "reconnected by an admin" in message.error_reason  # the thread shows why
 
     other = ConversationFactory(account=convo.account, last_customer_message_at=T0)
     run_at(T0 + H, reply(other, writer))
@@ -236,6 +238,7 @@ def test_after_reconnection_the_sweep_sends_what_waited(meta, convo, writer):
     assert message.status == Message.Status.SENT
     assert message.mid == "later"
     assert message.attempts == 1
+    assert message.error_reason == ""
 
 
 @pytest.mark.parametrize(
@@ -406,3 +409,17 @@ def test_a_missing_message_is_logged_and_skipped(meta, caplog):
     message_send_task(987654)
     assert "no longer exists" in caplog.text
     assert len(meta.calls) == 0
+
+
+def test_a_full_usage_header_on_success_holds_the_account_back(meta, convo, writer, scheduled):
+    usage = (
+        '{"x": [{"type": "instagram", "call_count": 100, "estimated_time_to_regain_access": 1}]}'
+    )
+    answer_ok(meta, convo.account, headers={"X-Business-Use-Case-Usage": usage})
+    sent = run_at(T0 + H, reply(convo, writer))
+    other = ConversationFactory(account=convo.account, last_customer_message_at=T0)
+    waiting = run_at(T0 + H, reply(other, writer))
+    assert sent.status == Message.Status.SENT
+    assert waiting.status == Message.Status.QUEUED
+    assert len(meta.calls) == 1
+    assert scheduled[-1][1] == pytest.approx(60, abs=1)  # Meta's estimate: one minute
