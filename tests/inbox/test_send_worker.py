@@ -22,12 +22,14 @@ def live_worker(settings, monkeypatch):
     # Worker threads close their connections after each task, so none outlives the test.
     monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    app.conf.task_always_eager = False
+    # The app reads Django settings under the CELERY_ namespace: that key is the one that
+    # counts (other tests set it too), not `task_always_eager`.
+    app.conf.CELERY_TASK_ALWAYS_EAGER = False
     try:
         with start_worker(app, pool="threads", concurrency=4, perform_ping_check=False):
             yield
     finally:
-        app.conf.task_always_eager = True
+        app.conf.CELERY_TASK_ALWAYS_EAGER = True
 
 
 @pytest.fixture
