@@ -33,20 +33,8 @@ class InstagramAccountAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    readonly_fields = [
-        "ig_id",
-        "username",
-        "name",
-        "profile_picture_url",
-        "graph_api_url",
-        "source",
-        "status",
-        "status_reason",
-        "token_expires_at",
-        "token_refreshed_at",
-        "created_at",
-        "updated_at",
-    ]
+    # Everything is shown read-only but the human-agent switch and the members.
+    readonly_fields = [f for f in fields if f not in ("human_agent_enabled", "members")]
     filter_horizontal = ["members"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -303,14 +303,19 @@ def conversation_reply(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _done(request, conversation)
 
 
-@require_POST
-def message_react(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """Heart a customer's message, or take the heart back."""
-    message = get_object_or_404(
+def _message_for(request: HtmxHttpRequest, pk: int) -> Message:
+    """A message of a conversation the agent may see; 404 for anything else."""
+    return get_object_or_404(
         Message.objects.select_related("conversation__account"),
         pk=pk,
         conversation__in=conversations_for_user(request.user),
     )
+
+
+@require_POST
+def message_react(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Heart a customer's message, or take the heart back."""
+    message = _message_for(request, pk)
     conversation = message.conversation
     try:
         sending.reaction_send(
@@ -323,11 +328,7 @@ def message_react(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def message_retry(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    message = get_object_or_404(
-        Message.objects.select_related("conversation__account"),
-        pk=pk,
-        conversation__in=conversations_for_user(request.user),
-    )
+    message = _message_for(request, pk)
     try:
         sending.message_retry(message=message, author=_agent(request))
     except sending.ReplyRefused as refused:

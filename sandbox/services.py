@@ -23,6 +23,8 @@ from django.utils import timezone
 
 from accounts.models import InstagramAccount
 from inbox.models import Conversation, Message
+from inbox.services.sending import TEXT_LIMIT_BYTES
+from inbox.services.window import HUMAN_AGENT_WINDOW, STANDARD_WINDOW
 from instagram.signature import sign
 
 from .models import SandboxCustomer, SandboxFault, SimulatedMessage
@@ -30,9 +32,6 @@ from .models import SandboxCustomer, SandboxFault, SimulatedMessage
 logger = logging.getLogger(__name__)
 
 GRAPH_VERSION = "v24.0"
-STANDARD_WINDOW = timedelta(hours=24)
-HUMAN_AGENT_WINDOW = timedelta(days=7)
-TEXT_LIMIT_BYTES = 1000
 DEMO_NAMES = [
     ("Maya Lopez", "maya.lopez"),
     ("Tom Becker", "tombecker"),

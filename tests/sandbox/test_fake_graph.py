@@ -10,6 +10,7 @@ from accounts.services import account_graph_client
 from instagram.errors import AuthError, PermanentError, RateLimitedError, TransientError
 from sandbox.models import SandboxFault, SimulatedMessage
 from sandbox.services import customer_create, faults_add, graph_message_receive
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 GRAPH = "/sandbox/graph/v24.0"
@@ -34,7 +35,7 @@ def send(client, account_id, body):
 def test_the_fake_graph_is_not_there_when_the_sandbox_is_off(client, db, settings):
     settings.SANDBOX_ENABLED = False
     assert client.get(f"{GRAPH}/me", **AUTH).status_code == 404
-    client.force_login(__import__("tests.factories", fromlist=["UserFactory"]).UserFactory())
+    client.force_login(UserFactory())
     assert client.get("/sandbox/").status_code == 404
 
 
