@@ -17,7 +17,7 @@ class InstagramAccountAdmin(admin.ModelAdmin):
     ]
     list_filter = ["source", "status", "human_agent_enabled"]
     search_fields = ["username", "name", "ig_id"]
-    fields = [
+    FIELDS = (
         "ig_id",
         "username",
         "name",
@@ -32,9 +32,10 @@ class InstagramAccountAdmin(admin.ModelAdmin):
         "token_refreshed_at",
         "created_at",
         "updated_at",
-    ]
+    )
+    fields = FIELDS
     # Everything is shown read-only but the human-agent switch and the members.
-    readonly_fields = [f for f in fields if f not in ("human_agent_enabled", "members")]
+    readonly_fields = [f for f in FIELDS if f not in ("human_agent_enabled", "members")]
     filter_horizontal = ["members"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
