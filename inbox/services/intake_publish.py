@@ -5,6 +5,9 @@ already safe and the ledger sweep re-queues it, so a failed publish is logged an
 Settings make one publish fail fast (a single connection attempt with a short connect
 timeout); on top of that, after a failure this process skips publishing for a few seconds, so
 a burst of webhooks during an outage does not pay even that, one request after another.
+
+`task_publish_once` goes further for tasks that take all the work they find: it publishes
+nothing while a task published under the same key is still waiting in the queue.
 """
 
 from __future__ import annotations
@@ -16,10 +19,14 @@ from typing import Any
 
 from celery import Task
 from celery.exceptions import Retry
+from django.core.cache import cache
 
 logger = logging.getLogger(__name__)
 
 PAUSE_AFTER_FAILURE = 5.0  # seconds
+# A queued task's mark outlives it by at most this long (a task lost from the broker, say):
+# then the next caller publishes again.
+QUEUED_MARK_SECONDS = 10
 
 _lock = threading.Lock()
 _paused_until = 0.0
@@ -54,6 +61,31 @@ def task_publish(task: Task, *args: Any) -> bool:
         )
         return False
     return True
+
+
+def task_publish_once(task: Task, *args: Any, key: str) -> bool:
+    """`task_publish`, unless a task published under `key` has not started yet: such a task
+    calls `task_queued_clear(key)` before it looks for work, so it will find the caller's
+    (committed) work too. The mark is an atomic add in the cache shared by every process.
+    Returns True when a task is queued, by this call or an earlier one."""
+    try:
+        if not cache.add(key, 1, timeout=QUEUED_MARK_SECONDS):
+            return True
+    except Exception as e:  # the cache is an optimisation: without it, publish every time
+        logger.warning("cache unavailable (%s): publishing %s anyway", type(e).__name__, task.name)
+        return task_publish(task, *args)
+    if task_publish(task, *args):
+        return True
+    task_queued_clear(key)  # nothing is queued after all: let the next caller try
+    return False
+
+
+def task_queued_clear(key: str) -> None:
+    """The task published under `key` has started (or never will): callers publish again."""
+    try:
+        cache.delete(key)
+    except Exception as e:  # its mark expires on its own
+        logger.warning("cache unavailable (%s): mark %s left to expire", type(e).__name__, key)
 
 
 def publish_pause_reset() -> None:

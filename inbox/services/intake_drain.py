@@ -1,0 +1,110 @@
+"""Draining the ledger: a processing task works every fresh event it finds, not just its own.
+
+A task per event costs the worker more than most events do (the broker round trips, the
+hand-over to a pool process, the acknowledgement), and under a burst most of those tasks
+would wait behind each other anyway. So a processing task, once it has its own event, claims
+the other fresh events (pending and never tried: backoff stays the sweep's business) a group
+at a time, until none is left or its time is up. Claims use `FOR UPDATE SKIP LOCKED` on
+PostgreSQL, so several draining workers share a backlog without waiting on each other's rows;
+SQLite has one writer at a time anyway. With publishes coalesced (`webhook_event_publish`),
+a burst of webhooks is worked by a handful of tasks.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.db import transaction
+from django.utils import timezone
+
+from inbox.models import WebhookEvent
+
+from .intake import (
+    webhook_accounts,
+    webhook_event_apply,
+    webhook_event_parse,
+    webhook_event_publish,
+    webhook_event_settle,
+    webhook_events_settle_processed,
+)
+
+logger = logging.getLogger(__name__)
+
+State = WebhookEvent.State
+
+# Events claimed per statement: one account look-up and one settling UPDATE per group.
+DRAIN_GROUP = 20
+# A task stops taking new groups after this long and queues a successor, so a long backlog
+# does not keep other tasks (sends, profile fetches) waiting for a pool process.
+DRAIN_SECONDS = 2.0
+
+
+def webhook_events_drain(*, seconds: float = DRAIN_SECONDS, group: int = DRAIN_GROUP) -> int:
+    """Claim and process fresh pending events until none is left or `seconds` have passed.
+    Returns how many events were processed."""
+    deadline = time.monotonic() + seconds
+    done = 0
+    while True:
+        events = _claim_fresh(group)
+        if not events:
+            return done
+        _work(events)
+        done += len(events)
+        if time.monotonic() > deadline:
+            # Out of time, perhaps with more to do: a successor goes on after the queue's turn.
+            webhook_event_publish(event_id=events[-1].pk, coalesce=True)
+            return done
+
+
+def _work(events: list[WebhookEvent]) -> None:
+    batches = {event.pk: webhook_event_parse(event=event) for event in events}
+    accounts = webhook_accounts(
+        ig_ids={ig_id for batch in batches.values() if batch for ig_id in batch.account_ids}
+    )
+    held = [event.pk for event in events]
+    processed: list[int] = []
+    try:
+        for event in events:
+            state, error = webhook_event_apply(
+                event=event, batch=batches[event.pk], accounts=accounts, held=held
+            )
+            if state == State.PROCESSED and not error:
+                processed.append(event.pk)
+            else:
+                webhook_event_settle(event=event, state=state, error=error)
+    finally:
+        # Even when a later event raised (database gone): these ones are done.
+        webhook_events_settle_processed(event_ids=processed)
+
+
+def _claim_fresh(limit: int) -> list[WebhookEvent]:
+    """Up to `limit` fresh pending events, oldest first, moved to processing in one
+    statement (raw SQL: the ORM's update() cannot return columns)."""
+    connection = transaction.get_connection()
+    table = connection.ops.quote_name(WebhookEvent._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    fresh = (
+        f"SELECT id FROM {table} WHERE state = %s AND attempts = 0 "  # noqa: S608
+        "ORDER BY received_at, id"
+    )
+    claim = f"UPDATE {table} SET state = %s, attempts = attempts + 1, updated_at = %s"  # noqa: S608
+    if connection.features.has_select_for_update_skip_locked:
+        # PostgreSQL. A materialised CTE picks the rows once: as `id IN (subquery)` the
+        # planner may run the subquery again for each row and claim past the limit.
+        sql = (
+            f"WITH picked AS MATERIALIZED ({fresh} LIMIT %s FOR UPDATE SKIP LOCKED) "
+            f"{claim} FROM picked WHERE {table}.id = picked.id "
+            f"RETURNING {table}.id, {table}.body, {table}.attempts"
+        )
+        params = [State.PENDING.value, limit, State.PROCESSING.value, now]
+    else:  # SQLite: one writer at a time, and the subquery is a list computed once
+        sql = f"{claim} WHERE id IN ({fresh} LIMIT %s) RETURNING id, body, attempts"
+        params = [State.PROCESSING.value, now, State.PENDING.value, limit]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [
+        WebhookEvent(pk=pk, body=body, attempts=attempts, state=State.PROCESSING)
+        for pk, body, attempts in sorted(rows)
+    ]
