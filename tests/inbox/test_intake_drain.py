@@ -6,13 +6,13 @@ import json
 import threading
 
 import pytest
-from django.core.cache import cache
 from django.db import OperationalError, connection
 
 from inbox.models import Message, WebhookEvent
 from inbox.services import intake, intake_drain, intake_publish
 from inbox.services.intake import TASK_QUEUED_KEY, webhook_event_task_started
 from inbox.services.intake_drain import webhook_events_drain
+from inbox.services.intake_publish import task_queued_clear
 from inbox.tasks.intake import webhook_event_process_task
 from tests.factories import AccountFactory
 from tests.webhooks import IG_ID, OTHER_IG_ID, event_item, message_item, webhook_body
@@ -24,10 +24,10 @@ State = WebhookEvent.State
 
 @pytest.fixture(autouse=True)
 def no_mark():
-    """The queued-task mark lives in the cache, which may outlive a test (Redis)."""
-    cache.delete(TASK_QUEUED_KEY)
+    """The queued-task mark may outlive a test (in Redis)."""
+    task_queued_clear(TASK_QUEUED_KEY)
     yield
-    cache.delete(TASK_QUEUED_KEY)
+    task_queued_clear(TASK_QUEUED_KEY)
 
 
 @pytest.fixture
@@ -160,7 +160,8 @@ def test_one_waiting_task_processes_the_whole_burst(settings, deliver, account_i
     webhook_event_process_task.run(event_id)  # the worker runs the one task
     assert set(WebhookEvent.objects.values_list("state", flat=True)) == {State.PROCESSED}
     assert Message.objects.count() == 4
-    assert cache.get(TASK_QUEUED_KEY) is None
+    deliver(webhook_body(message_item("m-4", "later")))
+    assert len(publishes) == 2
 
 
 def test_without_a_shared_cache_every_event_publishes(settings, deliver, account_ig, publishes):
@@ -170,28 +171,51 @@ def test_without_a_shared_cache_every_event_publishes(settings, deliver, account
     assert len(publishes) == 3
 
 
-def test_a_failed_publish_leaves_no_mark(settings, deliver, account_ig, monkeypatch):
+def test_after_a_failed_publish_the_next_event_publishes(
+    settings, deliver, account_ig, monkeypatch
+):
     settings.INTAKE_COALESCE_PUBLISHES = True
-    monkeypatch.setattr(intake_publish, "task_publish", lambda task, *args: False)
+    attempts = []
+
+    def publish(task, *args):
+        attempts.append(args)
+        return len(attempts) > 1  # the broker is back for the second one
+
+    monkeypatch.setattr(intake_publish, "task_publish", publish)
     deliver(webhook_body(message_item("m-0", "broker down")))
-    assert cache.get(TASK_QUEUED_KEY) is None  # the next event tries to publish again
-    assert WebhookEvent.objects.get().state == State.PENDING  # the sweep's, meanwhile
+    deliver(webhook_body(message_item("m-1", "broker back")))
+    deliver(webhook_body(message_item("m-2", "its task waits")))
+    assert len(attempts) == 2
+    assert set(WebhookEvent.objects.values_list("state", flat=True)) == {State.PENDING}
 
 
-def test_without_the_cache_every_event_publishes(settings, deliver, account_ig, publishes):
+def test_without_the_marks_every_event_publishes(
+    settings, deliver, account_ig, publishes, monkeypatch
+):
     settings.INTAKE_COALESCE_PUBLISHES = True
 
     class Down:
-        def add(self, *args, **kwargs):
-            raise ConnectionError("cache down")
+        def add(self, *args):
+            raise ConnectionError("Redis down")
 
         delete = add
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(intake_publish, "cache", Down())
-        for n in range(2):
-            deliver(webhook_body(message_item(f"m-{n}", "no cache")))
+    monkeypatch.setattr(intake_publish, "_marks", Down)
+    for n in range(2):
+        deliver(webhook_body(message_item(f"m-{n}", "no marks")))
     assert len(publishes) == 2
+
+
+@pytest.mark.redis
+def test_marks_live_in_redis_and_expire(settings):
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    assert intake_publish._marks().add(TASK_QUEUED_KEY, 10)
+    assert not intake_publish._marks().add(TASK_QUEUED_KEY, 10)
+    assert 0 < client.ttl(TASK_QUEUED_KEY) <= 10
+    task_queued_clear(TASK_QUEUED_KEY)
+    assert not client.exists(TASK_QUEUED_KEY)
 
 
 # --- concurrent drains on PostgreSQL ---------------------------------------------------
