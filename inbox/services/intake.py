@@ -209,32 +209,43 @@ def webhook_accounts(*, ig_ids: Iterable[str]) -> dict[str, InstagramAccount]:
     }
 
 
+@dataclass
+class Lease:
+    """Claimed events one worker holds, kept from the sweep while it works through them."""
+
+    event_ids: list[int]
+    renewed: float = field(default_factory=time.monotonic)
+
+    def renew_if_due(self) -> None:
+        if time.monotonic() - self.renewed > HEARTBEAT_SECONDS:
+            WebhookEvent.objects.filter(pk__in=self.event_ids, state=State.PROCESSING).update(
+                updated_at=timezone.now()
+            )
+            self.renewed = time.monotonic()
+
+
 def webhook_event_apply(
     *,
     event: WebhookEvent,
     batch: WebhookBatch | None,
     accounts: dict[str, InstagramAccount],
-    held: Sequence[int] = (),
+    lease: Lease | None = None,
 ) -> tuple[str, str]:
-    """Apply a claimed event's items. Returns the (state, error) to settle it in. `held`:
-    every event id the caller has claimed and not settled yet, kept leased meanwhile."""
+    """Apply a claimed event's items. Returns the (state, error) to settle it in. `lease`:
+    every event the caller holds (default: this one), renewed during long work."""
     if event.attempts > MAX_ATTEMPTS:
         # Claimed this often and never settled: its worker keeps dying on it.
         return State.FAILED, f"gave up after {MAX_ATTEMPTS} attempts"
     if batch is None:
         return State.FAILED, "the stored body is not JSON"
-    outcome = _apply_batch(event, batch, accounts, held or [event.pk])
+    outcome = _apply_batch(event, batch, accounts, lease or Lease([event.pk]))
     return _verdict(event, outcome)
 
 
 def _apply_batch(
-    event: WebhookEvent,
-    batch: WebhookBatch,
-    accounts: dict[str, InstagramAccount],
-    held: Sequence[int],
+    event: WebhookEvent, batch: WebhookBatch, accounts: dict[str, InstagramAccount], lease: Lease
 ) -> Outcome:
     outcome = Outcome()
-    last_beat = time.monotonic()
     # Meta does not guarantee order: apply a batch's items in its own clock's order.
     items = sorted(batch.events, key=lambda e: e.timestamp_ms or 0)
     for item in items:
@@ -253,12 +264,7 @@ def _apply_batch(
         except Exception as e:  # one bad item must not hold back the others
             logger.exception("webhook event %s: %s item failed", event.pk, type(item).__name__)
             outcome.errors.append(f"{type(item).__name__}: {type(e).__name__}: {e}")
-        if time.monotonic() - last_beat > HEARTBEAT_SECONDS:
-            # A long batch: keep the lease so the sweep does not hand it to another worker.
-            WebhookEvent.objects.filter(pk__in=held, state=State.PROCESSING).update(
-                updated_at=timezone.now()
-            )
-            last_beat = time.monotonic()
+        lease.renew_if_due()  # a long batch must not look abandoned to the sweep
     return outcome
 
 

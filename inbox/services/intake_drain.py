@@ -16,11 +16,13 @@ import logging
 import time
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from inbox.models import WebhookEvent
 
 from .intake import (
+    Lease,
     webhook_accounts,
     webhook_event_apply,
     webhook_event_parse,
@@ -42,40 +44,54 @@ DRAIN_SECONDS = 2.0
 
 def webhook_events_drain(*, seconds: float = DRAIN_SECONDS, group: int = DRAIN_GROUP) -> int:
     """Claim and process fresh pending events until none is left or `seconds` have passed.
-    Returns how many events were processed."""
+    Returns how many events were worked."""
     deadline = time.monotonic() + seconds
     done = 0
     while True:
         events = _claim_fresh(group)
         if not events:
             return done
-        _work(events)
-        done += len(events)
+        done += _work(events, deadline)
         if time.monotonic() > deadline:
             # Out of time, perhaps with more to do: a successor goes on after the queue's turn.
             webhook_event_publish(event_id=events[-1].pk, coalesce=True)
             return done
 
 
-def _work(events: list[WebhookEvent]) -> None:
+def _work(events: list[WebhookEvent], deadline: float) -> int:
+    """Work a claimed group (at least its first event); past the deadline, give the rest
+    back untried. Returns how many were worked."""
     batches = {event.pk: webhook_event_parse(event=event) for event in events}
     accounts = webhook_accounts(
         ig_ids={ig_id for batch in batches.values() if batch for ig_id in batch.account_ids}
     )
-    held = [event.pk for event in events]
+    lease = Lease([event.pk for event in events])
     processed: list[int] = []
+    worked = 0
     try:
         for event in events:
+            if worked and time.monotonic() > deadline:
+                _release(events[worked:])
+                break
             state, error = webhook_event_apply(
-                event=event, batch=batches[event.pk], accounts=accounts, held=held
+                event=event, batch=batches[event.pk], accounts=accounts, lease=lease
             )
             if state == State.PROCESSED and not error:
                 processed.append(event.pk)
             else:
                 webhook_event_settle(event=event, state=state, error=error)
+            worked += 1
     finally:
         # Even when a later event raised (database gone): these ones are done.
         webhook_events_settle_processed(event_ids=processed)
+    return worked
+
+
+def _release(events: list[WebhookEvent]) -> None:
+    """Claimed but not tried: fresh again for the next drain (the claim counted a try)."""
+    WebhookEvent.objects.filter(
+        pk__in=[event.pk for event in events], state=State.PROCESSING
+    ).update(state=State.PENDING, attempts=F("attempts") - 1, updated_at=timezone.now())
 
 
 def _claim_fresh(limit: int) -> list[WebhookEvent]:

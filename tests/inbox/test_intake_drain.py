@@ -4,9 +4,11 @@ in the queue new events publish no other."""
 import hashlib
 import json
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import OperationalError, connection
+from django.utils import timezone
 
 from inbox.models import Message, WebhookEvent
 from inbox.services import intake, intake_drain, intake_publish
@@ -86,15 +88,42 @@ def test_a_drain_settles_each_event_by_its_own_outcome(account_ig):
     assert WebhookEvent.objects.get(pk=done.pk).processed_at is not None
 
 
-def test_a_drain_out_of_time_queues_a_successor(account_ig, monkeypatch):
+def test_a_drain_out_of_time_gives_back_what_it_did_not_start_and_queues_a_successor(
+    account_ig, monkeypatch
+):
     published = []
     monkeypatch.setattr(
         intake_drain, "webhook_event_publish", lambda **kwargs: published.append(kwargs)
     )
     events = messages(5)
-    assert webhook_events_drain(seconds=0, group=2) == 2
-    assert published == [{"event_id": events[1].pk, "coalesce": True}]
-    assert states(events) == [State.PROCESSED] * 2 + [State.PENDING] * 3
+    assert webhook_events_drain(seconds=0, group=3) == 1  # always at least one
+    assert published == [{"event_id": events[2].pk, "coalesce": True}]
+    assert states(events) == [State.PROCESSED] + [State.PENDING] * 4
+    # Given back as fresh: the successor (or any drain) takes them.
+    assert (
+        list(WebhookEvent.objects.filter(state=State.PENDING).values_list("attempts", flat=True))
+        == [0] * 4
+    )
+    assert webhook_events_drain() == 4
+
+
+def test_a_long_group_keeps_every_event_it_holds_leased(account_ig, monkeypatch, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    events = messages(3)
+    monkeypatch.setattr(intake, "HEARTBEAT_SECONDS", -1.0)  # renew after every item
+    last_held = []
+    real = intake.intake_apply_event
+
+    def slow(*, account, event):
+        time_machine.shift(timedelta(seconds=30))
+        last_held.append(WebhookEvent.objects.get(pk=events[2].pk).updated_at)
+        return real(account=account, event=event)
+
+    monkeypatch.setattr(intake, "intake_apply_event", slow)
+    assert webhook_events_drain(seconds=600) == 3
+    # The third event, not started yet, was renewed while the first two were worked.
+    assert last_held[1] - last_held[0] == timedelta(seconds=30)
+    assert states(events) == [State.PROCESSED] * 3
 
 
 def test_events_done_before_a_failure_in_the_same_group_are_settled(account_ig, monkeypatch):
