@@ -17,6 +17,7 @@ import argparse
 import http.client
 import json
 import os
+import resource
 import signal
 import statistics
 import subprocess
@@ -248,6 +249,35 @@ def group_cpu_seconds(pgid: int) -> float:
     return total / ticks
 
 
+def database_cpu_seconds(name: str) -> float:
+    """CPU time of the PostgreSQL backends serving database `name` (when the server runs on
+    this machine), but for this script's own: the web and worker's share of the database."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (own,) = cursor.fetchone()
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            title = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if not title.startswith("postgres: ") or f" {name} " not in title:
+                continue
+            if int(proc.name) == own:
+                continue
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -366,10 +396,12 @@ def main() -> None:
         bodies = event_bodies(args.events, "run")
         web, worker = (process.pid for process in processes)
         web_cpu, worker_cpu = group_cpu_seconds(web), group_cpu_seconds(worker)
+        database_cpu, sender_cpu = database_cpu_seconds(bench_name), own_cpu_seconds()
         latencies, elapsed, last_ack, failures = run_load(
             args.port, [post_event(b) for b in bodies], args.concurrency, args.rate
         )
         web_cpu = group_cpu_seconds(web) - web_cpu
+        sender_cpu = own_cpu_seconds() - sender_cpu
         wait_for(
             lambda: (
                 WebhookEvent.objects.filter(state="processed").count() >= baseline + args.events
@@ -379,6 +411,7 @@ def main() -> None:
         )
         processed_after = time.monotonic() - last_ack
         worker_cpu = group_cpu_seconds(worker) - worker_cpu
+        database_cpu = database_cpu_seconds(bench_name) - database_cpu
         messages = Message.objects.filter(mid__startswith="bench-run").count()
 
         health_cpu = group_cpu_seconds(web)
@@ -422,7 +455,12 @@ def main() -> None:
     print(
         f"CPU per request in gunicorn: intake {web_cpu * per:.2f} ms, healthz "
         f"{health_cpu * per:.2f} ms (ratio {health_cpu / max(web_cpu, 1e-9):.2f}); "
-        f"in the worker: {worker_cpu * per:.2f} ms per event (PostgreSQL and Redis not counted)"
+        f"in the worker: {worker_cpu * per:.2f} ms per event"
+    )
+    database = f"{database_cpu * per:.2f} ms" if database_cpu else "not visible from here"
+    print(
+        f"CPU per event elsewhere: PostgreSQL backends {database} (webhook and worker), "
+        f"this load generator {sender_cpu * per:.2f} ms; Redis not counted"
     )
     print(
         f"all {args.events} processed {processed_after:.2f} s after the last ack "
