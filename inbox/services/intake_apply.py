@@ -70,8 +70,16 @@ def _conversation(account: InstagramAccount, igsid: str) -> tuple[Conversation, 
     existing = _existing_conversation(account, igsid)
     if existing is not None:
         return existing, False
-    # get_or_create survives a concurrent first contact: it re-reads after IntegrityError.
-    return Conversation.objects.get_or_create(account=account, customer_igsid=igsid)
+    # get_or_create without its first look-up, done above: a concurrent first contact that
+    # inserted meanwhile makes ours fail, and then its row is the conversation.
+    try:
+        with transaction.atomic():
+            return Conversation.objects.create(account=account, customer_igsid=igsid), True
+    except IntegrityError:
+        found = _existing_conversation(account, igsid)
+        if found is None:
+            raise  # not a duplicate: a real error
+        return found, False
 
 
 def _existing_conversation(account: InstagramAccount, igsid: str) -> Conversation | None:
