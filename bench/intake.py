@@ -17,6 +17,7 @@ import argparse
 import http.client
 import json
 import os
+import resource
 import signal
 import statistics
 import subprocess
@@ -233,8 +234,9 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def group_cpu_seconds(pgid: int) -> float:
-    """CPU time (user + system) of every live process in a process group, from /proc: a
-    cost per request that a busy machine skews far less than throughput."""
+    """CPU time (user + system) of a process group, from /proc: a cost per request that a
+    busy machine skews far less than throughput. Live processes count with the children
+    they reaped, so a worker replaced during the run does not take its share with it."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -243,8 +245,37 @@ def group_cpu_seconds(pgid: int) -> float:
         except OSError:
             continue
         if int(fields[2]) == pgid:  # fields after the command: state, ppid, pgrp, ...
-            total += int(fields[11]) + int(fields[12])  # utime, stime
+            total += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
     return total / ticks
+
+
+def database_cpu_seconds(name: str) -> float:
+    """CPU time of the PostgreSQL backends serving database `name` (when the server runs on
+    this machine), but for this script's own: the web and worker's share of the database."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (own,) = cursor.fetchone()
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            title = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if not title.startswith("postgres: ") or f" {name} " not in title:
+                continue
+            if int(proc.name) == own:
+                continue
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
@@ -272,10 +303,15 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent senders")
     parser.add_argument("--rate", type=float, default=500, help="offered events/s (0: max)")
     parser.add_argument("--port", type=int, default=18100)
-    # Sync workers wait on each commit's fsync; more of them overlap those waits.
-    parser.add_argument("--web-workers", type=int, default=8, help="gunicorn workers")
-    parser.add_argument("--web-threads", type=int, default=1, help="threads per worker")
-    parser.add_argument("--celery-concurrency", type=int, default=3)
+    # The defaults are the Procfile's, so the figures are those of what ships. Threads
+    # overlap the waits on each commit's fsync as well as 8 sync workers did, for less CPU
+    # per request (1.4-1.6 ms against 1.8-2.0 ms, measured). Two prefork processes keep the
+    # lag well under a second; one leaves more CPU to gunicorn but lags 2-4 s at 500/s; a
+    # thread pool cannot use the second core (7 s).
+    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--web-threads", type=int, default=4, help="threads per worker")
+    parser.add_argument("--celery-concurrency", type=int, default=2)
+    parser.add_argument("--celery-pool", default="prefork", help="prefork, threads or solo")
     parser.add_argument("--keep-db", action="store_true", help="keep the bench database")
     args = parser.parse_args()
 
@@ -336,6 +372,8 @@ def main() -> None:
         "warning",
         "-c",
         str(args.celery_concurrency),
+        "--pool",
+        args.celery_pool,
         "--without-gossip",
         "--without-mingle",
         "--without-heartbeat",
@@ -358,10 +396,12 @@ def main() -> None:
         bodies = event_bodies(args.events, "run")
         web, worker = (process.pid for process in processes)
         web_cpu, worker_cpu = group_cpu_seconds(web), group_cpu_seconds(worker)
+        database_cpu, sender_cpu = database_cpu_seconds(bench_name), own_cpu_seconds()
         latencies, elapsed, last_ack, failures = run_load(
             args.port, [post_event(b) for b in bodies], args.concurrency, args.rate
         )
         web_cpu = group_cpu_seconds(web) - web_cpu
+        sender_cpu = own_cpu_seconds() - sender_cpu
         wait_for(
             lambda: (
                 WebhookEvent.objects.filter(state="processed").count() >= baseline + args.events
@@ -371,6 +411,7 @@ def main() -> None:
         )
         processed_after = time.monotonic() - last_ack
         worker_cpu = group_cpu_seconds(worker) - worker_cpu
+        database_cpu = database_cpu_seconds(bench_name) - database_cpu
         messages = Message.objects.filter(mid__startswith="bench-run").count()
 
         health_cpu = group_cpu_seconds(web)
@@ -395,7 +436,7 @@ def main() -> None:
     print(
         f"offered: {args.rate or 'max'} events/s, {args.events} events, "
         f"{args.concurrency} senders, gunicorn {args.web_workers}x{args.web_threads}, "
-        f"celery -c {args.celery_concurrency}, {os.cpu_count()} CPUs, "
+        f"celery --pool {args.celery_pool} -c {args.celery_concurrency}, {os.cpu_count()} CPUs, "
         f"load average {load_before:.1f} before the run (a busy machine skews every figure)"
     )
     print(
@@ -414,7 +455,12 @@ def main() -> None:
     print(
         f"CPU per request in gunicorn: intake {web_cpu * per:.2f} ms, healthz "
         f"{health_cpu * per:.2f} ms (ratio {health_cpu / max(web_cpu, 1e-9):.2f}); "
-        f"in the worker: {worker_cpu * per:.2f} ms per event (PostgreSQL and Redis not counted)"
+        f"in the worker: {worker_cpu * per:.2f} ms per event"
+    )
+    database = f"{database_cpu * per:.2f} ms" if database_cpu else "not visible from here"
+    print(
+        f"CPU per event elsewhere: PostgreSQL backends {database} (webhook and worker), "
+        f"this load generator {sender_cpu * per:.2f} ms; Redis not counted"
     )
     print(
         f"all {args.events} processed {processed_after:.2f} s after the last ack "

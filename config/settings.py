@@ -296,6 +296,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 # timeout. Workers are unaffected: they reconnect under broker_connection_max_retries.
 if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS.update({"max_retries": 0, "socket_connect_timeout": 1})
+# A new event publishes no task while an earlier processing task is still queued: that task
+# drains every fresh event when it starts. Needs a cache every process shares (Redis); with
+# the per-process default cache each event publishes its own task.
+INTAKE_COALESCE_PUBLISHES: bool = bool(REDIS_URL)
 
 # --- Logging: never a token, a secret or a whole message body ---------------------------
 LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO")

@@ -14,22 +14,28 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import InstagramAccount
 from inbox.models import WebhookEvent
-from instagram.events import ChangeEvent, UnknownEvent, account_ids_of, parse_webhook
+from instagram.events import (
+    ChangeEvent,
+    UnknownEvent,
+    WebhookBatch,
+    account_ids_of,
+    parse_webhook,
+)
 
 from .intake_apply import TargetMissing, intake_apply_event
-from .intake_publish import task_publish
+from .intake_publish import task_publish, task_publish_once, task_queued_clear
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +58,8 @@ PROCESSING_LEASE = timedelta(seconds=60)
 HEARTBEAT_SECONDS = 10.0
 SWEEP_BATCH = 500
 ERROR_LENGTH = 2000
+# Held in the cache while a coalesced processing task waits in the queue.
+TASK_QUEUED_KEY = "inbox:intake:task-queued"
 
 
 class NotJSONError(ValueError):
@@ -81,7 +89,7 @@ def webhook_event_record(*, body: bytes) -> int | None:
     if event_id is None:
         logger.info("webhook redelivery ignored (sha256 %s…)", body_sha256[:12])
         return None
-    transaction.on_commit(partial(webhook_event_publish, event_id=event_id))
+    transaction.on_commit(partial(webhook_event_publish, event_id=event_id, coalesce=True))
     return event_id
 
 
@@ -116,11 +124,28 @@ def _insert_event(
     return None if row is None else int(row[0])
 
 
-def webhook_event_publish(*, event_id: int) -> None:
-    """Queue processing. Never raises: if the broker is down, the sweep picks the row up."""
+def webhook_event_publish(*, event_id: int, coalesce: bool = False) -> None:
+    """Queue processing. Never raises: if the broker is down, the sweep picks the row up.
+
+    `coalesce` (a new event, or a drain out of time): publish nothing while a processing task
+    published this way has not started yet. Every task drains the fresh events it finds once
+    it starts (`webhook_events_drain`), so that queued task takes this event too: a burst of
+    webhooks costs a few tasks, not one each. Only where every process shares the cache
+    (Redis); with a per-process cache the worker could not clear the web's mark.
+    """
     from inbox.tasks.intake import webhook_event_process_task
 
-    task_publish(webhook_event_process_task, event_id)
+    if coalesce and settings.INTAKE_COALESCE_PUBLISHES:
+        task_publish_once(webhook_event_process_task, event_id, key=TASK_QUEUED_KEY)
+    else:
+        task_publish(webhook_event_process_task, event_id)
+
+
+def webhook_event_task_started() -> None:
+    """A processing task starts: events committed from now on must publish again, since the
+    task may have looked for them already."""
+    if settings.INTAKE_COALESCE_PUBLISHES:
+        task_queued_clear(TASK_QUEUED_KEY)
 
 
 # --- the worker side -------------------------------------------------------------------
@@ -142,15 +167,10 @@ def webhook_event_process(*, event_id: int) -> str | None:
         else:
             logger.info("webhook event %s does not exist: skipped", event_id)
         return None
-    if event.attempts > MAX_ATTEMPTS:
-        # Claimed this often and never settled: its worker keeps dying on it.
-        return _settle(event, State.FAILED, f"gave up after {MAX_ATTEMPTS} attempts")
-    try:
-        payload = json.loads(event.body)
-    except (ValueError, RecursionError):
-        return _settle(event, State.FAILED, "the stored body is not JSON")
-    outcome = _apply_batch(event, payload)
-    return _settle_outcome(event, outcome)
+    batch = webhook_event_parse(event=event)
+    accounts = webhook_accounts(ig_ids=batch.account_ids if batch else ())
+    state, error = webhook_event_apply(event=event, batch=batch, accounts=accounts)
+    return webhook_event_settle(event=event, state=state, error=error)
 
 
 def _claim(event_id: int) -> WebhookEvent | None:
@@ -172,14 +192,60 @@ def _claim(event_id: int) -> WebhookEvent | None:
     return WebhookEvent(pk=event_id, body=row[0], attempts=row[1], state=State.PROCESSING)
 
 
-def _apply_batch(event: WebhookEvent, payload: Any) -> Outcome:
-    batch = parse_webhook(payload)
-    accounts = {
+def webhook_event_parse(*, event: WebhookEvent) -> WebhookBatch | None:
+    """A claimed event's items, or None when its stored body is not JSON."""
+    try:
+        payload = json.loads(event.body)
+    except (ValueError, RecursionError):
+        return None
+    return parse_webhook(payload)
+
+
+def webhook_accounts(*, ig_ids: Iterable[str]) -> dict[str, InstagramAccount]:
+    """The connected accounts among these ids, by id: one query for a whole group of events."""
+    return {
         account.ig_id: account
-        for account in InstagramAccount.objects.filter(ig_id__in=batch.account_ids)
+        for account in InstagramAccount.objects.filter(ig_id__in=list(ig_ids))
     }
+
+
+@dataclass
+class Lease:
+    """Claimed events one worker holds, kept from the sweep while it works through them."""
+
+    event_ids: list[int]
+    renewed: float = field(default_factory=time.monotonic)
+
+    def renew_if_due(self) -> None:
+        if time.monotonic() - self.renewed > HEARTBEAT_SECONDS:
+            WebhookEvent.objects.filter(pk__in=self.event_ids, state=State.PROCESSING).update(
+                updated_at=timezone.now()
+            )
+            self.renewed = time.monotonic()
+
+
+def webhook_event_apply(
+    *,
+    event: WebhookEvent,
+    batch: WebhookBatch | None,
+    accounts: dict[str, InstagramAccount],
+    lease: Lease | None = None,
+) -> tuple[str, str]:
+    """Apply a claimed event's items. Returns the (state, error) to settle it in. `lease`:
+    every event the caller holds (default: this one), renewed during long work."""
+    if event.attempts > MAX_ATTEMPTS:
+        # Claimed this often and never settled: its worker keeps dying on it.
+        return State.FAILED, f"gave up after {MAX_ATTEMPTS} attempts"
+    if batch is None:
+        return State.FAILED, "the stored body is not JSON"
+    outcome = _apply_batch(event, batch, accounts, lease or Lease([event.pk]))
+    return _verdict(event, outcome)
+
+
+def _apply_batch(
+    event: WebhookEvent, batch: WebhookBatch, accounts: dict[str, InstagramAccount], lease: Lease
+) -> Outcome:
     outcome = Outcome()
-    last_beat = time.monotonic()
     # Meta does not guarantee order: apply a batch's items in its own clock's order.
     items = sorted(batch.events, key=lambda e: e.timestamp_ms or 0)
     for item in items:
@@ -198,12 +264,7 @@ def _apply_batch(event: WebhookEvent, payload: Any) -> Outcome:
         except Exception as e:  # one bad item must not hold back the others
             logger.exception("webhook event %s: %s item failed", event.pk, type(item).__name__)
             outcome.errors.append(f"{type(item).__name__}: {type(e).__name__}: {e}")
-        if time.monotonic() - last_beat > HEARTBEAT_SECONDS:
-            # A long batch: keep the lease so the sweep does not hand it to another worker.
-            WebhookEvent.objects.filter(pk=event.pk, state=State.PROCESSING).update(
-                updated_at=timezone.now()
-            )
-            last_beat = time.monotonic()
+        lease.renew_if_due()  # a long batch must not look abandoned to the sweep
     return outcome
 
 
@@ -219,26 +280,26 @@ def _log_ignored(event_id: int, item: UnknownEvent | ChangeEvent) -> None:
         logger.info("webhook event %s: unknown item (%s)", event_id, item.reason)
 
 
-def _settle_outcome(event: WebhookEvent, outcome: Outcome) -> str:
+def _verdict(event: WebhookEvent, outcome: Outcome) -> tuple[str, str]:
     last_try = event.attempts >= MAX_ATTEMPTS
     if outcome.errors:
         message = "; ".join(outcome.errors)
-        return _settle(event, State.FAILED if last_try else State.PENDING, message)
+        return (State.FAILED if last_try else State.PENDING), message
     if outcome.waiting_for:
         message = "waiting for " + "; ".join(outcome.waiting_for)
         if last_try:
             # Reactions or edits of a message we never received (older than the connection).
             logger.warning("webhook event %s: gave up %s", event.pk, message[:300])
-            return _settle(event, State.PROCESSED, f"gave up {message}")
-        return _settle(event, State.PENDING, message)
+            return State.PROCESSED, f"gave up {message}"
+        return State.PENDING, message
     if outcome.missing_accounts:
         ids = ", ".join(sorted(outcome.missing_accounts))
         logger.info("webhook event %s waits for account(s) %s", event.pk, ids)
-        return _settle(event, State.WAITING_ACCOUNT, f"no connected account with id {ids}")
-    return _settle(event, State.PROCESSED, "")
+        return State.WAITING_ACCOUNT, f"no connected account with id {ids}"
+    return State.PROCESSED, ""
 
 
-def _settle(event: WebhookEvent, state: str, error: str) -> str:
+def webhook_event_settle(*, event: WebhookEvent, state: str, error: str) -> str:
     now = timezone.now()
     WebhookEvent.objects.filter(pk=event.pk, state=State.PROCESSING).update(
         state=state,
@@ -249,6 +310,15 @@ def _settle(event: WebhookEvent, state: str, error: str) -> str:
     if state == State.FAILED:
         logger.error("webhook event %s failed: %s", event.pk, error[:300])
     return state
+
+
+def webhook_events_settle_processed(*, event_ids: Sequence[int]) -> None:
+    """Settle a group of cleanly processed events in one statement."""
+    if event_ids:
+        now = timezone.now()
+        WebhookEvent.objects.filter(pk__in=event_ids, state=State.PROCESSING).update(
+            state=State.PROCESSED, last_error="", processed_at=now, updated_at=now
+        )
 
 
 # --- the sweep and the admin -----------------------------------------------------------

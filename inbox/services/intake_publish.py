@@ -5,21 +5,31 @@ already safe and the ledger sweep re-queues it, so a failed publish is logged an
 Settings make one publish fail fast (a single connection attempt with a short connect
 timeout); on top of that, after a failure this process skips publishing for a few seconds, so
 a burst of webhooks during an outage does not pay even that, one request after another.
+
+`task_publish_once` goes further for tasks that take all the work they find: it publishes
+nothing while a task published under the same key is still waiting in the queue.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 from typing import Any
 
+import redis
 from celery import Task
 from celery.exceptions import Retry
+from django.conf import settings
+from django.core.cache import cache
 
 logger = logging.getLogger(__name__)
 
 PAUSE_AFTER_FAILURE = 5.0  # seconds
+# A queued task's mark outlives it by at most this long (a task lost from the broker, say):
+# then the next caller publishes again.
+QUEUED_MARK_SECONDS = 10
 
 _lock = threading.Lock()
 _paused_until = 0.0
@@ -29,8 +39,7 @@ def task_publish(task: Task, *args: Any) -> bool:
     """`task.delay(*args)`, never raising. Returns True when the task was handed over."""
     global _paused_until
     eager = bool(task.app.conf.task_always_eager)
-    if not eager and time.monotonic() < _paused_until:
-        logger.info("broker unavailable recently: %s%s left for the sweep", task.name, args)
+    if _publishing_paused(task, args):
         return False
     try:
         task.delay(*args)
@@ -54,6 +63,71 @@ def task_publish(task: Task, *args: Any) -> bool:
         )
         return False
     return True
+
+
+def _publishing_paused(task: Task, args: tuple[Any, ...]) -> bool:
+    if task.app.conf.task_always_eager or time.monotonic() >= _paused_until:
+        return False
+    logger.info("broker unavailable recently: %s%s left for the sweep", task.name, args)
+    return True
+
+
+def task_publish_once(task: Task, *args: Any, key: str) -> bool:
+    """`task_publish`, unless a task published under `key` has not started yet: such a task
+    calls `task_queued_clear(key)` before it looks for work, so it will find the caller's
+    (committed) work too. The mark is an atomic add shared by every process. Returns True
+    when a task is queued, by this call or an earlier one."""
+    if _publishing_paused(task, args):
+        return False  # the broker (Redis, where the marks live too) was just found down
+    try:
+        if not _marks().add(key, QUEUED_MARK_SECONDS):
+            return True
+    except Exception as e:  # the mark is an optimisation: without it, publish every time
+        logger.warning("queued marks unavailable (%s): publishing anyway", type(e).__name__)
+        return task_publish(task, *args)
+    if task_publish(task, *args):
+        return True
+    task_queued_clear(key)  # nothing is queued after all: let the next caller try
+    return False
+
+
+def task_queued_clear(key: str) -> None:
+    """The task published under `key` has started (or never will): callers publish again."""
+    try:
+        _marks().delete(key)
+    except Exception as e:  # it expires on its own
+        logger.warning("queued marks unavailable (%s): %s left to expire", type(e).__name__, key)
+
+
+class _RedisMarks:
+    """Marks in Redis through one long-lived client. Django's cache would build a client
+    object per call (0.2 ms of CPU in every webhook request) and waits on a dead server for
+    as long as the system lets a connect hang; a webhook request must not."""
+
+    def __init__(self, url: str) -> None:
+        self.client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+
+    def add(self, key: str, seconds: int) -> bool:
+        return bool(self.client.set(key, 1, nx=True, ex=seconds))
+
+    def delete(self, key: str) -> None:
+        self.client.delete(key)
+
+
+class _CacheMarks:
+    """Marks in Django's cache: without Redis, where the cache is per process (only the
+    test suite coalesces there)."""
+
+    def add(self, key: str, seconds: int) -> bool:
+        return cache.add(key, 1, timeout=seconds)
+
+    def delete(self, key: str) -> None:
+        cache.delete(key)
+
+
+@functools.cache
+def _marks() -> _RedisMarks | _CacheMarks:
+    return _RedisMarks(settings.REDIS_URL) if settings.REDIS_URL else _CacheMarks()
 
 
 def publish_pause_reset() -> None:

@@ -6,7 +6,12 @@ import logging
 
 from celery import Task, shared_task
 
-from inbox.services.intake import webhook_event_process, webhook_events_sweep
+from inbox.services.intake import (
+    webhook_event_process,
+    webhook_event_task_started,
+    webhook_events_sweep,
+)
+from inbox.services.intake_drain import webhook_events_drain
 from inbox.services.profiles import conversation_profile_fetch
 
 logger = logging.getLogger(__name__)
@@ -16,9 +21,11 @@ PROFILE_RETRIES = 3
 
 @shared_task(name="inbox.tasks.webhook_event_process_task")
 def webhook_event_process_task(event_id: int) -> None:
+    """This event, then every fresh one waiting (a burst is worked by a few tasks)."""
+    webhook_event_task_started()
     state = webhook_event_process(event_id=event_id)
-    if state is not None:
-        logger.debug("webhook event %s: %s", event_id, state)
+    drained = webhook_events_drain()
+    logger.debug("webhook event %s: %s; %d more drained", event_id, state, drained)
 
 
 @shared_task(name="inbox.tasks.webhook_events_sweep_task")

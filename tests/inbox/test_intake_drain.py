@@ -1,0 +1,280 @@
+"""Draining: a processing task works every fresh event it finds, and while one such task waits
+in the queue new events publish no other."""
+
+import hashlib
+import json
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import OperationalError, connection
+from django.utils import timezone
+
+from inbox.models import Message, WebhookEvent
+from inbox.services import intake, intake_drain, intake_publish
+from inbox.services.intake import TASK_QUEUED_KEY, webhook_event_task_started
+from inbox.services.intake_drain import webhook_events_drain
+from inbox.services.intake_publish import task_queued_clear
+from inbox.tasks.intake import webhook_event_process_task
+from tests.factories import AccountFactory
+from tests.webhooks import IG_ID, OTHER_IG_ID, event_item, message_item, webhook_body
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_meta")]
+
+State = WebhookEvent.State
+
+
+@pytest.fixture(autouse=True)
+def no_mark():
+    """The queued-task mark may outlive a test (in Redis)."""
+    task_queued_clear(TASK_QUEUED_KEY)
+    yield
+    task_queued_clear(TASK_QUEUED_KEY)
+
+
+@pytest.fixture
+def account_ig():
+    return AccountFactory(ig_id=IG_ID)
+
+
+def stored(payload):
+    """A ledger row as the webhook view leaves it, its task not run (yet)."""
+    body = json.dumps(payload)
+    return WebhookEvent.objects.create(
+        body=body, body_sha256=hashlib.sha256(body.encode()).hexdigest()
+    )
+
+
+def messages(count, prefix="m"):
+    return [stored(webhook_body(message_item(f"{prefix}-{n}", f"text {n}"))) for n in range(count)]
+
+
+def states(events):
+    return [WebhookEvent.objects.get(pk=event.pk).state for event in events]
+
+
+def test_a_task_processes_its_event_then_every_fresh_one(account_ig):
+    events = messages(5)
+    webhook_event_process_task.delay(events[3].pk)
+    assert states(events) == [State.PROCESSED] * 5
+    assert Message.objects.count() == 5
+    assert set(WebhookEvent.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_a_drain_leaves_events_in_backoff_to_the_sweep(account_ig):
+    (retrying,) = messages(1, "retry")
+    WebhookEvent.objects.filter(pk=retrying.pk).update(attempts=1, last_error="waiting for x")
+    fresh = messages(2, "fresh")
+    assert webhook_events_drain() == 2
+    retrying.refresh_from_db()
+    assert (retrying.state, retrying.attempts) == (State.PENDING, 1)
+    assert states(fresh) == [State.PROCESSED] * 2
+
+
+def test_a_drain_settles_each_event_by_its_own_outcome(account_ig):
+    done = stored(webhook_body(message_item("m-ok", "fine")))
+    elsewhere = stored(webhook_body(message_item("m-other", "hi"), ig_id=OTHER_IG_ID))
+    early = stored(webhook_body(event_item("reaction", {"mid": "m-later", "reaction": "love"})))
+    broken = WebhookEvent.objects.create(body="{", body_sha256="0" * 64)
+    assert webhook_events_drain() == 4
+    assert states([done, elsewhere, early, broken]) == [
+        State.PROCESSED,
+        State.WAITING_ACCOUNT,
+        State.PENDING,
+        State.FAILED,
+    ]
+    early.refresh_from_db()
+    assert early.last_error.startswith("waiting for message m-later")
+    assert WebhookEvent.objects.get(pk=done.pk).processed_at is not None
+
+
+def test_a_drain_out_of_time_gives_back_what_it_did_not_start_and_queues_a_successor(
+    account_ig, monkeypatch
+):
+    published = []
+    monkeypatch.setattr(
+        intake_drain, "webhook_event_publish", lambda **kwargs: published.append(kwargs)
+    )
+    events = messages(5)
+    assert webhook_events_drain(seconds=0, group=3) == 1  # always at least one
+    assert published == [{"event_id": events[2].pk, "coalesce": True}]
+    assert states(events) == [State.PROCESSED] + [State.PENDING] * 4
+    # Given back as fresh: the successor (or any drain) takes them.
+    assert (
+        list(WebhookEvent.objects.filter(state=State.PENDING).values_list("attempts", flat=True))
+        == [0] * 4
+    )
+    assert webhook_events_drain() == 4
+
+
+def test_a_long_group_keeps_every_event_it_holds_leased(account_ig, monkeypatch, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    events = messages(3)
+    monkeypatch.setattr(intake, "HEARTBEAT_SECONDS", -1.0)  # renew after every item
+    last_held = []
+    real = intake.intake_apply_event
+
+    def slow(*, account, event):
+        time_machine.shift(timedelta(seconds=30))
+        last_held.append(WebhookEvent.objects.get(pk=events[2].pk).updated_at)
+        return real(account=account, event=event)
+
+    monkeypatch.setattr(intake, "intake_apply_event", slow)
+    assert webhook_events_drain(seconds=600) == 3
+    # The third event, not started yet, was renewed while the first two were worked.
+    assert last_held[1] - last_held[0] == timedelta(seconds=30)
+    assert states(events) == [State.PROCESSED] * 3
+
+
+def test_events_done_before_a_failure_in_the_same_group_are_settled(account_ig, monkeypatch):
+    real = intake_drain.webhook_event_apply
+    events = messages(3)
+
+    def apply(*, event, **kwargs):
+        if event.pk == events[1].pk:
+            raise OperationalError("connection lost")
+        return real(event=event, **kwargs)
+
+    monkeypatch.setattr(intake_drain, "webhook_event_apply", apply)
+    with pytest.raises(OperationalError):
+        webhook_events_drain()
+    # The rest keep their lease until it runs out; then the sweep hands them out again.
+    assert states(events) == [State.PROCESSED, State.PROCESSING, State.PROCESSING]
+
+
+def test_the_drain_is_cheap_for_a_group_of_known_conversations(
+    account_ig, django_assert_max_num_queries
+):
+    messages(1, "first")
+    webhook_events_drain()
+    messages(10)
+    # Per event: BEGIN, conversation, SAVEPOINT, INSERT, RELEASE, summary, COMMIT. Per group:
+    # the claim, the accounts, the settling; then an empty claim.
+    with django_assert_max_num_queries(10 * 7 + 4):
+        assert webhook_events_drain() == 10
+
+
+# --- coalesced publishes ---------------------------------------------------------------
+@pytest.fixture
+def publishes(monkeypatch):
+    """Tasks handed to the broker (recorded, not run: they wait in the queue)."""
+    sent = []
+
+    def publish(task, *args):
+        sent.append(args)
+        return True
+
+    monkeypatch.setattr(intake_publish, "task_publish", publish)
+    monkeypatch.setattr(intake, "task_publish", publish)
+    return sent
+
+
+def test_new_events_publish_no_task_while_one_waits(settings, deliver, account_ig, publishes):
+    settings.INTAKE_COALESCE_PUBLISHES = True
+    for n in range(3):
+        deliver(webhook_body(message_item(f"m-{n}", "burst")))
+    first, *_ = WebhookEvent.objects.order_by("id")
+    assert publishes == [(first.pk,)]
+
+    webhook_event_task_started()  # a worker took it: it may have looked already
+    deliver(webhook_body(message_item("m-3", "after")))
+    assert len(publishes) == 2
+
+
+def test_one_waiting_task_processes_the_whole_burst(settings, deliver, account_ig, publishes):
+    settings.INTAKE_COALESCE_PUBLISHES = True
+    for n in range(4):
+        deliver(webhook_body(message_item(f"m-{n}", "burst")))
+    ((event_id,),) = publishes
+    webhook_event_process_task.run(event_id)  # the worker runs the one task
+    assert set(WebhookEvent.objects.values_list("state", flat=True)) == {State.PROCESSED}
+    assert Message.objects.count() == 4
+    deliver(webhook_body(message_item("m-4", "later")))
+    assert len(publishes) == 2
+
+
+def test_without_a_shared_cache_every_event_publishes(settings, deliver, account_ig, publishes):
+    settings.INTAKE_COALESCE_PUBLISHES = False
+    for n in range(3):
+        deliver(webhook_body(message_item(f"m-{n}", "burst")))
+    assert len(publishes) == 3
+
+
+def test_after_a_failed_publish_the_next_event_publishes(
+    settings, deliver, account_ig, monkeypatch
+):
+    settings.INTAKE_COALESCE_PUBLISHES = True
+    attempts = []
+
+    def publish(task, *args):
+        attempts.append(args)
+        return len(attempts) > 1  # the broker is back for the second one
+
+    monkeypatch.setattr(intake_publish, "task_publish", publish)
+    deliver(webhook_body(message_item("m-0", "broker down")))
+    deliver(webhook_body(message_item("m-1", "broker back")))
+    deliver(webhook_body(message_item("m-2", "its task waits")))
+    assert len(attempts) == 2
+    assert set(WebhookEvent.objects.values_list("state", flat=True)) == {State.PENDING}
+
+
+def test_without_the_marks_every_event_publishes(
+    settings, deliver, account_ig, publishes, monkeypatch
+):
+    settings.INTAKE_COALESCE_PUBLISHES = True
+
+    class Down:
+        def add(self, *args):
+            raise ConnectionError("Redis down")
+
+        delete = add
+
+    monkeypatch.setattr(intake_publish, "_marks", Down)
+    for n in range(2):
+        deliver(webhook_body(message_item(f"m-{n}", "no marks")))
+    assert len(publishes) == 2
+
+
+@pytest.mark.redis
+def test_marks_live_in_redis_and_expire(settings):
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    assert intake_publish._marks().add(TASK_QUEUED_KEY, 10)
+    assert not intake_publish._marks().add(TASK_QUEUED_KEY, 10)
+    assert 0 < client.ttl(TASK_QUEUED_KEY) <= 10
+    task_queued_clear(TASK_QUEUED_KEY)
+    assert not client.exists(TASK_QUEUED_KEY)
+
+
+# --- concurrent drains on PostgreSQL ---------------------------------------------------
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_drains_share_a_backlog_and_process_each_event_once():
+    AccountFactory(ig_id=IG_ID)
+    events = [
+        stored(webhook_body(message_item(f"m-{n}", "x", sender=f"7{n % 5:015d}")))
+        for n in range(40)
+    ]
+    barrier = threading.Barrier(4)
+    counts, errors = [], []
+
+    def drain():
+        try:
+            barrier.wait(timeout=10)
+            counts.append(webhook_events_drain(group=3))
+        except Exception as e:  # surfaced by the assertion below
+            errors.append(e)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=drain) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    assert sum(counts) == 40
+    assert states(events) == [State.PROCESSED] * 40
+    assert set(WebhookEvent.objects.values_list("attempts", flat=True)) == {1}
+    assert Message.objects.count() == 40
