@@ -155,3 +155,14 @@ def test_it_records_reactions_on_the_customers_view(client, customer, settings):
     )
     assert response.status_code == 200
     assert SimulatedMessage.objects.get(mid=mid).reaction == "❤️"
+
+
+def test_an_environment_account_leaves_the_sandbox_account_active(sandbox_on, settings):
+    from accounts.environment import env_account_sync
+
+    settings.INSTAGRAM_USER_ID = "17841400000009999"
+    settings.INSTAGRAM_ACCESS_TOKEN = "hmat_own_account"
+    assert env_account_sync() is not None
+    sandbox_on.refresh_from_db()
+    assert sandbox_on.status == InstagramAccount.Status.ACTIVE
+    assert sandbox_on.access_token == "sandbox-token"
