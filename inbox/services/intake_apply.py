@@ -97,7 +97,7 @@ def _existing_conversation(account: InstagramAccount, igsid: str) -> Conversatio
     return None
 
 
-def _usable_customer(event: Event) -> str:
+def usable_customer(event: Event) -> str:
     customer = event.customer_id
     if not customer or len(customer) > 64:
         logger.info("%s without a usable customer id: ignored", type(event).__name__)
@@ -124,21 +124,14 @@ def _create(**fields: Any) -> Message | None:
 def _store_inbound(
     account: InstagramAccount, event: Event, *, mid: str, **fields: Any
 ) -> Message | None:
-    customer = _usable_customer(event)
+    customer = usable_customer(event)
     if not customer:
         return None
     # No look-up first: new messages are the common case, and the unique constraint turns a
     # redelivery into a no-op in `_create`.
     conversation, created = _conversation(account, customer)
     message = _create(
-        account=account,
-        conversation=conversation,
-        mid=_clip(mid, 255),
-        direction=Message.Direction.INBOUND,
-        origin=Message.Origin.CUSTOMER,
-        status=Status.NONE,
-        timestamp=_when(event),
-        **fields,
+        conversation=conversation, **inbound_fields(account=account, event=event, mid=mid), **fields
     )
     if message is not None:
         conversation_record_message(message=message)
@@ -146,7 +139,20 @@ def _store_inbound(
     return message
 
 
-def _message_fields(event: MessageEvent) -> dict[str, Any]:
+def inbound_fields(*, account: InstagramAccount, event: Event, mid: str) -> dict[str, Any]:
+    """What every message from the customer has, but its conversation and content."""
+    return {
+        "account": account,
+        "mid": _clip(mid, 255),
+        "direction": Message.Direction.INBOUND,
+        "origin": Message.Origin.CUSTOMER,
+        "status": Status.NONE,
+        "timestamp": _when(event),
+    }
+
+
+def message_fields(event: MessageEvent) -> dict[str, Any]:
+    """A message item's content."""
     attachments = [attachment.as_dict() for attachment in event.attachments]
     if event.is_unsupported:
         kind = Message.Kind.UNSUPPORTED
@@ -176,7 +182,7 @@ def _message(account: InstagramAccount, event: Event) -> None:
     elif event.outbound:
         _echo(account, event)
     else:
-        _store_inbound(account, event, mid=event.mid, **_message_fields(event))
+        _store_inbound(account, event, mid=event.mid, **message_fields(event))
 
 
 def _unsend(account: InstagramAccount, event: MessageEvent) -> None:
@@ -196,7 +202,7 @@ def _echo(account: InstagramAccount, event: MessageEvent) -> None:
     sent_at = _when(event)
     if _mark_own_send_sent(account, event.mid, sent_at):
         return
-    customer = _usable_customer(event)
+    customer = usable_customer(event)
     if not customer:
         return
     conversation, created = _conversation(account, customer)
@@ -211,7 +217,7 @@ def _echo(account: InstagramAccount, event: MessageEvent) -> None:
         status=Status.SENT,
         sent_at=sent_at,
         timestamp=sent_at,
-        **_message_fields(event),
+        **message_fields(event),
     )
     if message is None:  # our send took the mid meanwhile
         _mark_own_send_sent(account, event.mid, sent_at)

@@ -15,11 +15,13 @@ from __future__ import annotations
 import logging
 import time
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.models import InstagramAccount
 from inbox.models import WebhookEvent
+from instagram.events import WebhookBatch
 
 from .intake import (
     Lease,
@@ -30,6 +32,7 @@ from .intake import (
     webhook_event_settle,
     webhook_events_settle_processed,
 )
+from .intake_bulk import messages_storable_together, webhook_events_store_messages
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +69,42 @@ def _work(events: list[WebhookEvent], deadline: float) -> int:
     accounts = webhook_accounts(
         ig_ids={ig_id for batch in batches.values() if batch for ig_id in batch.account_ids}
     )
+    together = [
+        (event, batch)
+        for event in events
+        if (batch := batches[event.pk]) is not None
+        and messages_storable_together(batch=batch, accounts=accounts)
+    ]
+    if len(together) > 1 and _store_together(together, accounts):
+        stored = {event.pk for event, _ in together}
+        rest = [event for event in events if event.pk not in stored]
+        return len(together) + _work_each(rest, batches, accounts, deadline)
+    return _work_each(events, batches, accounts, deadline)
+
+
+def _store_together(
+    events: list[tuple[WebhookEvent, WebhookBatch]], accounts: dict[str, InstagramAccount]
+) -> bool:
+    """Store a group of plain customer messages at once; False when that failed (nothing was
+    kept) and the events are to be worked one at a time."""
+    try:
+        webhook_events_store_messages(events=events, accounts=accounts)
+    except DatabaseError as e:  # a concurrent delivery, most likely
+        logger.info("group of %d worked one at a time: %s", len(events), type(e).__name__)
+        return False
+    except Exception:  # a bug: one at a time, each event's own errors are recorded
+        logger.exception("group of %d could not be stored at once", len(events))
+        return False
+    return True
+
+
+def _work_each(
+    events: list[WebhookEvent],
+    batches: dict[int, WebhookBatch | None],
+    accounts: dict[str, InstagramAccount],
+    deadline: float,
+) -> int:
+    """Work events one at a time, each item in its own transaction."""
     lease = Lease([event.pk for event in events])
     processed: list[int] = []
     worked = 0

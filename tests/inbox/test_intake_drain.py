@@ -17,7 +17,14 @@ from inbox.services.intake_drain import webhook_events_drain
 from inbox.services.intake_publish import task_queued_clear
 from inbox.tasks.intake import webhook_event_process_task
 from tests.factories import AccountFactory
-from tests.webhooks import IG_ID, OTHER_IG_ID, event_item, message_item, webhook_body
+from tests.webhooks import (
+    IG_ID,
+    OTHER_IG_ID,
+    echo_item,
+    event_item,
+    message_item,
+    webhook_body,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_meta")]
 
@@ -47,6 +54,10 @@ def stored(payload):
 
 def messages(count, prefix="m"):
     return [stored(webhook_body(message_item(f"{prefix}-{n}", f"text {n}"))) for n in range(count)]
+
+
+def echoes(count, prefix="e"):
+    return [stored(webhook_body(echo_item(f"{prefix}-{n}", f"sent {n}"))) for n in range(count)]
 
 
 def states(events):
@@ -95,7 +106,7 @@ def test_a_drain_out_of_time_gives_back_what_it_did_not_start_and_queues_a_succe
     monkeypatch.setattr(
         intake_drain, "webhook_event_publish", lambda **kwargs: published.append(kwargs)
     )
-    events = messages(5)
+    events = echoes(5)  # worked one at a time
     assert webhook_events_drain(seconds=0, group=3) == 1  # always at least one
     assert published == [{"event_id": events[2].pk, "coalesce": True}]
     assert states(events) == [State.PROCESSED] + [State.PENDING] * 4
@@ -109,7 +120,7 @@ def test_a_drain_out_of_time_gives_back_what_it_did_not_start_and_queues_a_succe
 
 def test_a_long_group_keeps_every_event_it_holds_leased(account_ig, monkeypatch, time_machine):
     time_machine.move_to(timezone.now(), tick=False)
-    events = messages(3)
+    events = echoes(3)  # worked one at a time
     monkeypatch.setattr(intake, "HEARTBEAT_SECONDS", -1.0)  # renew after every item
     last_held = []
     real = intake.intake_apply_event
@@ -128,7 +139,7 @@ def test_a_long_group_keeps_every_event_it_holds_leased(account_ig, monkeypatch,
 
 def test_events_done_before_a_failure_in_the_same_group_are_settled(account_ig, monkeypatch):
     real = intake_drain.webhook_event_apply
-    events = messages(3)
+    events = echoes(3)  # worked one at a time
 
     def apply(*, event, **kwargs):
         if event.pk == events[1].pk:
@@ -148,9 +159,23 @@ def test_the_drain_is_cheap_for_a_group_of_known_conversations(
     messages(1, "first")
     webhook_events_drain()
     messages(10)
-    # Per event: BEGIN, conversation, SAVEPOINT, INSERT, RELEASE, summary, COMMIT. Per group:
-    # the claim, the accounts, the settling; then an empty claim.
-    with django_assert_max_num_queries(10 * 7 + 4):
+    # For the group: the claim, the accounts, BEGIN, the conversations, the mids stored, one
+    # INSERT of the messages, one summary per conversation, the settling, COMMIT; then an
+    # empty claim.
+    with django_assert_max_num_queries(10):
+        assert webhook_events_drain() == 10
+
+
+def test_events_worked_one_at_a_time_cost_a_few_statements_each(
+    account_ig, django_assert_max_num_queries
+):
+    echoes(1, "first")
+    webhook_events_drain()
+    echoes(10)
+    # Per event: BEGIN, our own send by mid, conversation, our send to adopt, SAVEPOINT,
+    # INSERT, RELEASE, summary, COMMIT. Per group: the claim, the accounts, the settling;
+    # then an empty claim.
+    with django_assert_max_num_queries(10 * 9 + 4):
         assert webhook_events_drain() == 10
 
 
