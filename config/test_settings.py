@@ -33,5 +33,6 @@ from .settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
+INTAKE_GATHER_SECONDS = 0.0  # tasks run inline: nothing arrives while a test's drain waits
 LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]  # noqa: F405
 WHITENOISE_AUTOREFRESH = True  # serve from the finders: tests do not run collectstatic

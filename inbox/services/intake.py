@@ -35,7 +35,7 @@ from instagram.events import (
 )
 
 from .intake_apply import TargetMissing, intake_apply_event
-from .intake_publish import task_publish, task_publish_once, task_queued_clear
+from .intake_publish import task_publish, task_publish_once, task_queued_clear, task_queued_mark
 
 logger = logging.getLogger(__name__)
 
@@ -128,24 +128,38 @@ def webhook_event_publish(*, event_id: int, coalesce: bool = False) -> None:
     """Queue processing. Never raises: if the broker is down, the sweep picks the row up.
 
     `coalesce` (a new event, or a drain out of time): publish nothing while a processing task
-    published this way has not started yet. Every task drains the fresh events it finds once
-    it starts (`webhook_events_drain`), so that queued task takes this event too: a burst of
-    webhooks costs a few tasks, not one each. Only where every process shares the cache
-    (Redis); with a per-process cache the worker could not clear the web's mark.
+    published this way has not started yet, and start such a task `INTAKE_GATHER_SECONDS`
+    late.
+    Every task drains the fresh events it finds once it starts (`webhook_events_drain`), so
+    that queued task takes this event too: a burst of webhooks costs a few tasks, not one
+    each. Only where every process shares the cache (Redis); with a per-process cache the
+    worker could not clear the web's mark.
     """
     from inbox.tasks.intake import webhook_event_process_task
 
     if coalesce and settings.INTAKE_COALESCE_PUBLISHES:
-        task_publish_once(webhook_event_process_task, event_id, key=TASK_QUEUED_KEY)
+        task_publish_once(
+            webhook_event_process_task,
+            event_id,
+            key=TASK_QUEUED_KEY,
+            countdown=settings.INTAKE_GATHER_SECONDS or None,
+        )
     else:
         task_publish(webhook_event_process_task, event_id)
 
 
 def webhook_event_task_started() -> None:
-    """A processing task starts: events committed from now on must publish again, since the
-    task may have looked for them already."""
+    """A processing task starts, or a drain is about to look for events again: events
+    committed from now on must publish again, since it may have looked for them already."""
     if settings.INTAKE_COALESCE_PUBLISHES:
         task_queued_clear(TASK_QUEUED_KEY)
+
+
+def webhook_events_drain_continues() -> None:
+    """A drain will look for fresh events again (after `webhook_event_task_started`): events
+    committed meanwhile need not publish a task of their own."""
+    if settings.INTAKE_COALESCE_PUBLISHES:
+        task_queued_mark(TASK_QUEUED_KEY)
 
 
 # --- the worker side -------------------------------------------------------------------

@@ -74,8 +74,10 @@ def webhook_events_store_messages(
             if known is None or message.timestamp >= known.timestamp:
                 newest[message.conversation_id] = message
         # The newest message alone moves the summary as all of them would, one by one: every
-        # column it sets keeps the newest value (and these are all customer messages).
-        for message in newest.values():
+        # column it sets keeps the newest value (and these are all customer messages). In
+        # the conversations' order, so that two workers' groups never wait on each other in
+        # a circle.
+        for _, message in sorted(newest.items()):
             conversation_record_message(message=message)
         for conversation, created in conversations.values():
             if conversation.pk in newest:
@@ -97,9 +99,9 @@ def _conversations(
         if key in wanted:
             found[key] = (conversation, False)
     missing = [
-        Conversation(account=account, customer_igsid=igsid)
-        for (_, igsid), account in wanted.items()
-        if (account.pk, igsid) not in found
+        Conversation(account=wanted[key], customer_igsid=key[1])
+        for key in sorted(wanted)
+        if key not in found
     ]
     for conversation in Conversation.objects.bulk_create(missing):
         found[(conversation.account_id, conversation.customer_igsid)] = (conversation, True)

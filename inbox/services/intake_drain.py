@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 
+from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -30,6 +31,8 @@ from .intake import (
     webhook_event_parse,
     webhook_event_publish,
     webhook_event_settle,
+    webhook_event_task_started,
+    webhook_events_drain_continues,
     webhook_events_settle_processed,
 )
 from .intake_bulk import messages_storable_together, webhook_events_store_messages
@@ -38,8 +41,9 @@ logger = logging.getLogger(__name__)
 
 State = WebhookEvent.State
 
-# Events claimed per statement: one account look-up and one settling UPDATE per group.
-DRAIN_GROUP = 20
+# Events claimed per statement. Plain customer messages are stored a group at a time
+# (`intake_bulk`), so the bigger the group the fewer statements an event costs.
+DRAIN_GROUP = 100
 # A task stops after this long and queues a successor, so a long backlog does not keep the
 # tasks sharing the queue (sends, profile fetches) waiting for a pool process: at about 2 ms
 # an event a second is still hundreds of events per task.
@@ -48,18 +52,36 @@ DRAIN_SECONDS = 1.0
 
 def webhook_events_drain(*, seconds: float = DRAIN_SECONDS, group: int = DRAIN_GROUP) -> int:
     """Claim and process fresh pending events until none is left or `seconds` have passed.
-    Returns how many events were worked."""
+    Returns how many events were worked.
+
+    Webhooks keep arriving while a group is worked, so after a group smaller than `group`
+    (the backlog is done) the drain lets the next one gather for `INTAKE_GATHER_SECONDS`
+    rather than claim it an event or two at a time. While it works, it holds the queued-task
+    mark, so those webhooks publish no tasks of their own; it clears the mark before the
+    claim that may be its last, as a task does when it starts."""
     deadline = time.monotonic() + seconds
     done = 0
+    holds_mark = False
     while True:
         events = _claim_fresh(group)
         if not events:
-            return done
+            if not holds_mark:
+                return done
+            # Webhooks committed while the mark was held published nothing: one more look.
+            webhook_event_task_started()
+            holds_mark = False
+            continue
+        if not holds_mark and settings.INTAKE_COALESCE_PUBLISHES:
+            webhook_events_drain_continues()
+            holds_mark = True
         done += _work(events, deadline)
         if time.monotonic() > deadline:
             # Out of time, perhaps with more to do: a successor goes on after the queue's turn.
+            webhook_event_task_started()
             webhook_event_publish(event_id=events[-1].pk, coalesce=True)
             return done
+        if len(events) < group:
+            time.sleep(settings.INTAKE_GATHER_SECONDS)
 
 
 def _work(events: list[WebhookEvent], deadline: float) -> int:

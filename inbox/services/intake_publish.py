@@ -35,14 +35,15 @@ _lock = threading.Lock()
 _paused_until = 0.0
 
 
-def task_publish(task: Task, *args: Any) -> bool:
-    """`task.delay(*args)`, never raising. Returns True when the task was handed over."""
+def task_publish(task: Task, *args: Any, countdown: float | None = None) -> bool:
+    """`task.delay(*args)` (or not before `countdown` seconds), never raising. Returns True
+    when the task was handed over."""
     global _paused_until
     eager = bool(task.app.conf.task_always_eager)
     if _publishing_paused(task, args):
         return False
     try:
-        task.delay(*args)
+        task.apply_async(args, countdown=countdown)
     except Retry:
         # Eager mode only: the task asked to run again later; without a broker it cannot.
         logger.info("task %s%s asked for a retry (eager mode: not run again)", task.name, args)
@@ -72,7 +73,7 @@ def _publishing_paused(task: Task, args: tuple[Any, ...]) -> bool:
     return True
 
 
-def task_publish_once(task: Task, *args: Any, key: str) -> bool:
+def task_publish_once(task: Task, *args: Any, key: str, countdown: float | None = None) -> bool:
     """`task_publish`, unless a task published under `key` has not started yet: such a task
     calls `task_queued_clear(key)` before it looks for work, so it will find the caller's
     (committed) work too. The mark is an atomic add shared by every process. Returns True
@@ -84,11 +85,20 @@ def task_publish_once(task: Task, *args: Any, key: str) -> bool:
             return True
     except Exception as e:  # the mark is an optimisation: without it, publish every time
         logger.warning("queued marks unavailable (%s): publishing anyway", type(e).__name__)
-        return task_publish(task, *args)
-    if task_publish(task, *args):
+        return task_publish(task, *args, countdown=countdown)
+    if task_publish(task, *args, countdown=countdown):
         return True
     task_queued_clear(key)  # nothing is queued after all: let the next caller try
     return False
+
+
+def task_queued_mark(key: str) -> None:
+    """Set the mark without publishing: the caller will look for the work itself (clearing
+    the mark first), so callers until then need not publish."""
+    try:
+        _marks().add(key, QUEUED_MARK_SECONDS)
+    except Exception as e:  # without it, callers publish: more tasks, nothing lost
+        logger.warning("queued marks unavailable (%s): %s not set", type(e).__name__, key)
 
 
 def task_queued_clear(key: str) -> None:

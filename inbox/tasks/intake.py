@@ -21,7 +21,7 @@ PROFILE_RETRIES = 3
 
 @shared_task(name="inbox.tasks.webhook_event_process_task")
 def webhook_event_process_task(event_id: int) -> None:
-    """This event, then every fresh one waiting (a burst is worked by a few tasks)."""
+    """This event, then every fresh one waiting (a burst is worked by a few tasks, in groups)."""
     webhook_event_task_started()
     state = webhook_event_process(event_id=event_id)
     drained = webhook_events_drain()

@@ -154,39 +154,47 @@ def test_events_done_before_a_failure_in_the_same_group_are_settled(account_ig, 
 
 
 def test_the_drain_is_cheap_for_a_group_of_known_conversations(
-    account_ig, django_assert_max_num_queries
+    account_ig, django_assert_max_num_queries, settings
 ):
     messages(1, "first")
     webhook_events_drain()
     messages(10)
     # For the group: the claim, the accounts, BEGIN, the conversations, the mids stored, one
     # INSERT of the messages, one summary per conversation, the settling, COMMIT; then an
-    # empty claim.
-    with django_assert_max_num_queries(10):
+    # empty claim (two where webhooks held back their tasks meanwhile).
+    with django_assert_max_num_queries(10 + settings.INTAKE_COALESCE_PUBLISHES):
         assert webhook_events_drain() == 10
 
 
 def test_events_worked_one_at_a_time_cost_a_few_statements_each(
-    account_ig, django_assert_max_num_queries
+    account_ig, django_assert_max_num_queries, settings
 ):
     echoes(1, "first")
     webhook_events_drain()
     echoes(10)
     # Per event: BEGIN, our own send by mid, conversation, our send to adopt, SAVEPOINT,
     # INSERT, RELEASE, summary, COMMIT. Per group: the claim, the accounts, the settling;
-    # then an empty claim.
-    with django_assert_max_num_queries(10 * 9 + 4):
+    # then an empty claim (two, as above).
+    with django_assert_max_num_queries(10 * 9 + 4 + settings.INTAKE_COALESCE_PUBLISHES):
         assert webhook_events_drain() == 10
 
 
 # --- coalesced publishes ---------------------------------------------------------------
+class Published(list):
+    def __init__(self):
+        super().__init__()
+        self.delays = []
+
+
 @pytest.fixture
 def publishes(monkeypatch):
-    """Tasks handed to the broker (recorded, not run: they wait in the queue)."""
-    sent = []
+    """Tasks handed to the broker (recorded, not run: they wait in the queue); `.delays`
+    says how long each waits before it may start."""
+    sent = Published()
 
-    def publish(task, *args):
+    def publish(task, *args, countdown=None):
         sent.append(args)
+        sent.delays.append(countdown)
         return True
 
     monkeypatch.setattr(intake_publish, "task_publish", publish)
@@ -200,6 +208,7 @@ def test_new_events_publish_no_task_while_one_waits(settings, deliver, account_i
         deliver(webhook_body(message_item(f"m-{n}", "burst")))
     first, *_ = WebhookEvent.objects.order_by("id")
     assert publishes == [(first.pk,)]
+    assert publishes.delays == [None]  # no gathering in tests (see the next test)
 
     webhook_event_task_started()  # a worker took it: it may have looked already
     deliver(webhook_body(message_item("m-3", "after")))
@@ -225,13 +234,54 @@ def test_without_a_shared_cache_every_event_publishes(settings, deliver, account
     assert len(publishes) == 3
 
 
+def test_a_coalesced_task_starts_once_a_group_could_gather(
+    settings, deliver, account_ig, publishes
+):
+    settings.INTAKE_COALESCE_PUBLISHES = True
+    settings.INTAKE_GATHER_SECONDS = 0.1
+    deliver(webhook_body(message_item("m-0", "first of a burst")))
+    assert publishes.delays == [0.1]
+
+
+def test_a_drain_lets_the_next_group_gather_and_the_webhooks_meanwhile_publish_nothing(
+    settings, deliver, account_ig, publishes, monkeypatch
+):
+    settings.INTAKE_COALESCE_PUBLISHES = True
+    settings.INTAKE_GATHER_SECONDS = 0.1
+    events = messages(2)
+    waits = []
+
+    def wait(seconds):  # webhooks keep coming while the drain waits
+        waits.append(seconds)
+        if len(waits) == 1:
+            deliver(webhook_body(message_item("m-late", "meanwhile")))
+
+    monkeypatch.setattr(intake_drain.time, "sleep", wait)
+    assert webhook_events_drain() == 3  # the late one too, in the next group
+    assert waits == [0.1, 0.1]  # after each group smaller than a full one
+    assert publishes == []  # the drain was going to look again
+    assert states(events) == [State.PROCESSED] * 2
+    # Done: the mark is gone, and the next webhook publishes.
+    deliver(webhook_body(message_item("m-next", "later")))
+    assert len(publishes) == 1
+
+
+def test_a_drain_out_of_time_publishes_its_successor_past_its_own_mark(
+    settings, account_ig, publishes
+):
+    settings.INTAKE_COALESCE_PUBLISHES = True
+    events = echoes(5)
+    assert webhook_events_drain(seconds=0, group=3) == 1
+    assert publishes == [(events[2].pk,)]
+
+
 def test_after_a_failed_publish_the_next_event_publishes(
     settings, deliver, account_ig, monkeypatch
 ):
     settings.INTAKE_COALESCE_PUBLISHES = True
     attempts = []
 
-    def publish(task, *args):
+    def publish(task, *args, countdown=None):
         attempts.append(args)
         return len(attempts) > 1  # the broker is back for the second one
 
