@@ -43,7 +43,10 @@ def task_publish(task: Task, *args: Any, countdown: float | None = None) -> bool
     if _publishing_paused(task, args):
         return False
     try:
-        task.apply_async(args, countdown=countdown)
+        if countdown:
+            task.apply_async(args, countdown=countdown)
+        else:
+            task.delay(*args)
     except Retry:
         # Eager mode only: the task asked to run again later; without a broker it cannot.
         logger.info("task %s%s asked for a retry (eager mode: not run again)", task.name, args)
