@@ -275,8 +275,8 @@ class WebhookEvent(models.Model):
     State = WebhookEventState
 
     body = models.TextField()
-    # A byte-identical redelivery adds no row.
-    body_sha256 = models.CharField(max_length=64, unique=True)
+    # A byte-identical redelivery adds no row (`event_unique_body`).
+    body_sha256 = models.CharField(max_length=64)
     object_type = models.CharField(max_length=32, blank=True)  # "instagram", "page", ...
     account_ids = models.JSONField(default=list, blank=True)  # every entry[].id in the body
     state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
@@ -290,6 +290,10 @@ class WebhookEvent(models.Model):
         ordering = ["-received_at", "-id"]
         constraints = [
             _choices_check("state", WebhookEventState, "inbox_webhookevent_state_valid"),
+            # A constraint rather than `unique=True`, which on PostgreSQL adds a second index
+            # for LIKE searches: a hash is only ever compared whole, and every webhook pays
+            # for each index on this table.
+            models.UniqueConstraint(fields=["body_sha256"], name="event_unique_body"),
         ]
         indexes = [
             # The sweep: unprocessed events, oldest first.
