@@ -14,12 +14,12 @@ profile fetches new conversations trigger. Everything it started is stopped at t
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import multiprocessing
 import os
 import resource
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -136,11 +136,72 @@ def event_bodies(count: int, tag: str) -> list[bytes]:
     return bodies
 
 
+class Connection:
+    """One sender's keep-alive HTTP/1.1 connection, as lean as a client can be: requests are
+    built before the run and responses are read just far enough for their status. The
+    senders share the server's two cores, so what they spend is taken from what is measured
+    (http.client cost about 0.5 ms of CPU per request; this, about a third of that)."""
+
+    def __init__(self, port: int, timeout: float = 30) -> None:
+        self.address, self.timeout = ("127.0.0.1", port), timeout
+        self.sock: socket.socket | None = None
+        self.buffer = b""
+
+    def exchange(self, request: bytes) -> int:
+        """Send a request and read its response; returns the status."""
+        if self.sock is None:
+            self.sock = socket.create_connection(self.address, timeout=self.timeout)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.sendall(request)
+        while (end := self.buffer.find(b"\r\n\r\n")) < 0:
+            self._receive()
+        head, self.buffer = self.buffer[:end].split(b"\r\n"), self.buffer[end + 4 :]
+        fields = {
+            name.strip().lower(): value.strip().lower()
+            for name, _, value in (line.partition(b":") for line in head[1:])
+        }
+        length = int(fields[b"content-length"])  # gunicorn sends it for Django's responses
+        while len(self.buffer) < length:
+            self._receive()
+        self.buffer = self.buffer[length:]
+        if fields.get(b"connection") == b"close":
+            self.close()
+        return int(head[0].split(b" ", 2)[1])
+
+    def _receive(self) -> None:
+        assert self.sock is not None
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        self.buffer += chunk
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+        self.sock, self.buffer = None, b""
+
+
+def http_request(method: str, path: str, body: bytes = b"", **headers: str) -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {len(body)}"]
+    lines += [f"{name.replace('_', '-')}: {value}" for name, value in headers.items()]
+    return "\r\n".join([*lines, "", ""]).encode() + body
+
+
+def post_event(body: bytes) -> bytes:
+    return http_request(
+        "POST",
+        "/webhooks/instagram/",
+        body,
+        Content_Type="application/json",
+        X_Hub_Signature_256=sign(body, SECRET),
+    )
+
+
+HEALTHZ = http_request("GET", "/healthz/")
+
+
 def run_load(
-    port: int,
-    requests: list[Callable[[http.client.HTTPConnection], int]],
-    concurrency: int,
-    rate: float,
+    port: int, requests: list[bytes], concurrency: int, rate: float
 ) -> tuple[list[float], float, float, int]:
     """Send every request with `concurrency` senders, request i not before start + i/rate.
     Returns latencies (s), elapsed (s), the last ack's monotonic time, and failures.
@@ -158,7 +219,7 @@ def run_load(
         latencies: list[float] = []
         failures = 0
         last_ack = 0.0
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn = Connection(port)
         while True:
             with next_index.get_lock():
                 index = next_index.value
@@ -171,10 +232,9 @@ def run_load(
                     time.sleep(delay)
             began = time.monotonic()
             try:
-                status = requests[index](conn)
-            except (OSError, http.client.HTTPException):
+                status = conn.exchange(requests[index])
+            except (OSError, ValueError, KeyError, IndexError):
                 conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
                 status = 0
             done = time.monotonic()
             latencies.append(done - began)
@@ -195,29 +255,6 @@ def run_load(
     for process in senders:
         process.join()
     return latencies, last_ack - start, last_ack, failures
-
-
-def post_event(body: bytes) -> Callable[[http.client.HTTPConnection], int]:
-    headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, SECRET)}
-
-    def send(conn: http.client.HTTPConnection) -> int:
-        conn.request("POST", "/webhooks/instagram/", body=body, headers=headers)
-        response = conn.getresponse()
-        response.read()
-        if response.getheader("Connection", "").lower() == "close":
-            conn.close()
-        return response.status
-
-    return send
-
-
-def get_healthz(conn: http.client.HTTPConnection) -> int:
-    conn.request("GET", "/healthz/")
-    response = conn.getresponse()
-    response.read()
-    if response.getheader("Connection", "").lower() == "close":
-        conn.close()
-    return response.status
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -302,13 +339,13 @@ def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
 
 
 def healthy(port: int) -> bool:
+    conn = Connection(port, timeout=2)
     try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        status = get_healthz(conn)
-        conn.close()
-        return status == 200
-    except OSError:
+        return conn.exchange(HEALTHZ) == 200
+    except (OSError, ValueError, KeyError, IndexError):
         return False
+    finally:
+        conn.close()
 
 
 def main() -> None:
@@ -430,7 +467,7 @@ def main() -> None:
 
         health_cpu = group_cpu_seconds(web)
         health_latencies, health_elapsed, _, health_failures = run_load(
-            args.port, [get_healthz] * args.events, args.concurrency, args.rate
+            args.port, [HEALTHZ] * args.events, args.concurrency, args.rate
         )
         health_cpu = group_cpu_seconds(web) - health_cpu
     finally:

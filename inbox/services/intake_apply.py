@@ -97,9 +97,13 @@ def _existing_conversation(account: InstagramAccount, igsid: str) -> Conversatio
     return None
 
 
+def customer_id_usable(customer: str) -> bool:
+    return 0 < len(customer) <= 64
+
+
 def usable_customer(event: Event) -> str:
     customer = event.customer_id
-    if not customer or len(customer) > 64:
+    if not customer_id_usable(customer):
         logger.info("%s without a usable customer id: ignored", type(event).__name__)
         return ""
     return customer

@@ -25,7 +25,7 @@ from instagram.events import MessageEvent, WebhookBatch
 
 from .conversations import conversation_record_message
 from .intake import webhook_events_settle_processed
-from .intake_apply import inbound_fields, message_fields, usable_customer
+from .intake_apply import customer_id_usable, inbound_fields, message_fields
 from .profiles import conversation_profile_queue_if_stale
 
 Key = tuple[int, str]  # (account id, customer IGSID) or (account id, mid)
@@ -43,7 +43,7 @@ def messages_storable_together(
         and not item.outbound
         and item.mid
         and item.account_id in accounts
-        and usable_customer(item)
+        and customer_id_usable(item.customer_id)
         for item in batch.events
     )
 
