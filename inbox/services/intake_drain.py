@@ -80,7 +80,8 @@ def webhook_events_drain(*, seconds: float = DRAIN_SECONDS, group: int = DRAIN_G
             webhook_event_task_started()
             webhook_event_publish(event_id=events[-1].pk, coalesce=True)
             return done
-        if len(events) < group:
+        if len(events) < group and holds_mark:
+            # (Without the shared mark every webhook queues a task of its own anyway.)
             time.sleep(settings.INTAKE_GATHER_SECONDS)
 
 
