@@ -7,6 +7,7 @@ for the business account IG_ID (and OTHER_IG_ID) and the customer CUSTOMER.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from functools import cache
 from pathlib import Path
@@ -100,3 +101,13 @@ def event_item(kind: str, payload: Any, *, ts: int = BASE_MS, sender: str = CUST
         "timestamp": ts,
         kind: payload,
     }
+
+
+def stored_event(payload: dict[str, Any]) -> Any:
+    """A ledger row as the webhook view leaves it, its processing not run (yet)."""
+    from inbox.models import WebhookEvent
+
+    body = json.dumps(payload)
+    return WebhookEvent.objects.create(
+        body=body, body_sha256=hashlib.sha256(body.encode()).hexdigest()
+    )

@@ -1,8 +1,6 @@
 """A drained group of plain customer messages is stored together, with the result that working
 its events one at a time gives; anything else in the group still goes one at a time."""
 
-import hashlib
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,6 +16,7 @@ from tests.webhooks import (
     echo_item,
     event_item,
     message_item,
+    stored_event,
     webhook_body,
 )
 
@@ -26,13 +25,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_meta")]
 State = WebhookEvent.State
 ALICE, BOB, CAROL = "7000000000000001", "7000000000000002", "7000000000000003"
 CLOSED_AT = datetime(2025, 10, 1, tzinfo=UTC)
-
-
-def stored(payload):
-    body = json.dumps(payload)
-    return WebhookEvent.objects.create(
-        body=body, body_sha256=hashlib.sha256(body.encode()).hexdigest()
-    )
 
 
 def at(offset_ms):
@@ -70,7 +62,7 @@ def burst(ig_id):
         [item("dup", CAROL, BASE_MS + 4000, text="Back again"), item("x", CAROL, BASE_MS + 10)],
         [item("heart", CAROL, BASE_MS + 3500, attachments=[{"type": "like_heart"}])],
     ]
-    return [stored(webhook_body(*items, ig_id=ig_id)) for items in bodies]
+    return [stored_event(webhook_body(*items, ig_id=ig_id)) for items in bodies]
 
 
 def outcome(account):
@@ -153,11 +145,11 @@ def test_a_group_stores_what_one_event_at_a_time_would(monkeypatch):
 
 def test_a_message_stored_before_is_not_stored_again():
     account = AccountFactory(ig_id=IG_ID)
-    first = stored(webhook_body(message_item("m-1", "hi", sender=ALICE)))
+    first = stored_event(webhook_body(message_item("m-1", "hi", sender=ALICE)))
     webhook_events_drain()
     # Meta redelivers it in another batch (other bytes), with a new one.
-    again = stored(webhook_body(message_item("m-1", "hi", sender=ALICE), message_item("m-2")))
-    later = stored(webhook_body(message_item("m-3", "more", sender=BOB)))
+    again = stored_event(webhook_body(message_item("m-1", "hi", sender=ALICE), message_item("m-2")))
+    later = stored_event(webhook_body(message_item("m-3", "more", sender=BOB)))
     assert webhook_events_drain() == 2
     assert sorted(Message.objects.filter(account=account).values_list("mid", flat=True)) == [
         "m-1",
@@ -171,7 +163,9 @@ def test_a_message_stored_before_is_not_stored_again():
 
 def test_a_conflict_with_another_worker_falls_back_to_one_event_at_a_time(monkeypatch, caplog):
     AccountFactory(ig_id=IG_ID)
-    events = [stored(webhook_body(message_item(f"m-{n}", "x", sender=ALICE))) for n in range(3)]
+    events = [
+        stored_event(webhook_body(message_item(f"m-{n}", "x", sender=ALICE))) for n in range(3)
+    ]
     real = intake_bulk.Message.objects.bulk_create
 
     def racing(messages):
@@ -199,17 +193,19 @@ def test_a_conflict_with_another_worker_falls_back_to_one_event_at_a_time(monkey
 
 def test_other_items_in_the_group_go_one_at_a_time_after_the_messages():
     AccountFactory(ig_id=IG_ID)
-    plain = [stored(webhook_body(message_item(f"m-{n}", "x", sender=ALICE))) for n in range(2)]
+    plain = [
+        stored_event(webhook_body(message_item(f"m-{n}", "x", sender=ALICE))) for n in range(2)
+    ]
     # A reaction to a message of the same group, drained with it: its target is there.
-    reaction = stored(
+    reaction = stored_event(
         webhook_body(
             event_item(
                 "reaction", {"mid": "m-1", "action": "react", "reaction": "love"}, sender=ALICE
             )
         )
     )
-    echo = stored(webhook_body(echo_item("e-1", "From the app")))
-    elsewhere = stored(webhook_body(message_item("m-9", "hi"), ig_id=OTHER_IG_ID))
+    echo = stored_event(webhook_body(echo_item("e-1", "From the app")))
+    elsewhere = stored_event(webhook_body(message_item("m-9", "hi"), ig_id=OTHER_IG_ID))
     assert webhook_events_drain() == 5
     states = {e.pk: WebhookEvent.objects.get(pk=e.pk).state for e in [*plain, reaction, echo]}
     assert set(states.values()) == {State.PROCESSED}
@@ -228,7 +224,7 @@ def test_new_conversations_of_a_group_get_their_profile_fetched(
         lambda *, conversation_id: fetched.append(conversation_id),
     )
     for n, customer in enumerate([ALICE, BOB, ALICE]):
-        stored(webhook_body(message_item(f"m-{n}", "x", sender=customer)))
+        stored_event(webhook_body(message_item(f"m-{n}", "x", sender=customer)))
     with django_capture_on_commit_callbacks(execute=True):
         assert webhook_events_drain() == 3
     assert sorted(fetched) == sorted(Conversation.objects.values_list("pk", flat=True))

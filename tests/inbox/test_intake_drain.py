@@ -1,8 +1,6 @@
 """Draining: a processing task works every fresh event it finds, and while one such task waits
 in the queue new events publish no other."""
 
-import hashlib
-import json
 import threading
 from datetime import timedelta
 
@@ -23,6 +21,7 @@ from tests.webhooks import (
     echo_item,
     event_item,
     message_item,
+    stored_event,
     webhook_body,
 )
 
@@ -44,20 +43,16 @@ def account_ig():
     return AccountFactory(ig_id=IG_ID)
 
 
-def stored(payload):
-    """A ledger row as the webhook view leaves it, its task not run (yet)."""
-    body = json.dumps(payload)
-    return WebhookEvent.objects.create(
-        body=body, body_sha256=hashlib.sha256(body.encode()).hexdigest()
-    )
-
-
 def messages(count, prefix="m"):
-    return [stored(webhook_body(message_item(f"{prefix}-{n}", f"text {n}"))) for n in range(count)]
+    return [
+        stored_event(webhook_body(message_item(f"{prefix}-{n}", f"text {n}"))) for n in range(count)
+    ]
 
 
 def echoes(count, prefix="e"):
-    return [stored(webhook_body(echo_item(f"{prefix}-{n}", f"sent {n}"))) for n in range(count)]
+    return [
+        stored_event(webhook_body(echo_item(f"{prefix}-{n}", f"sent {n}"))) for n in range(count)
+    ]
 
 
 def states(events):
@@ -83,9 +78,11 @@ def test_a_drain_leaves_events_in_backoff_to_the_sweep(account_ig):
 
 
 def test_a_drain_settles_each_event_by_its_own_outcome(account_ig):
-    done = stored(webhook_body(message_item("m-ok", "fine")))
-    elsewhere = stored(webhook_body(message_item("m-other", "hi"), ig_id=OTHER_IG_ID))
-    early = stored(webhook_body(event_item("reaction", {"mid": "m-later", "reaction": "love"})))
+    done = stored_event(webhook_body(message_item("m-ok", "fine")))
+    elsewhere = stored_event(webhook_body(message_item("m-other", "hi"), ig_id=OTHER_IG_ID))
+    early = stored_event(
+        webhook_body(event_item("reaction", {"mid": "m-later", "reaction": "love"}))
+    )
     broken = WebhookEvent.objects.create(body="{", body_sha256="0" * 64)
     assert webhook_events_drain() == 4
     assert states([done, elsewhere, early, broken]) == [
@@ -328,7 +325,7 @@ def test_marks_live_in_redis_and_expire(settings):
 def test_concurrent_drains_share_a_backlog_and_process_each_event_once():
     AccountFactory(ig_id=IG_ID)
     events = [
-        stored(webhook_body(message_item(f"m-{n}", "x", sender=f"7{n % 5:015d}")))
+        stored_event(webhook_body(message_item(f"m-{n}", "x", sender=f"7{n % 5:015d}")))
         for n in range(40)
     ]
     barrier = threading.Barrier(4)

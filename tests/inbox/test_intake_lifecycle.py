@@ -1,6 +1,5 @@
 """The ledger's life: claims, retries with backoff, failures, sweeps, waiting accounts."""
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -16,7 +15,14 @@ from inbox.services.intake import (
 )
 from inbox.tasks.intake import webhook_event_process_task
 from tests.factories import AccountFactory
-from tests.webhooks import IG_ID, OTHER_IG_ID, message_item, webhook_body, webhook_fixture
+from tests.webhooks import (
+    IG_ID,
+    OTHER_IG_ID,
+    message_item,
+    stored_event,
+    webhook_body,
+    webhook_fixture,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_meta")]
 
@@ -29,14 +35,8 @@ def frozen(time_machine):
     return time_machine
 
 
-def stored(payload):
-    """A ledger row as the webhook view leaves it when its publish was lost."""
-    body = json.dumps(payload)
-    return WebhookEvent.objects.create(body=body, body_sha256=str(hash(body))[:64].rjust(64, "0"))
-
-
 def test_processing_twice_yields_one_message(account_ig, django_capture_on_commit_callbacks):
-    event = stored(webhook_fixture("message_text"))
+    event = stored_event(webhook_fixture("message_text"))
     assert webhook_event_process(event_id=event.pk) == State.PROCESSED
     assert webhook_event_process(event_id=event.pk) is None  # not pending: not claimed again
     with django_capture_on_commit_callbacks(execute=True):
@@ -76,7 +76,7 @@ def flaky(monkeypatch):
 
 def test_a_failing_event_is_retried_with_backoff(account_ig, flaky, frozen):
     flaky["failures"] = 1
-    event = stored(webhook_fixture("message_text"))
+    event = stored_event(webhook_fixture("message_text"))
     assert webhook_event_process(event_id=event.pk) == State.PENDING
     event.refresh_from_db()
     assert (event.attempts, event.last_error) == (1, "MessageEvent: RuntimeError: database hiccup")
@@ -93,7 +93,7 @@ def test_an_event_failing_every_time_ends_failed_then_an_admin_reprocesses_it(
     account_ig, flaky, frozen, client, admin_user, django_capture_on_commit_callbacks
 ):
     flaky["failures"] = 100
-    event = stored(webhook_fixture("message_text"))
+    event = stored_event(webhook_fixture("message_text"))
     webhook_event_process(event_id=event.pk)
     for _ in range(MAX_ATTEMPTS + 2):
         frozen.shift(timedelta(hours=2))
@@ -129,13 +129,13 @@ def test_one_failing_item_does_not_hold_back_the_others(account_ig, monkeypatch)
         return real(account=account, event=event)
 
     monkeypatch.setattr(intake, "intake_apply_event", apply)
-    event = stored(webhook_body(message_item("m-bad", "x"), message_item("m-good", "y")))
+    event = stored_event(webhook_body(message_item("m-bad", "x"), message_item("m-good", "y")))
     assert webhook_event_process(event_id=event.pk) == State.PENDING
     assert list(Message.objects.values_list("mid", flat=True)) == ["m-good"]
 
 
 def test_a_lost_publish_is_swept_after_thirty_seconds(account_ig, frozen):
-    event = stored(webhook_fixture("message_text"))
+    event = stored_event(webhook_fixture("message_text"))
     frozen.shift(timedelta(seconds=20))
     assert webhook_events_sweep() == []
     frozen.shift(timedelta(seconds=15))
@@ -145,7 +145,7 @@ def test_a_lost_publish_is_swept_after_thirty_seconds(account_ig, frozen):
 
 
 def test_an_event_abandoned_while_processing_is_taken_back(account_ig, frozen):
-    event = stored(webhook_fixture("message_text"))
+    event = stored_event(webhook_fixture("message_text"))
     WebhookEvent.objects.filter(pk=event.pk).update(state=State.PROCESSING, attempts=1)
     frozen.shift(timedelta(seconds=30))
     assert webhook_events_sweep() == []  # its worker may still be on it
@@ -156,7 +156,7 @@ def test_an_event_abandoned_while_processing_is_taken_back(account_ig, frozen):
 
 
 def test_an_event_whose_worker_keeps_dying_ends_failed(account_ig, frozen):
-    event = stored(webhook_fixture("message_text"))
+    event = stored_event(webhook_fixture("message_text"))
     WebhookEvent.objects.filter(pk=event.pk).update(state=State.PROCESSING, attempts=MAX_ATTEMPTS)
     frozen.shift(timedelta(minutes=2))
     webhook_events_sweep()
