@@ -129,9 +129,8 @@ def webhook_event_publish(*, event_id: int, coalesce: bool = False) -> None:
 
     `coalesce` (a new event, or a drain out of time): publish nothing while a processing task
     published this way has not started yet, and start such a task `INTAKE_GATHER_SECONDS`
-    late.
-    Every task drains the fresh events it finds once it starts (`webhook_events_drain`), so
-    that queued task takes this event too: a burst of webhooks costs a few tasks, not one
+    late. Every task drains the fresh events it finds once it starts (`webhook_events_drain`),
+    so that queued task takes this event too: a burst of webhooks costs a few tasks, not one
     each. Only where every process shares the cache (Redis); with a per-process cache the
     worker could not clear the web's mark.
     """

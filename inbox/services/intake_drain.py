@@ -7,7 +7,8 @@ the other fresh events (pending and never tried: backoff stays the sweep's busin
 at a time, until none is left or its time is up. Claims use `FOR UPDATE SKIP LOCKED` on
 PostgreSQL, so several draining workers share a backlog without waiting on each other's rows;
 SQLite has one writer at a time anyway. With publishes coalesced (`webhook_event_publish`),
-a burst of webhooks is worked by a handful of tasks.
+a burst of webhooks is worked by a handful of tasks. In a group, the events that are plain
+customer messages are stored together (`intake_bulk`); the rest are worked one at a time.
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ State = WebhookEvent.State
 # (`intake_bulk`), so the bigger the group the fewer statements an event costs.
 DRAIN_GROUP = 100
 # A task stops after this long and queues a successor, so a long backlog does not keep the
-# tasks sharing the queue (sends, profile fetches) waiting for a pool process: at about 2 ms
-# an event a second is still hundreds of events per task.
+# tasks sharing the queue (sends, profile fetches) waiting for a pool process: at about a
+# millisecond an event, a second is still hundreds of events per task.
 DRAIN_SECONDS = 1.0
 
 
