@@ -147,16 +147,17 @@ def webhook_event_publish(*, event_id: int, coalesce: bool = False) -> None:
         task_publish(webhook_event_process_task, event_id)
 
 
-def webhook_event_task_started() -> None:
-    """A processing task starts, or a drain is about to look for events again: events
-    committed from now on must publish again, since it may have looked for them already."""
+def webhook_events_release_publishes() -> None:
+    """Someone is about to look for fresh events (a processing task that starts, a drain
+    before a claim that may be its last): events committed from now on publish a task again,
+    since the look may have missed them."""
     if settings.INTAKE_COALESCE_PUBLISHES:
         task_queued_clear(TASK_QUEUED_KEY)
 
 
-def webhook_events_drain_continues() -> None:
-    """A drain will look for fresh events again (after `webhook_event_task_started`): events
-    committed meanwhile need not publish a task of their own."""
+def webhook_events_hold_publishes() -> None:
+    """A drain will look for fresh events again (releasing first): events committed meanwhile
+    publish no task of their own."""
     if settings.INTAKE_COALESCE_PUBLISHES:
         task_queued_mark(TASK_QUEUED_KEY)
 

@@ -28,7 +28,7 @@ from .intake import webhook_events_settle_processed
 from .intake_apply import customer_id_usable, inbound_fields, message_fields
 from .profiles import conversation_profile_queue_if_stale
 
-Key = tuple[int, str]  # (account id, customer IGSID) or (account id, mid)
+Key = tuple[int, str]  # (account id, customer IGSID): a conversation
 
 
 def messages_storable_together(

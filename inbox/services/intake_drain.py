@@ -32,8 +32,8 @@ from .intake import (
     webhook_event_parse,
     webhook_event_publish,
     webhook_event_settle,
-    webhook_event_task_started,
-    webhook_events_drain_continues,
+    webhook_events_hold_publishes,
+    webhook_events_release_publishes,
     webhook_events_settle_processed,
 )
 from .intake_bulk import messages_storable_together, webhook_events_store_messages
@@ -57,32 +57,32 @@ def webhook_events_drain(*, seconds: float = DRAIN_SECONDS, group: int = DRAIN_G
 
     Webhooks keep arriving while a group is worked, so after a group smaller than `group`
     (the backlog is done) the drain lets the next one gather for `INTAKE_GATHER_SECONDS`
-    rather than claim it an event or two at a time. While it works, it holds the queued-task
-    mark, so those webhooks publish no tasks of their own; it clears the mark before the
-    claim that may be its last, as a task does when it starts."""
+    rather than claim it an event or two at a time. While it works it holds publishes, so
+    those webhooks queue no tasks of their own, and it releases them before the claim that
+    may be its last, as a task does when it starts."""
     deadline = time.monotonic() + seconds
     done = 0
-    holds_mark = False
+    holding = False
     while True:
         events = _claim_fresh(group)
         if not events:
-            if not holds_mark:
+            if not holding:
                 return done
-            # Webhooks committed while the mark was held published nothing: one more look.
-            webhook_event_task_started()
-            holds_mark = False
+            # Webhooks committed while publishes were held published nothing: one more look.
+            webhook_events_release_publishes()
+            holding = False
             continue
-        if not holds_mark and settings.INTAKE_COALESCE_PUBLISHES:
-            webhook_events_drain_continues()
-            holds_mark = True
+        if not holding and settings.INTAKE_COALESCE_PUBLISHES:
+            webhook_events_hold_publishes()
+            holding = True
         done += _work(events, deadline)
         if time.monotonic() > deadline:
             # Out of time, perhaps with more to do: a successor goes on after the queue's turn.
-            webhook_event_task_started()
+            webhook_events_release_publishes()
             webhook_event_publish(event_id=events[-1].pk, coalesce=True)
             return done
-        if len(events) < group and holds_mark:
-            # (Without the shared mark every webhook queues a task of its own anyway.)
+        if len(events) < group and holding:
+            # (Without a shared mark every webhook queues a task of its own anyway.)
             time.sleep(settings.INTAKE_GATHER_SECONDS)
 
 
@@ -99,6 +99,7 @@ def _work(events: list[WebhookEvent], deadline: float) -> int:
         if (batch := batches[event.pk]) is not None
         and messages_storable_together(batch=batch, accounts=accounts)
     ]
+    # (One such event alone is cheaper worked the usual way.)
     if len(together) > 1 and _store_together(together, accounts):
         stored = {event.pk for event, _ in together}
         rest = [event for event in events if event.pk not in stored]

@@ -8,7 +8,7 @@ from celery import Task, shared_task
 
 from inbox.services.intake import (
     webhook_event_process,
-    webhook_event_task_started,
+    webhook_events_release_publishes,
     webhook_events_sweep,
 )
 from inbox.services.intake_drain import webhook_events_drain
@@ -22,7 +22,7 @@ PROFILE_RETRIES = 3
 @shared_task(name="inbox.tasks.webhook_event_process_task")
 def webhook_event_process_task(event_id: int) -> None:
     """This event, then every fresh one waiting (a burst is worked by a few tasks, in groups)."""
-    webhook_event_task_started()
+    webhook_events_release_publishes()
     state = webhook_event_process(event_id=event_id)
     drained = webhook_events_drain()
     logger.debug("webhook event %s: %s; %d more drained", event_id, state, drained)

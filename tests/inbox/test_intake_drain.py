@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from inbox.models import Message, WebhookEvent
 from inbox.services import intake, intake_drain, intake_publish
-from inbox.services.intake import TASK_QUEUED_KEY, webhook_event_task_started
+from inbox.services.intake import TASK_QUEUED_KEY, webhook_events_release_publishes
 from inbox.services.intake_drain import webhook_events_drain
 from inbox.services.intake_publish import task_queued_clear
 from inbox.tasks.intake import webhook_event_process_task
@@ -207,7 +207,7 @@ def test_new_events_publish_no_task_while_one_waits(settings, deliver, account_i
     assert publishes == [(first.pk,)]
     assert publishes.delays == [None]  # no gathering in tests (see the next test)
 
-    webhook_event_task_started()  # a worker took it: it may have looked already
+    webhook_events_release_publishes()  # a worker took it: it may have looked already
     deliver(webhook_body(message_item("m-3", "after")))
     assert len(publishes) == 2
 

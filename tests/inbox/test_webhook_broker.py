@@ -148,7 +148,7 @@ def test_with_redis_a_burst_queues_one_task_until_a_worker_takes_it(
 ):
     import redis
 
-    from inbox.services.intake import webhook_event_task_started
+    from inbox.services.intake import webhook_events_release_publishes
 
     real_broker(settings.REDIS_URL)
     queue = redis.Redis.from_url(settings.REDIS_URL)
@@ -160,7 +160,7 @@ def test_with_redis_a_burst_queues_one_task_until_a_worker_takes_it(
                 == 200
             )
     assert queue.llen("celery") == before + 1  # its task will drain all three
-    webhook_event_task_started()  # a worker took it
+    webhook_events_release_publishes()  # a worker took it
     with django_capture_on_commit_callbacks(execute=True):
         assert post_signed(client, webhook_body(message_item("m-3", "later"))).status_code == 200
     assert queue.llen("celery") == before + 2
