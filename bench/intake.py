@@ -150,8 +150,8 @@ class Connection:
     def exchange(self, request: bytes) -> int:
         """Send a request and read its response; returns the status."""
         if self.sock is None:
-            self.sock = socket.create_connection(self.address, timeout=self.timeout)
-            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.connect()
+        assert self.sock is not None
         self.sock.sendall(request)
         while (end := self.buffer.find(b"\r\n\r\n")) < 0:
             self._receive()
@@ -167,6 +167,10 @@ class Connection:
         if fields.get(b"connection") == b"close":
             self.close()
         return int(head[0].split(b" ", 2)[1])
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection(self.address, timeout=self.timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _receive(self) -> None:
         assert self.sock is not None
@@ -209,17 +213,25 @@ def run_load(
     Each sender is a process of its own, as Meta's are separate machines: threads of one
     process would wait for each other's turn at the interpreter lock between a response's
     arrival and its timing, which a busy server makes worse, and count that wait as server
-    latency. The clock is the system's monotonic one, shared by the processes."""
+    latency. The clock is the system's monotonic one, shared by the processes. It starts once
+    every sender is forked and connected: a sender that started late would otherwise catch
+    up on its schedule in a burst."""
     context = multiprocessing.get_context("fork")  # senders inherit `requests` as they are
     next_index = context.Value("q", 0)
     results = context.Queue()
-    start = time.monotonic() + 0.2
+    ready = context.Barrier(concurrency + 1)
+    go = context.Event()
+    shared_start = context.Value("d", 0.0)
 
     def sender() -> None:
         latencies: list[float] = []
         failures = 0
         last_ack = 0.0
         conn = Connection(port)
+        conn.connect()
+        ready.wait()
+        go.wait()
+        start = shared_start.value
         while True:
             with next_index.get_lock():
                 index = next_index.value
@@ -246,6 +258,9 @@ def run_load(
     senders = [context.Process(target=sender) for _ in range(concurrency)]
     for process in senders:
         process.start()
+    ready.wait()
+    start = shared_start.value = time.monotonic()
+    go.set()
     latencies: list[float] = []
     last_ack, failures = 0.0, 0
     for _ in senders:
