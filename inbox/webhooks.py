@@ -40,14 +40,14 @@ def webhook_secrets() -> list[str]:
 
 @login_not_required
 @csrf_exempt
-@never_cache
 @require_http_methods(["GET", "POST"])
 def instagram_webhook(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _handshake(request)
-    return _receive(request)
+    return _receive(request)  # a POST's answer is not cached anyway: no headers to say so
 
 
+@never_cache
 def _handshake(request: HttpRequest) -> HttpResponse:
     expected = settings.INSTAGRAM_WEBHOOK_VERIFY_TOKEN
     given = request.GET.get("hub.verify_token", "")

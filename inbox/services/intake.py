@@ -20,7 +20,8 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q
 from django.utils import timezone
 
@@ -99,29 +100,42 @@ def _insert_event(
     """The request's one statement. `ON CONFLICT DO NOTHING` makes a redelivery a no-op
     without an error (no savepoint, no error line in the database log), and in autocommit the
     row is durable when this returns. Raw SQL because the ORM cannot return the id of an
-    insert that ignores conflicts; SQLite (3.35+) and PostgreSQL share this syntax."""
+    insert that ignores conflicts; SQLite (3.35+) and PostgreSQL share this syntax.
+
+    The statement is its own health check: instead of Django's `SELECT 1` round trip before
+    it, a persistent connection the server dropped (a restart, say) is replaced and the
+    statement tried once more. Retrying is safe: a row that did get in makes the second try
+    a conflict, and the sweep queues that row's processing."""
     connection = transaction.get_connection()
     ops = connection.ops
     table = ops.quote_name(WebhookEvent._meta.db_table)
     now = ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} "  # noqa: S608
-            "(body, body_sha256, object_type, account_ids, state, attempts, last_error, "
-            "received_at, updated_at) VALUES (%s, %s, %s, %s, %s, 0, '', %s, %s) "
-            "ON CONFLICT (body_sha256) DO NOTHING RETURNING id",
-            [
-                body,
-                body_sha256,
-                object_type,
-                json.dumps(account_ids),
-                State.PENDING.value,
-                now,
-                now,
-            ],
-        )
-        row = cursor.fetchone()
+    sql = (
+        f"INSERT INTO {table} "  # noqa: S608
+        "(body, body_sha256, object_type, account_ids, state, attempts, last_error, "
+        "received_at, updated_at) VALUES (%s, %s, %s, %s, %s, 0, '', %s, %s) "
+        "ON CONFLICT (body_sha256) DO NOTHING RETURNING id"
+    )
+    params = [body, body_sha256, object_type, json.dumps(account_ids), State.PENDING.value]
+    params += [now, now]
+    in_autocommit = not connection.in_atomic_block
+    if in_autocommit:
+        connection.health_check_done = True
+    try:
+        row = _execute_returning(connection, sql, params)
+    except (InterfaceError, OperationalError):
+        if not in_autocommit or connection.is_usable():
+            raise
+        logger.info("database connection lost since its last use: reconnecting")
+        connection.close()
+        row = _execute_returning(connection, sql, params)
     return None if row is None else int(row[0])
+
+
+def _execute_returning(connection: BaseDatabaseWrapper, sql: str, params: list) -> tuple | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
 
 def webhook_event_publish(*, event_id: int, coalesce: bool = False) -> None:

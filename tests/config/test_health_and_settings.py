@@ -24,7 +24,9 @@ def test_it_answers_503_when_the_database_does_not(client):
     assert response.status_code == 503
 
 
-def _import_settings(**overrides: str) -> subprocess.CompletedProcess:
+def _import_settings(
+    code: str = "import config.settings", **overrides: str
+) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "PYTEST"))}
     env.update(
         {
@@ -36,7 +38,7 @@ def _import_settings(**overrides: str) -> subprocess.CompletedProcess:
     )
     env.update(overrides)
     return subprocess.run(
-        [sys.executable, "-c", "import config.settings"],
+        [sys.executable, "-c", code],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -61,3 +63,18 @@ def test_it_starts_without_secrets_in_debug():
         DEBUG="true", SECRET_KEY="", ALLOWED_HOSTS="", TOKEN_ENCRYPTION_KEYS=""
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_web_application_loads_its_views_and_leaves_them_out_of_garbage_collection():
+    """What a web process loads lives as long as it does; a full collection walking it all
+    would stop every request in the process for tens of milliseconds."""
+    code = (
+        "import gc, sys, config.wsgi; "
+        "print(gc.get_freeze_count(), len(gc.get_objects()), 'inbox.views' in sys.modules)"
+    )
+    result = _import_settings(code)
+    assert result.returncode == 0, result.stderr
+    frozen, tracked, views_loaded = result.stdout.split()
+    assert int(frozen) > 10_000
+    assert int(tracked) < int(frozen) // 100
+    assert views_loaded == "True"

@@ -1,5 +1,6 @@
 """Concurrent duplicate deliveries on PostgreSQL: real transactions, real threads."""
 
+import logging
 import threading
 
 import pytest
@@ -116,3 +117,39 @@ def test_two_workers_given_the_same_event_process_it_once():
     assert results.count(None) == WORKERS - 1
     event.refresh_from_db()
     assert event.attempts == 1
+
+
+# --- a persistent connection the server dropped ----------------------------------------
+@pytest.mark.django_db(transaction=True)
+def test_a_webhook_after_a_database_restart_is_stored_without_a_health_check_round_trip(
+    client, monkeypatch, caplog
+):
+    """The webhook's insert is its own health check: no `SELECT 1` before it, and a
+    connection the server dropped since the last request is replaced, not answered with 503."""
+    import psycopg
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    from tests.webhooks import post_signed
+
+    AccountFactory(ig_id=IG_ID)
+    assert post_signed(client, webhook_body(message_item(mid="m-before"))).status_code == 200
+    checks = []
+    usable = DatabaseWrapper.is_usable
+    monkeypatch.setattr(DatabaseWrapper, "is_usable", lambda self: checks.append(1) or usable(self))
+
+    assert post_signed(client, webhook_body(message_item(mid="m-alive"))).status_code == 200
+    assert checks == []  # a live connection: the insert alone
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    params = connection.get_connection_params()
+    with psycopg.connect(**params, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+    with caplog.at_level(logging.INFO, logger="inbox.services.intake"):
+        response = post_signed(client, webhook_body(message_item(mid="m-after")))
+    assert response.status_code == 200
+    assert "connection lost since its last use" in caplog.text
+    assert WebhookEvent.objects.count() == 3
+    assert set(Message.objects.values_list("mid", flat=True)) == {"m-before", "m-alive", "m-after"}
