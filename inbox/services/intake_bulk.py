@@ -23,7 +23,7 @@ from accounts.models import InstagramAccount
 from inbox.models import Conversation, Message, WebhookEvent
 from instagram.events import MessageEvent, WebhookBatch
 
-from .conversations import conversation_record_message
+from .conversations import conversations_record_messages
 from .intake import webhook_events_settle_processed
 from .intake_apply import customer_id_usable, inbound_fields, message_fields
 from .profiles import conversation_profile_queue_if_stale
@@ -77,8 +77,7 @@ def webhook_events_store_messages(
         # column it sets keeps the newest value (and these are all customer messages). In
         # the conversations' order, so that two workers' groups never wait on each other in
         # a circle.
-        for _, message in sorted(newest.items()):
-            conversation_record_message(message=message)
+        conversations_record_messages(messages=[newest[pk] for pk in sorted(newest)])
         for conversation, created in conversations.values():
             if conversation.pk in newest:
                 conversation_profile_queue_if_stale(conversation=conversation, created=created)

@@ -8,7 +8,7 @@ import pytest
 from django.db import OperationalError, connection
 from django.utils import timezone
 
-from inbox.models import Message, WebhookEvent
+from inbox.models import Conversation, Message, WebhookEvent
 from inbox.services import intake, intake_drain, intake_publish
 from inbox.services.intake import TASK_QUEUED_KEY, webhook_events_release_publishes
 from inbox.services.intake_drain import webhook_events_drain
@@ -46,6 +46,16 @@ def account_ig():
 def messages(count, prefix="m"):
     return [
         stored_event(webhook_body(message_item(f"{prefix}-{n}", f"text {n}"))) for n in range(count)
+    ]
+
+
+def from_customers(count, prefix="c"):
+    """One message from each of `count` customers."""
+    return [
+        stored_event(
+            webhook_body(message_item(f"{prefix}-{n}", f"{prefix} {n}", sender=f"7{n:015d}"))
+        )
+        for n in range(count)
     ]
 
 
@@ -161,6 +171,19 @@ def test_the_drain_is_cheap_for_a_group_of_known_conversations(
     # empty claim (two where webhooks held back their tasks meanwhile).
     with django_assert_max_num_queries(10 + settings.INTAKE_COALESCE_PUBLISHES):
         assert webhook_events_drain() == 10
+
+
+def test_a_group_from_many_customers_costs_no_more_statements_than_from_one(
+    account_ig, django_assert_max_num_queries, settings
+):
+    from_customers(10, "first")
+    webhook_events_drain()
+    from_customers(10)
+    # As above: the ten conversations' summaries go to the database in one round trip.
+    with django_assert_max_num_queries(10 + settings.INTAKE_COALESCE_PUBLISHES):
+        assert webhook_events_drain() == 10
+    previews = Conversation.objects.values_list("last_message_preview", flat=True)
+    assert sorted(previews) == sorted(f"c {n}" for n in range(10))
 
 
 def test_events_worked_one_at_a_time_cost_a_few_statements_each(
