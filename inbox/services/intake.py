@@ -162,16 +162,15 @@ def webhook_event_publish(*, event_id: int, coalesce: bool = False) -> None:
 
 
 def webhook_events_release_publishes() -> None:
-    """Someone is about to look for fresh events (a processing task that starts, a drain
-    before a claim that may be its last): events committed from now on publish a task again,
-    since the look may have missed them."""
+    """A drain is about to look for fresh events, and that look may be its last: events
+    committed from now on publish a task again, since the look may have missed them."""
     if settings.INTAKE_COALESCE_PUBLISHES:
         task_queued_clear(TASK_QUEUED_KEY)
 
 
 def webhook_events_hold_publishes() -> None:
-    """A drain will look for fresh events again (releasing first): events committed meanwhile
-    publish no task of their own."""
+    """A drain (or a processing task, before its own event) will look for fresh events again,
+    releasing first: events committed meanwhile publish no task of their own."""
     if settings.INTAKE_COALESCE_PUBLISHES:
         task_queued_mark(TASK_QUEUED_KEY)
 

@@ -51,7 +51,9 @@ DRAIN_GROUP = 100
 DRAIN_SECONDS = 1.0
 
 
-def webhook_events_drain(*, seconds: float = DRAIN_SECONDS, group: int = DRAIN_GROUP) -> int:
+def webhook_events_drain(
+    *, seconds: float = DRAIN_SECONDS, group: int = DRAIN_GROUP, holding: bool = False
+) -> int:
     """Claim and process fresh pending events until none is left or `seconds` have passed.
     Returns how many events were worked.
 
@@ -59,10 +61,10 @@ def webhook_events_drain(*, seconds: float = DRAIN_SECONDS, group: int = DRAIN_G
     (the backlog is done) the drain lets the next one gather for `INTAKE_GATHER_SECONDS`
     rather than claim it an event or two at a time. While it works it holds publishes, so
     those webhooks queue no tasks of their own, and it releases them before the claim that
-    may be its last, as a task does when it starts."""
+    may be its last. `holding`: the caller holds them already (a processing task does)."""
     deadline = time.monotonic() + seconds
     done = 0
-    holding = False
+    holding = holding and settings.INTAKE_COALESCE_PUBLISHES
     while True:
         events = _claim_fresh(group)
         if not events:

@@ -8,7 +8,7 @@ from celery import Task, shared_task
 
 from inbox.services.intake import (
     webhook_event_process,
-    webhook_events_release_publishes,
+    webhook_events_hold_publishes,
     webhook_events_sweep,
 )
 from inbox.services.intake_drain import webhook_events_drain
@@ -21,10 +21,15 @@ PROFILE_RETRIES = 3
 
 @shared_task(name="inbox.tasks.webhook_event_process_task")
 def webhook_event_process_task(event_id: int) -> None:
-    """This event, then every fresh one waiting (a burst is worked by a few tasks, in groups)."""
-    webhook_events_release_publishes()
+    """This event, then every fresh one waiting (a burst is worked by a few tasks, in groups).
+
+    Webhooks arriving meanwhile publish nothing: the drain releases publishes before the
+    look that may be its last, and so sees every event committed while they were held.
+    Releasing them here instead would let a webhook queue another task in the moment before
+    the drain's first look, and under a steady flow every task would start a second one."""
+    webhook_events_hold_publishes()
     state = webhook_event_process(event_id=event_id)
-    drained = webhook_events_drain()
+    drained = webhook_events_drain(holding=True)
     logger.debug("webhook event %s: %s; %d more drained", event_id, state, drained)
 
 

@@ -78,3 +78,15 @@ def test_the_web_application_loads_its_views_and_leaves_them_out_of_garbage_coll
     assert int(frozen) > 10_000
     assert int(tracked) < int(frozen) // 100
     assert views_loaded == "True"
+
+
+def test_worker_processes_leave_what_they_loaded_out_of_garbage_collection():
+    import gc
+
+    from config.celery import leave_loaded_code_out_of_garbage_collection
+
+    try:
+        leave_loaded_code_out_of_garbage_collection()
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()

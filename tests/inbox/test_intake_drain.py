@@ -247,6 +247,31 @@ def test_one_waiting_task_processes_the_whole_burst(settings, deliver, account_i
     assert len(publishes) == 2
 
 
+def test_a_task_holds_publishes_until_its_drain_looks_for_the_last_time(
+    settings, deliver, account_ig, publishes, monkeypatch
+):
+    """A webhook arriving while the task works its own event queues no second task: the
+    drain takes it."""
+    settings.INTAKE_COALESCE_PUBLISHES = True
+    deliver(webhook_body(message_item("m-0", "first")))
+    ((event_id,),) = publishes
+    from inbox.tasks import intake as tasks
+
+    real = tasks.webhook_event_process
+
+    def process(*, event_id):
+        state = real(event_id=event_id)
+        deliver(webhook_body(message_item("m-1", "while the task works")))
+        return state
+
+    monkeypatch.setattr(tasks, "webhook_event_process", process)
+    webhook_event_process_task.run(event_id)
+    assert len(publishes) == 1
+    assert set(WebhookEvent.objects.values_list("state", flat=True)) == {State.PROCESSED}
+    deliver(webhook_body(message_item("m-2", "after the task")))
+    assert len(publishes) == 2
+
+
 def test_without_a_shared_cache_every_event_publishes(settings, deliver, account_ig, publishes):
     settings.INTAKE_COALESCE_PUBLISHES = False
     for n in range(3):
