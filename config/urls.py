@@ -12,6 +12,9 @@ admin.site.site_title = "Instagram inbox"
 
 urlpatterns = [
     path("healthz/", views.healthz, name="healthz"),
+    # The webhook and the agents' pages and polls: the busiest paths, matched first. Nothing
+    # in it matches a path the patterns below serve.
+    path("", include("inbox.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
@@ -19,5 +22,4 @@ urlpatterns = [
     # Public, no login: files agents attach to replies, fetched by Meta (outbound/ only).
     path(f"{settings.MEDIA_URL.strip('/')}/outbound/<path:path>", outbound_media),
     path("sandbox/", include("sandbox.urls")),  # 404 unless the sandbox is on
-    path("", include("inbox.urls")),
 ]

@@ -5,6 +5,8 @@ from . import views, webhooks
 app_name = "inbox"
 
 urlpatterns = [
+    # Meta's webhooks: the busiest path, matched first.
+    path("webhooks/instagram/", webhooks.instagram_webhook, name="instagram_webhook"),
     path("", views.conversation_list, name="conversation_list"),
     path("c/<int:pk>/", views.conversation_detail, name="conversation_detail"),
     path("c/<int:pk>/updates/", views.conversation_updates, name="conversation_updates"),
@@ -13,5 +15,4 @@ urlpatterns = [
     path("c/<int:pk>/unread/", views.conversation_unread, name="conversation_unread"),
     path("m/<int:pk>/react/", views.message_react, name="message_react"),
     path("m/<int:pk>/retry/", views.message_retry, name="message_retry"),
-    path("webhooks/instagram/", webhooks.instagram_webhook, name="instagram_webhook"),
 ]
