@@ -27,6 +27,8 @@ from .services.intake import NotJSONError, webhook_event_record
 logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
+# Read from META directly: `request.headers` would first parse every header of the request.
+_SIGNATURE_META = "HTTP_" + SIGNATURE_HEADER.upper().replace("-", "_")
 _HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 
@@ -63,7 +65,7 @@ def _handshake(request: HttpRequest) -> HttpResponse:
 
 def _receive(request: HttpRequest) -> HttpResponse:
     body = request.body
-    header = request.headers.get(SIGNATURE_HEADER)
+    header = request.META.get(_SIGNATURE_META)
     secrets = webhook_secrets()
     if not secrets:
         logger.error("webhook refused: no app secret configured to check signatures")
