@@ -9,6 +9,7 @@ from celery import Task, shared_task
 from inbox.services.intake import (
     webhook_event_process,
     webhook_events_hold_publishes,
+    webhook_events_release_publishes,
     webhook_events_sweep,
 )
 from inbox.services.intake_drain import webhook_events_drain
@@ -28,8 +29,14 @@ def webhook_event_process_task(event_id: int) -> None:
     Releasing them here instead would let a webhook queue another task in the moment before
     the drain's first look, and under a steady flow every task would start a second one."""
     webhook_events_hold_publishes()
-    state = webhook_event_process(event_id=event_id)
-    drained = webhook_events_drain(holding=True)
+    try:
+        state = webhook_event_process(event_id=event_id)
+        drained = webhook_events_drain(holding=True)
+    except BaseException:
+        # This task will not look again (the database is down, say): webhooks publish again
+        # rather than wait for the hold to expire.
+        webhook_events_release_publishes()
+        raise
     logger.debug("webhook event %s: %s; %d more drained", event_id, state, drained)
 
 

@@ -272,6 +272,24 @@ def test_a_task_holds_publishes_until_its_drain_looks_for_the_last_time(
     assert len(publishes) == 2
 
 
+def test_a_task_that_fails_releases_publishes(
+    settings, deliver, account_ig, publishes, monkeypatch
+):
+    settings.INTAKE_COALESCE_PUBLISHES = True
+    deliver(webhook_body(message_item("m-0", "first")))
+    ((event_id,),) = publishes
+    from inbox.tasks import intake as tasks
+
+    def process(*, event_id):
+        raise OperationalError("database gone")
+
+    monkeypatch.setattr(tasks, "webhook_event_process", process)
+    with pytest.raises(OperationalError):
+        webhook_event_process_task.run(event_id)
+    deliver(webhook_body(message_item("m-1", "after the failure")))
+    assert len(publishes) == 2  # not held back until the hold expires
+
+
 def test_without_a_shared_cache_every_event_publishes(settings, deliver, account_ig, publishes):
     settings.INTAKE_COALESCE_PUBLISHES = False
     for n in range(3):
