@@ -228,9 +228,12 @@ def run_load(
         failures = 0
         last_ack = 0.0
         conn = Connection(port)
-        conn.connect()
-        ready.wait()
-        go.wait()
+        try:
+            conn.connect()
+        except OSError:
+            conn.close()  # counted as a failure at its first request
+        ready.wait(timeout=60)
+        go.wait(timeout=60)
         start = shared_start.value
         while True:
             with next_index.get_lock():
@@ -258,7 +261,7 @@ def run_load(
     senders = [context.Process(target=sender) for _ in range(concurrency)]
     for process in senders:
         process.start()
-    ready.wait()
+    ready.wait(timeout=60)
     start = shared_start.value = time.monotonic()
     go.set()
     latencies: list[float] = []
