@@ -296,8 +296,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 # timeout. Workers are unaffected: they reconnect under broker_connection_max_retries.
 if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS.update({"max_retries": 0, "socket_connect_timeout": 1})
-# A new event publishes no task while an earlier processing task is still queued: that task
-# drains every fresh event when it starts. Needs a cache every process shares (Redis); with
+# A new event publishes no task while an earlier processing task is still queued or draining:
+# that task takes every fresh event it finds. Needs a cache every process shares (Redis); with
 # the per-process default cache each event publishes its own task.
 INTAKE_COALESCE_PUBLISHES: bool = bool(REDIS_URL)
 # How long intake lets webhooks gather before it works them as a group (with coalesced
