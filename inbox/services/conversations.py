@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from itertools import groupby
-from operator import itemgetter
 from typing import Any
 
 from django.db import transaction
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 
 from inbox.models import Conversation, Message
@@ -73,21 +73,26 @@ def conversations_record_messages(*, messages: Iterable[Message]) -> None:
     """`conversation_record_message` for several messages (of different conversations), in
     the order given. Consecutive updates of the same shape, as customer messages are, go to
     the database together: one round trip rather than one each."""
-    updates = [_summary_update(message) for message in messages]
-    with transaction.get_connection().cursor() as cursor:
-        for sql, same in groupby(updates, key=itemgetter(0)):
-            runs = [params for _, params in same]
+    connection = transaction.get_connection()
+    ops = connection.ops
+    now = ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        for moves_window, same in groupby(messages, key=_moves_window):
+            sql = _summary_sql(ops, moves_window=moves_window)
+            runs = [_summary_params(message, ops, now, moves_window) for message in same]
             if len(runs) == 1:
                 cursor.execute(sql, runs[0])
             else:
                 cursor.executemany(sql, runs)
 
 
-def _summary_update(message: Message) -> tuple[str, list[Any]]:
-    ops = transaction.get_connection().ops
+def _moves_window(message: Message) -> bool:
+    """A customer's message of a kind that opens (or keeps open) Meta's reply window."""
+    return message.direction == Message.Direction.INBOUND and message.kind in WINDOW_KINDS
+
+
+def _summary_sql(ops: BaseDatabaseOperations, *, moves_window: bool) -> str:
     column = {name: ops.quote_name(db_column) for name, db_column in _SUMMARY_COLUMNS.items()}
-    moment = ops.adapt_datetimefield_value(message.timestamp)
-    now = ops.adapt_datetimefield_value(timezone.now())
     last, preview = column["last_message_at"], column["last_message_preview"]
     is_newest = f"({last} IS NULL OR {last} <= %s)"
     assignments = [
@@ -95,8 +100,7 @@ def _summary_update(message: Message) -> tuple[str, list[Any]]:
         f"{preview} = CASE WHEN {is_newest} THEN %s ELSE {preview} END",
         f"{column['updated_at']} = %s",
     ]
-    params: list[Any] = [moment, moment, moment, message_preview(message), now]
-    if message.direction == Message.Direction.INBOUND and message.kind in WINDOW_KINDS:
+    if moves_window:
         customer = column["last_customer_message_at"]
         assignments += [
             f"{column['last_inbound_received_at']} = %s",
@@ -104,10 +108,19 @@ def _summary_update(message: Message) -> tuple[str, list[Any]]:
             f"{customer} = CASE WHEN ({customer} IS NULL OR {customer} < %s) "
             f"THEN %s ELSE {customer} END",
         ]
-        params += [now, Conversation.Status.OPEN.value, moment, moment]
     table = ops.quote_name(Conversation._meta.db_table)
-    sql = f"UPDATE {table} SET {', '.join(assignments)} WHERE {column['id']} = %s"  # noqa: S608
-    return sql, [*params, message.conversation_id]
+    return f"UPDATE {table} SET {', '.join(assignments)} WHERE {column['id']} = %s"  # noqa: S608
+
+
+def _summary_params(
+    message: Message, ops: BaseDatabaseOperations, now: Any, moves_window: bool
+) -> list[Any]:
+    """The values for `_summary_sql`'s placeholders, in their order."""
+    moment = ops.adapt_datetimefield_value(message.timestamp)
+    params: list[Any] = [moment, moment, moment, message_preview(message), now]
+    if moves_window:
+        params += [now, Conversation.Status.OPEN.value, moment, moment]
+    return [*params, message.conversation_id]
 
 
 _SUMMARY_COLUMNS = {
