@@ -1,7 +1,8 @@
 """The webhook event ledger: record in the request, process asynchronously, sweep, retry.
 
-The request does as little as it can: check the body is JSON, insert one row, publish the
-processing task once the row is committed. Everything else happens in a worker, which claims
+The request does as little as it can: check the body is JSON, insert one row (in a statement
+it may share with concurrent requests: `intake_ledger`), publish the processing task once the
+row is committed. Everything else happens in a worker, which claims
 the row with a conditional UPDATE, applies each item idempotently (`intake_apply`) and
 settles the row's state. A beat task sweeps the ledger so nothing accepted is ever left
 behind: lost publishes (broker down), crashed workers, retries with backoff, and events that
@@ -20,8 +21,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -36,6 +36,7 @@ from instagram.events import (
 )
 
 from .intake_apply import TargetMissing, intake_apply_event
+from .intake_ledger import ledger_insert
 from .intake_publish import task_publish, task_publish_once, task_queued_clear, task_queued_mark
 
 logger = logging.getLogger(__name__)
@@ -81,61 +82,20 @@ def webhook_event_record(*, body: bytes) -> int | None:
         raise NotJSONError(str(e)[:200]) from e
     object_type = payload.get("object") if isinstance(payload, dict) else None
     body_sha256 = hashlib.sha256(body).hexdigest()
-    event_id = _insert_event(
+    event_id = ledger_insert(
         body=text,
         body_sha256=body_sha256,
         object_type=object_type[:32] if isinstance(object_type, str) else "",
         account_ids=[account_id[:64] for account_id in account_ids_of(payload)[:100]],
+        on_stored=_publish_fresh,
     )
     if event_id is None:
         logger.info("webhook redelivery ignored (sha256 %s…)", body_sha256[:12])
-        return None
-    transaction.on_commit(partial(webhook_event_publish, event_id=event_id, coalesce=True))
     return event_id
 
 
-def _insert_event(
-    *, body: str, body_sha256: str, object_type: str, account_ids: list[str]
-) -> int | None:
-    """The request's one statement. `ON CONFLICT DO NOTHING` makes a redelivery a no-op
-    without an error (no savepoint, no error line in the database log), and in autocommit the
-    row is durable when this returns. Raw SQL because the ORM cannot return the id of an
-    insert that ignores conflicts; SQLite (3.35+) and PostgreSQL share this syntax.
-
-    The statement is its own health check: instead of Django's `SELECT 1` round trip before
-    it, a persistent connection the server dropped (a restart, say) is replaced and the
-    statement tried once more. Retrying is safe: a row that did get in makes the second try
-    a conflict, and the sweep queues that row's processing."""
-    connection = transaction.get_connection()
-    ops = connection.ops
-    table = ops.quote_name(WebhookEvent._meta.db_table)
-    now = ops.adapt_datetimefield_value(timezone.now())
-    sql = (
-        f"INSERT INTO {table} "  # noqa: S608
-        "(body, body_sha256, object_type, account_ids, state, attempts, last_error, "
-        "received_at, updated_at) VALUES (%s, %s, %s, %s, %s, 0, '', %s, %s) "
-        "ON CONFLICT (body_sha256) DO NOTHING RETURNING id"
-    )
-    params = [body, body_sha256, object_type, json.dumps(account_ids), State.PENDING.value]
-    params += [now, now]
-    in_autocommit = not connection.in_atomic_block
-    if in_autocommit:
-        connection.health_check_done = True
-    try:
-        row = _execute_returning(connection, sql, params)
-    except (InterfaceError, OperationalError):
-        if not in_autocommit or connection.is_usable():
-            raise
-        logger.info("database connection lost since its last use: reconnecting")
-        connection.close()
-        row = _execute_returning(connection, sql, params)
-    return None if row is None else int(row[0])
-
-
-def _execute_returning(connection: BaseDatabaseWrapper, sql: str, params: list) -> tuple | None:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
+def _publish_fresh(event_id: int) -> None:
+    webhook_event_publish(event_id=event_id, coalesce=True)
 
 
 def webhook_event_publish(*, event_id: int, coalesce: bool = False) -> None:

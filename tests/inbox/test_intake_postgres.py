@@ -147,7 +147,7 @@ def test_a_webhook_after_a_database_restart_is_stored_without_a_health_check_rou
     with psycopg.connect(**params, autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", [pid])
 
-    with caplog.at_level(logging.INFO, logger="inbox.services.intake"):
+    with caplog.at_level(logging.INFO, logger="inbox.services.intake_ledger"):
         response = post_signed(client, webhook_body(message_item(mid="m-after")))
     assert response.status_code == 200
     assert "connection lost since its last use" in caplog.text

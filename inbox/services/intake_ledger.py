@@ -1,0 +1,201 @@
+"""The webhook request's write: its body into the ledger, committed before the answer.
+
+Every committed statement costs the database a commit, with its flush of the write-ahead log,
+and the request a round trip; for a webhook that is most of what storing it costs. So the
+webhook requests one web process serves at the same moment share a statement: a request
+whose insert finds another one's in flight queues its row, and when that statement returns,
+the first request queued inserts every queued row at once, with its own connection, and
+wakes the others. Nobody waits for a group to fill: a request alone inserts at once, and
+under load a group is whatever arrived during one round trip. Each request still answers
+only once its own row is committed (group commit, as databases do it for their log).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.utils import timezone
+
+from inbox.models import WebhookEvent
+
+logger = logging.getLogger(__name__)
+
+# A statement's rows at most; more wait for the next one. (A web process has a few threads,
+# so a group is rarely near this.)
+GROUP_LIMIT = 32
+_COLUMNS = (
+    "body, body_sha256, object_type, account_ids, state, attempts, last_error, "
+    "received_at, updated_at"
+)
+_VALUES = "(%s, %s, %s, %s, %s, 0, '', %s, %s)"
+
+
+@dataclass(eq=False)
+class LedgerRow:
+    body: str
+    body_sha256: str
+    object_type: str
+    account_ids: list[str]
+    on_stored: Callable[[int], None]
+    # Set for the request that waits on it:
+    event_id: int | None = None
+    error: BaseException | None = None
+    leads: bool = False  # inserts the queued rows itself
+    done: threading.Event = field(default_factory=threading.Event)
+
+    def result(self) -> int | None:
+        if self.error is not None:
+            raise self.error
+        return self.event_id
+
+
+class LedgerWriter:
+    """One per process: the rows of requests waiting for a statement in flight."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queue: list[LedgerRow] = []
+        self._busy = False
+
+    def insert(self, row: LedgerRow) -> int | None:
+        """Store this row, with those of concurrent requests. Returns its id, or None for a
+        byte-identical redelivery; raises django.db.Error when the database is down."""
+        if transaction.get_connection().in_atomic_block:
+            # The row belongs to the caller's transaction: its own statement, on its
+            # connection (a test's, or a caller that wraps the request in a transaction).
+            ledger_insert_rows([row])
+            _announce([row])
+            return row.result()
+        with self._lock:
+            self._queue.append(row)
+            row.leads = not self._busy
+            self._busy = True
+        if not row.leads:
+            row.done.wait()
+            if not row.leads:
+                return row.result()  # stored by another request's statement
+        with self._lock:
+            group, self._queue = self._queue[:GROUP_LIMIT], self._queue[GROUP_LIMIT:]
+        try:
+            ledger_insert_rows(group)
+        finally:
+            with self._lock:
+                if self._queue:
+                    successor = self._queue[0]
+                    successor.leads = True
+                    successor.done.set()
+                else:
+                    self._busy = False
+            for other in group:
+                if other is not row:
+                    other.done.set()
+        _announce(group)
+        return row.result()
+
+
+_writer = LedgerWriter()
+
+
+def ledger_insert(
+    *,
+    body: str,
+    body_sha256: str,
+    object_type: str,
+    account_ids: list[str],
+    on_stored: Callable[[int], None],
+) -> int | None:
+    """Store an authentic body; its id, or None when that body is stored already.
+
+    `on_stored(id)` runs once the row is committed, once for a group of rows stored by one
+    statement (with the newest id), by the request that inserted them, after the others
+    were woken: the processing task one publish queues takes every fresh event it finds."""
+    return _writer.insert(LedgerRow(body, body_sha256, object_type, account_ids, on_stored))
+
+
+def _announce(rows: Sequence[LedgerRow]) -> None:
+    ids = [row.event_id for row in rows if row.event_id is not None]
+    if ids:
+        transaction.on_commit(partial(rows[0].on_stored, max(ids)))
+
+
+def ledger_insert_rows(rows: Sequence[LedgerRow]) -> None:
+    """Insert these rows in one statement and set each one's id or error. A database error
+    is set, not raised; anything else (a bug) is set on every row and raised.
+
+    `ON CONFLICT DO NOTHING` makes a redelivery a no-op without an error (no savepoint, no
+    error line in the database log), and in autocommit the rows are durable when this
+    returns. Raw SQL because the ORM cannot return the ids of an insert that ignores
+    conflicts; SQLite (3.35+) and PostgreSQL share this syntax. A group that fails for a
+    reason of its own (a value the database refuses, say) is tried a row at a time, so one
+    row's error is its request's alone."""
+    try:
+        ids = _insert(rows)
+    except DatabaseError as e:
+        if len(rows) > 1 and _usable(transaction.get_connection()):
+            for row in rows:
+                ledger_insert_rows([row])
+            return
+        for row in rows:
+            row.error = e
+        return
+    except BaseException as e:  # the waiting requests must hear of it too
+        for row in rows:
+            row.error = e
+        raise
+    first: set[str] = set()
+    for row in rows:  # the same body twice in one group: the second is a redelivery
+        if row.body_sha256 not in first:
+            first.add(row.body_sha256)
+            row.event_id = ids.get(row.body_sha256)
+
+
+def _insert(rows: Sequence[LedgerRow]) -> dict[str, int]:
+    """The ids of the rows inserted, by body hash.
+
+    The statement is its own health check: instead of Django's `SELECT 1` round trip before
+    it, a persistent connection the server dropped (a restart, say) is replaced and the
+    statement tried once more. Retrying is safe: a row that did get in makes the second try
+    a conflict, and the sweep queues that row's processing."""
+    connection = transaction.get_connection()
+    ops = connection.ops
+    table = ops.quote_name(WebhookEvent._meta.db_table)
+    now = ops.adapt_datetimefield_value(timezone.now())
+    pending = WebhookEvent.State.PENDING.value
+    ordered = sorted(rows, key=lambda row: row.body_sha256)  # two groups never wait in a circle
+    sql = (
+        f"INSERT INTO {table} ({_COLUMNS}) VALUES "  # noqa: S608
+        + ", ".join([_VALUES] * len(ordered))
+        + " ON CONFLICT (body_sha256) DO NOTHING RETURNING body_sha256, id"
+    )
+    params: list[object] = []
+    for row in ordered:
+        account_ids = json.dumps(row.account_ids)
+        params += [row.body, row.body_sha256, row.object_type, account_ids, pending, now, now]
+    in_autocommit = not connection.in_atomic_block
+    if in_autocommit:
+        connection.health_check_done = True
+    try:
+        return _execute(connection, sql, params)
+    except (InterfaceError, OperationalError):
+        if not in_autocommit or _usable(connection):
+            raise
+        logger.info("database connection lost since its last use: reconnecting")
+        connection.close()
+        return _execute(connection, sql, params)
+
+
+def _execute(connection: BaseDatabaseWrapper, sql: str, params: list) -> dict[str, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {sha: int(pk) for sha, pk in cursor.fetchall()}
+
+
+def _usable(connection: BaseDatabaseWrapper) -> bool:
+    return connection.connection is not None and connection.is_usable()
