@@ -43,8 +43,10 @@ logger = logging.getLogger(__name__)
 State = WebhookEvent.State
 
 # Events claimed per statement. Plain customer messages are stored a group at a time
-# (`intake_bulk`), so the bigger the group the fewer statements an event costs.
-DRAIN_GROUP = 100
+# (`intake_bulk`), so the bigger the group the fewer statements an event costs: a backlog of
+# 3000 messages from 50 customers cost the worker 0.33 ms of CPU an event and the database
+# 0.14 ms in groups of 250, against 0.45 ms and 0.25 ms in groups of 100.
+DRAIN_GROUP = 250
 # A task stops after this long and queues a successor, so a long backlog does not keep the
 # tasks sharing the queue (sends, profile fetches) waiting for a pool process: at about a
 # millisecond an event, a second is still hundreds of events per task.
