@@ -52,6 +52,14 @@ def _shared_session() -> requests.Session:
     return _session
 
 
+def shared_session_close() -> None:
+    """Close the pooled connections (the next call opens new ones). For tests: Django's live
+    server keeps a thread, and that thread's database connection, for every connection kept
+    alive to it."""
+    if _session is not None:
+        _session.close()
+
+
 def host_root(base_url: str) -> str:
     """The base URL without its version segment: `https://graph.instagram.com/v24.0` →
     `https://graph.instagram.com` (the token exchange and refresh live there)."""

@@ -35,6 +35,17 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs Redis (REDIS_URL)"))
 
 
+@pytest.fixture(autouse=True)
+def graph_connections_closed():
+    """No connection of the shared Graph session outlives a test: one kept alive to the live
+    server (the sandbox's fake Meta) would keep a database session open past the test
+    database's teardown."""
+    yield
+    from instagram.client import shared_session_close
+
+    shared_session_close()
+
+
 @pytest.fixture
 def account(db):
     return AccountFactory()
