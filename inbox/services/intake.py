@@ -2,11 +2,11 @@
 
 The request does as little as it can: check the body is JSON, insert one row (in a statement
 it may share with concurrent requests: `intake_ledger`), publish the processing task once the
-row is committed. Everything else happens in a worker, which claims
-the row with a conditional UPDATE, applies each item idempotently (`intake_apply`) and
-settles the row's state. A beat task sweeps the ledger so nothing accepted is ever left
-behind: lost publishes (broker down), crashed workers, retries with backoff, and events that
-wait for an account connected later.
+row is committed. Everything else happens in a worker, which claims the row with a
+conditional UPDATE, applies each item idempotently (`intake_apply`) and settles the row's
+state. A beat task sweeps the ledger so nothing accepted is ever left behind: lost publishes
+(broker down), crashed workers, retries with backoff, and events that wait for an account
+connected later.
 """
 
 from __future__ import annotations

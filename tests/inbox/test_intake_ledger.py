@@ -61,7 +61,7 @@ def insert_queued(writer, rows, release):
     Returns each insert's future, in the rows' order."""
     pool = ThreadPoolExecutor(len(rows))
     first = pool.submit(writer.insert, rows[0])
-    wait_until(lambda: writer._busy)
+    wait_until(lambda: writer._busy and not writer._queue)  # it took its row: in flight
     rest = [pool.submit(writer.insert, r) for r in rows[1:]]
     wait_until(lambda: len(writer._queue) == len(rest))
     assert not any(future.done() for future in [first, *rest])
