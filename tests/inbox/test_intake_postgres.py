@@ -9,26 +9,11 @@ from django.db import connection
 from inbox.models import Conversation, Message, Reaction, WebhookEvent
 from inbox.services.intake import webhook_event_process
 from tests.factories import AccountFactory
-from tests.webhooks import IG_ID, event_item, message_item, webhook_body
+from tests.webhooks import IG_ID, event_item, message_item, stored_event, webhook_body
 
 pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("fake_meta")]
 
 WORKERS = 8
-
-
-def ledger_rows(bodies):
-    import hashlib
-    import json
-
-    rows = []
-    for body in bodies:
-        text = json.dumps(body)
-        rows.append(
-            WebhookEvent.objects.create(
-                body=text, body_sha256=hashlib.sha256(text.encode()).hexdigest()
-            )
-        )
-    return rows
 
 
 def process_all_at_once(events):
@@ -67,7 +52,8 @@ def redeliveries(item):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_deliveries_of_one_message_store_it_once():
     AccountFactory(ig_id=IG_ID)
-    events = ledger_rows(redeliveries(message_item("m-race", "only once please")))
+    bodies = redeliveries(message_item("m-race", "only once please"))
+    events = [stored_event(body) for body in bodies]
     results = process_all_at_once(events)
     assert results == ["processed"] * WORKERS
     assert Message.objects.filter(mid="m-race").count() == 1
@@ -79,7 +65,7 @@ def test_concurrent_deliveries_of_one_message_store_it_once():
 def test_concurrent_first_messages_of_a_new_customer_make_one_conversation():
     AccountFactory(ig_id=IG_ID)
     bodies = [webhook_body(message_item(f"m-{n}", f"part {n}")) for n in range(WORKERS)]
-    results = process_all_at_once(ledger_rows(bodies))
+    results = process_all_at_once([stored_event(body) for body in bodies])
     assert results == ["processed"] * WORKERS
     assert Conversation.objects.count() == 1
     assert Message.objects.count() == WORKERS
@@ -88,10 +74,10 @@ def test_concurrent_first_messages_of_a_new_customer_make_one_conversation():
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_duplicate_reactions_store_one():
     AccountFactory(ig_id=IG_ID)
-    (first,) = ledger_rows([webhook_body(message_item("m-target", "react to me"))])
+    first = stored_event(webhook_body(message_item("m-target", "react to me")))
     webhook_event_process(event_id=first.pk)
     reaction = event_item("reaction", {"mid": "m-target", "reaction": "love", "emoji": "❤️"})
-    results = process_all_at_once(ledger_rows(redeliveries(reaction)))
+    results = process_all_at_once([stored_event(body) for body in redeliveries(reaction)])
     assert results == ["processed"] * WORKERS
     assert Reaction.objects.count() == 1
 
@@ -99,7 +85,7 @@ def test_concurrent_duplicate_reactions_store_one():
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_given_the_same_event_process_it_once():
     AccountFactory(ig_id=IG_ID)
-    (event,) = ledger_rows([webhook_body(message_item("m-claim", "claimed once"))])
+    event = stored_event(webhook_body(message_item("m-claim", "claimed once")))
     barrier = threading.Barrier(WORKERS)
     results = []
 
