@@ -6,7 +6,10 @@ import logging
 
 import pytest
 from django.db import OperationalError, connection
+from django.http import HttpResponse
+from django.urls import set_script_prefix
 
+from inbox.middleware import WebhookFirstMiddleware
 from inbox.models import Message, WebhookEvent
 from instagram.signature import sign
 from tests.factories import AccountFactory
@@ -53,6 +56,47 @@ def test_it_needs_no_login_and_no_csrf_token(client):
 
 def test_other_methods_are_refused(client):
     assert client.put(WEBHOOK_URL, b"{}").status_code == 405
+
+
+# --- ahead of the browser middleware ---------------------------------------------------
+def test_it_skips_the_browser_middleware_and_keeps_the_security_headers(client):
+    client.cookies["sessionid"] = "a-browser-session"
+    response = post_signed(client, webhook_fixture("message_text"))
+    assert response.status_code == 200
+    assert response["Content-Length"] == str(len(response.content))  # sent whole, no chunks
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "Cookie" not in response.get("Vary", "")  # no session was looked at
+    assert "X-Frame-Options" not in response  # a browser page's header; Meta reads none
+    assert not response.cookies
+
+
+def test_the_handshake_skips_them_too(client):
+    params = {"hub.mode": "subscribe", "hub.verify_token": "test-verify-token"}
+    response = client.get(WEBHOOK_URL, {**params, "hub.challenge": "7"})
+    assert response.content == b"7"
+    assert response["Content-Length"] == "1"
+    assert "X-Frame-Options" not in response
+
+
+def test_a_host_outside_allowed_hosts_is_refused_and_nothing_is_stored(client):
+    response = post_signed(client, webhook_fixture("message_text"), HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert not WebhookEvent.objects.exists()
+
+
+def test_below_the_root_it_still_knows_the_webhook_path():
+    set_script_prefix("/support/")  # what a site served at /support/ has while it starts
+    try:
+        middleware = WebhookFirstMiddleware(lambda request: HttpResponse())
+    finally:
+        set_script_prefix("/")
+    assert middleware.path == WEBHOOK_URL  # as `request.path_info` has it there
+
+
+def test_every_other_path_goes_through_the_whole_stack(client):
+    response = client.get("/")
+    assert response.status_code == 302  # LoginRequiredMiddleware
+    assert response["X-Frame-Options"] == "DENY"
 
 
 # --- authenticity ----------------------------------------------------------------------
