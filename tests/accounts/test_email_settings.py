@@ -18,7 +18,12 @@ def settings_with(**env):
     environ = {k: v for k, v in os.environ.items() if k != "EMAIL_URL"}
     environ.update(DJANGO_SETTINGS_MODULE="config.test_settings", **env)
     out = subprocess.run(
-        [sys.executable, "-c", PRINT], cwd=ROOT, env=environ, capture_output=True, text=True
+        [sys.executable, "-c", PRINT],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
