@@ -36,3 +36,7 @@ CELERY_TASK_ALWAYS_EAGER = True
 INTAKE_GATHER_SECONDS = 0.0  # tasks run inline: nothing arrives while a test's drain waits
 LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]  # noqa: F405
 WHITENOISE_AUTOREFRESH = True  # serve from the finders: tests do not run collectstatic
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
+    # A test that waits on a lock for a minute is stuck (a session left open across its
+    # teardown, say): fail it with an error rather than hang the suite.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c lock_timeout=60s"  # noqa: F405
