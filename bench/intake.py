@@ -280,38 +280,45 @@ class Senders:
         self.ready.wait(timeout=60)
         for phase, requests in enumerate(self.phases):
             self.go[phase].wait()
-            cpu = time.process_time()
-            start, next_index = self.start_at[phase].value, self.next_index[phase]
-            latencies: list[float] = []
-            lead_latencies: list[float] = []
-            failures = 0
-            first_began, last_ack = float("inf"), 0.0
-            while True:
-                with next_index.get_lock():
-                    index = next_index.value
-                    next_index.value += 1
-                if index >= len(requests):
-                    break
-                if self.rate > 0:
-                    delay = start + index / self.rate - time.monotonic()
-                    if delay > 0:
-                        time.sleep(delay)
-                began = time.monotonic()
-                try:
-                    status = conn.exchange(requests[index])
-                except (OSError, ValueError, KeyError, IndexError):
-                    conn.close()
-                    status = 0
-                done = time.monotonic()
-                failures += status != 200
-                if index < self.lead:
-                    lead_latencies.append(done - began)
-                    continue
-                latencies.append(done - began)
-                first_began, last_ack = min(first_began, began), max(last_ack, done)
-            used = time.process_time() - cpu
-            self.results.put((latencies, first_began, last_ack, failures, lead_latencies, used))
+            self.results.put(self._send_phase(conn, phase, requests))
         conn.close()
+
+    def _send_phase(
+        self, conn: Connection, phase: int, requests: list[bytes]
+    ) -> tuple[list[float], float, float, int, list[float], float]:
+        """This sender's share of a phase: (latencies, first measured start, last ack,
+        failures, the lead's latencies, CPU seconds)."""
+        cpu = time.process_time()
+        start, next_index = self.start_at[phase].value, self.next_index[phase]
+        latencies: list[float] = []
+        lead_latencies: list[float] = []
+        failures = 0
+        first_began, last_ack = float("inf"), 0.0
+        while True:
+            with next_index.get_lock():
+                index = next_index.value
+                next_index.value += 1
+            if index >= len(requests):
+                break
+            if self.rate > 0:
+                delay = start + index / self.rate - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+            began = time.monotonic()
+            try:
+                status = conn.exchange(requests[index])
+            except (OSError, ValueError, KeyError, IndexError):
+                conn.close()
+                status = 0
+            done = time.monotonic()
+            failures += status != 200
+            if index < self.lead:
+                lead_latencies.append(done - began)
+                continue
+            latencies.append(done - began)
+            first_began, last_ack = min(first_began, began), max(last_ack, done)
+        used = time.process_time() - cpu
+        return latencies, first_began, last_ack, failures, lead_latencies, used
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -2,11 +2,9 @@
 
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import python_run
+
 PRINT = (
     "import django, json; django.setup(); from django.conf import settings as s; "
     "print(json.dumps([s.ACCOUNTS_ALERT_EMAILS, s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, "
@@ -17,14 +15,7 @@ PRINT = (
 def settings_with(**env):
     environ = {k: v for k, v in os.environ.items() if k != "EMAIL_URL"}
     environ.update(DJANGO_SETTINGS_MODULE="config.test_settings", **env)
-    out = subprocess.run(
-        [sys.executable, "-c", PRINT],
-        cwd=ROOT,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = python_run(PRINT, environ)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 

@@ -1,13 +1,11 @@
 import os
 import subprocess
-import sys
-from pathlib import Path
 from unittest import mock
 
 import pytest
 from django.db import OperationalError
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import python_run
 
 
 @pytest.mark.django_db
@@ -37,14 +35,7 @@ def _import_settings(
         }
     )
     env.update(overrides)
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return python_run(code, env)
 
 
 def test_it_starts_with_every_production_secret_set():

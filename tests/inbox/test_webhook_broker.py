@@ -3,11 +3,8 @@
 import base64
 import json
 import os
-import subprocess
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -18,6 +15,7 @@ from inbox.models import Message, WebhookEvent
 from inbox.services.intake import TASK_QUEUED_KEY, webhook_events_sweep
 from inbox.services.intake_publish import publish_pause_reset, task_queued_clear
 from tests.factories import AccountFactory
+from tests.processes import python_run
 from tests.webhooks import IG_ID, message_item, post_signed, webhook_body, webhook_fixture
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_meta")]
@@ -108,14 +106,7 @@ def test_with_the_production_settings_a_publish_to_a_dead_broker_fails_at_once()
         REDIS_URL=CLOSED_PORT_BROKER,
         DATABASE_URL="sqlite:///:memory:",
     )
-    result = subprocess.run(
-        [sys.executable, "-c", PUBLISH_WITH_PRODUCTION_SETTINGS],
-        cwd=Path(__file__).resolve().parents[2],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = python_run(PUBLISH_WITH_PRODUCTION_SETTINGS, env)
     error, seconds = result.stdout.split()
     assert error == "OperationalError"
     assert float(seconds) < 0.5
