@@ -20,4 +20,4 @@ RUN DEBUG=false SECRET_KEY=build ALLOWED_HOSTS=build TOKEN_ENCRYPTION_KEYS=build
 USER inbox
 
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--access-logfile", "-"]
+CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

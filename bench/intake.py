@@ -19,6 +19,7 @@ import contextlib
 import json
 import multiprocessing
 import os
+import runpy
 import signal
 import socket
 import statistics
@@ -53,13 +54,21 @@ def bench_database_url(url: str) -> tuple[str, str]:
     return urlunsplit(parts._replace(path=f"/{name}")), name
 
 
-def recreate_database(url: str, name: str) -> None:
+def recreate_database(url: str, name: str, slow_flush_ms: int = 0) -> None:
+    """A fresh, empty database. `slow_flush_ms`: every commit's flush of the write-ahead log
+    in it waits that long first, as on a slow disk. (`commit_delay` holds the lock on the
+    log's writing while it sleeps, so the commits that arrive meanwhile wait and then share
+    one flush, as they do behind a slow fsync; `commit_siblings = 0` applies it to every
+    commit, not only under a crowd of open transactions. Both need a superuser.)"""
     import psycopg
 
     admin = urlsplit(url)._replace(path="/postgres")
     with psycopg.connect(urlunsplit(admin), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
+        if slow_flush_ms:
+            conn.execute(f'ALTER DATABASE "{name}" SET commit_delay = {slow_flush_ms * 1000}')
+            conn.execute(f'ALTER DATABASE "{name}" SET commit_siblings = 0')
 
 
 def drop_database(url: str, name: str) -> None:
@@ -442,7 +451,8 @@ def main() -> None:
     parser.add_argument(
         "--lead", type=int, default=500, help="requests sent first and not measured"
     )
-    # The defaults are the Procfile's, so the figures are those of what ships. Threads
+    # The defaults are the Procfile's and gunicorn.conf.py's, so the figures are those of
+    # what ships. Threads
     # overlap the waits on each commit's fsync as well as 8 sync workers did, for less CPU
     # per request (1.4-1.6 ms against 1.8-2.0 ms, measured). Two prefork processes keep the
     # lag well under a second; one leaves more CPU to gunicorn but lags 2-4 s at 500/s; a
@@ -450,11 +460,24 @@ def main() -> None:
     # that acks go first when the two share the cores: at 500/s its lag stays about 0.2 s and
     # the ack p99 went from 52-53 ms to 32-41 ms (measured on a slow day).
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--web-threads", type=int, default=4, help="threads per worker")
+    parser.add_argument(
+        "--web-threads",
+        type=int,
+        default=runpy.run_path(str(ROOT / "gunicorn.conf.py"))["threads"],
+        help="threads per worker",
+    )
     parser.add_argument("--celery-concurrency", type=int, default=2)
     parser.add_argument("--celery-pool", default="prefork", help="prefork, threads or solo")
     parser.add_argument("--worker-nice", type=int, default=10, help="the worker's niceness")
     parser.add_argument("--keep-db", action="store_true", help="keep the bench database")
+    parser.add_argument(
+        "--slow-flush-ms",
+        type=int,
+        default=0,
+        choices=range(101),
+        metavar="MS",
+        help="make each flush of PostgreSQL's log wait MS ms (0-100), as a slow disk does",
+    )
     args = parser.parse_args()
 
     database_url = os.environ.get("DATABASE_URL", "")
@@ -468,7 +491,7 @@ def main() -> None:
 
     print(f"database {bench_name} (fresh), broker {redis_url}, port {args.port}")
     load_before = os.getloadavg()[0]
-    recreate_database(database_url, bench_name)
+    recreate_database(database_url, bench_name, args.slow_flush_ms)
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True
     )
@@ -582,7 +605,8 @@ def main() -> None:
         f"(the senders' connections per web process: {' + '.join(map(str, split))}), "
         f"celery --pool {args.celery_pool} -c {args.celery_concurrency} at nice "
         f"{args.worker_nice}, {os.cpu_count()} CPUs, "
-        f"load average {load_before:.1f} before the run (a busy machine skews every figure)"
+        + (f"each log flush slowed by {args.slow_flush_ms} ms, " if args.slow_flush_ms else "")
+        + f"load average {load_before:.1f} before the run (a busy machine skews every figure)"
     )
     print(
         f"intake ack latency: p50 {percentile(latencies, 50) * ms:.1f} ms, "

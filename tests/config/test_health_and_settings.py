@@ -71,6 +71,23 @@ def test_the_web_application_loads_its_views_and_leaves_them_out_of_garbage_coll
     assert views_loaded == "True"
 
 
+def test_gunicorn_started_from_the_project_root_runs_eight_threads_a_process():
+    """The Procfile, the Dockerfile and docker-compose.yml leave the threads to
+    gunicorn.conf.py: webhooks waiting on their commits need them."""
+    code = (
+        "import sys; from gunicorn.app.wsgiapp import run; "
+        "sys.argv = ['gunicorn', '--print-config', 'config.wsgi']; run()"
+    )
+    result = _import_settings(code)
+    assert result.returncode == 0, result.stderr
+    settings = dict(
+        (name.strip(), value.strip())
+        for name, _, value in (line.partition("=") for line in result.stdout.splitlines())
+    )
+    assert settings["config"] == "./gunicorn.conf.py"
+    assert settings["threads"] == "8"
+
+
 def test_worker_processes_leave_what_they_loaded_out_of_garbage_collection():
     import gc
 
