@@ -6,10 +6,11 @@ Eight threads per worker process. A webhook request spends most of its life wait
 commit, the flush of PostgreSQL's write-ahead log, and a thread that waits is a request the
 process cannot take. When the disk is slow, the number of threads is what bounds intake:
 with every flush taking 10 ms (simulated, `bench/intake.py --slow-flush-ms 10`), 2 processes
-of 4 threads stored 330-345 events/s with an ack p99 of 65-79 ms, and of 8 threads 525-541
-events/s at 51-54 ms. At the disk's usual speed the pages' CPU-bound requests did not suffer
+of 4 threads stored 330-345 events/s with an ack p99 of 65-79 ms, and of 8 threads 551-614
+events/s at 36-51 ms. At the disk's usual speed the pages' CPU-bound requests did not suffer
 for it: `/healthz/` made 1468-2209 requests/s with 8 threads against 1444-1855 with 4 in the
-same hour, and the webhooks 1235-1373 events/s against 1069-1138.
+same hour, and the webhooks 1235-1373 events/s against 1069-1138. Each thread keeps its own
+database connection (`CONN_MAX_AGE`): 8 a process.
 """
 
 threads = 8

@@ -9,11 +9,11 @@ wakes the others. Nobody waits for a group to fill: a request alone inserts at o
 under load a group is whatever arrived during one round trip. Each request still answers
 only once its own row is committed (group commit, as databases do it for their log).
 
-A statement that stays in flight longer than a few milliseconds is waiting for a slow disk,
-and the rows queued behind it would wait for that flush and then for one of their own. So
-the request that has waited that long inserts the queued rows in a statement of its own, in
-flight beside the first: its commit joins the flush already under way or the next one, as
-the commits of separate connections do.
+A statement that stays in flight longer than a few milliseconds is most likely waiting for
+a slow disk, and the rows queued behind it would wait for that flush and then for one of
+their own. So the request that has waited that long inserts the queued rows in a statement
+of its own, in flight beside the first: its commit joins the flush already under way or the
+next one, as the commits of separate connections do.
 """
 
 from __future__ import annotations
@@ -38,12 +38,13 @@ logger = logging.getLogger(__name__)
 GROUP_LIMIT = 32
 # How long a queued request waits for the statement in flight before it inserts the queued
 # rows in one of its own, and how many statements of a process may be in flight at once.
-# A statement usually returns in well under a millisecond, even with both cores busy, so a
-# second one is rare at the disk's usual speed (the same throughput and ack p99 as without,
-# measured); with every flush slowed to 20 ms (`bench/intake.py --slow-flush-ms 20`) a
-# process made 281 events/s with one statement in flight, at an ack p99 of 96 ms, and
-# 482-550/s at 40 ms with these. New statements start at most one a patience apart, so the
-# limit binds only when a flush takes several times the patience.
+# At the disk's usual speed, one statement in 20 came after a patience at 500 events/s and
+# one in 5 to 7 as fast as answered (a round trip waits for a busy core too), with the same
+# throughput, ack p99 and database CPU as one statement at a time (measured; 2 ms cost
+# throughput). Behind a slow flush it is what keeps the acks flowing: with every flush
+# slowed to 20 ms, 281 events/s with one statement in flight and up to 498/s with these
+# (bench/README.md). New statements start at most one a patience apart, so the limit binds
+# only when a flush takes several times the patience.
 PATIENCE_SECONDS = 0.005
 IN_FLIGHT_LIMIT = 4
 _COLUMNS = (
