@@ -452,13 +452,13 @@ def main() -> None:
         "--lead", type=int, default=500, help="requests sent first and not measured"
     )
     # The defaults are the Procfile's and gunicorn.conf.py's, so the figures are those of
-    # what ships. Threads
-    # overlap the waits on each commit's fsync as well as 8 sync workers did, for less CPU
-    # per request (1.4-1.6 ms against 1.8-2.0 ms, measured). Two prefork processes keep the
-    # lag well under a second; one leaves more CPU to gunicorn but lags 2-4 s at 500/s; a
-    # thread pool cannot use the second core (7 s). The worker runs at a lower priority, so
-    # that acks go first when the two share the cores: at 500/s its lag stays about 0.2 s and
-    # the ack p99 went from 52-53 ms to 32-41 ms (measured on a slow day).
+    # what ships. Threads overlap the waits on each commit's fsync as well as 8 sync workers
+    # did, for less CPU per request (1.4-1.6 ms against 1.8-2.0 ms, measured), and a slow
+    # disk needs 8 of them (gunicorn.conf.py). Two prefork processes keep the lag well under
+    # a second; one leaves more CPU to gunicorn but lags 2-4 s at 500/s; a thread pool
+    # cannot use the second core (7 s). The worker runs at a lower priority, so that acks go
+    # first when the two share the cores: at 500/s its lag stays about 0.2 s and the ack p99
+    # went from 52-53 ms to 32-41 ms (measured on a slow day).
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument(
         "--web-threads",

@@ -92,7 +92,7 @@ def test_requests_arriving_during_a_statement_share_the_next_one(statements):
 
 def test_a_request_alone_inserts_at_once(statements):
     statements.release()
-    writer = LedgerWriter(patience=WAIT)
+    writer = LedgerWriter()
     announced: list[int] = []
     assert writer.insert(row("m-1", announced)) == 101
     assert writer.insert(row("m-2", announced)) == 102
