@@ -22,9 +22,11 @@ def test_it_answers_503_when_the_database_does_not(client):
     assert response.status_code == 503
 
 
-def _import_settings(
+def _run_in_production(
     code: str = "import config.settings", **overrides: str
 ) -> subprocess.CompletedProcess:
+    """`code` in a fresh interpreter with the production environment (DEBUG off, every
+    secret set), `overrides` on top."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "PYTEST"))}
     env.update(
         {
@@ -39,18 +41,18 @@ def _import_settings(
 
 
 def test_it_starts_with_every_production_secret_set():
-    assert _import_settings().returncode == 0
+    assert _run_in_production().returncode == 0
 
 
 @pytest.mark.parametrize("name", ["SECRET_KEY", "ALLOWED_HOSTS", "TOKEN_ENCRYPTION_KEYS"])
 def test_it_refuses_to_start_without_a_secret_when_debug_is_off(name):
-    result = _import_settings(**{name: ""})
+    result = _run_in_production(**{name: ""})
     assert result.returncode != 0
     assert f"{name} must be set when DEBUG is off" in result.stderr
 
 
 def test_it_starts_without_secrets_in_debug():
-    result = _import_settings(
+    result = _run_in_production(
         DEBUG="true", SECRET_KEY="", ALLOWED_HOSTS="", TOKEN_ENCRYPTION_KEYS=""
     )
     assert result.returncode == 0, result.stderr
@@ -63,7 +65,7 @@ def test_the_web_application_loads_its_views_and_leaves_them_out_of_garbage_coll
         "import gc, sys, config.wsgi; "
         "print(gc.get_freeze_count(), len(gc.get_objects()), 'inbox.views' in sys.modules)"
     )
-    result = _import_settings(code)
+    result = _run_in_production(code)
     assert result.returncode == 0, result.stderr
     frozen, tracked, views_loaded = result.stdout.split()
     assert int(frozen) > 10_000
@@ -78,7 +80,7 @@ def test_gunicorn_started_from_the_project_root_runs_eight_threads_a_process():
         "import sys; from gunicorn.app.wsgiapp import run; "
         "sys.argv = ['gunicorn', '--print-config', 'config.wsgi']; run()"
     )
-    result = _import_settings(code)
+    result = _run_in_production(code)
     assert result.returncode == 0, result.stderr
     settings = dict(
         (name.strip(), value.strip())
