@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from . import tasks  # noqa: F401  (services queue tasks by name: register them)
         from .signals import env_account_sync_after_migrate, managers_group_sync
 
         # After every app: permissions of apps migrated later must exist before the sync.

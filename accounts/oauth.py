@@ -22,7 +22,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import cache
 from django.utils import timezone
 
-from config.logging import redact
+from common.redact import redact
 from instagram.client import GraphClient
 from instagram.errors import GraphError
 

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from config.logging import redact
+from common.redact import redact
 from instagram.errors import AuthError, GraphError, RateLimitedError, TransientError
 
 from .crypto import encrypt_token

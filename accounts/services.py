@@ -11,7 +11,8 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from config.logging import redact
+from common.queueing import task_queue
+from common.redact import redact
 from instagram.client import GraphClient
 from instagram.errors import GraphError
 
@@ -74,14 +75,9 @@ def account_mark_needs_reconnect(*, account_id: int, reason: str) -> bool:
 
 
 def _queue_reconnect_alert(account_id: int) -> None:
-    if not settings.ACCOUNTS_ALERT_EMAILS:
-        return
-    from .tasks import account_reconnect_alert_task
-
-    try:
-        account_reconnect_alert_task.delay(account_id)
-    except Exception:  # the broker is down: the banner still tells the admins
-        logger.warning("could not queue the reconnect email for account %s", account_id)
+    # A broker outage loses only the email: the banner still tells the admins.
+    if settings.ACCOUNTS_ALERT_EMAILS:
+        task_queue("accounts.tasks.account_reconnect_alert_task", account_id)
 
 
 # --- the accounts page ------------------------------------------------------------------

@@ -211,7 +211,7 @@ def max_in_one_second(times: list[float]) -> int:
 
 
 def idle_phase(args, graph, author, accounts, last_message) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    from inbox.services.sending import reply_create
+    from inbox.outbound.replies import reply_create
 
     queued_at: dict[str, float] = {}
     for n in range(args.idle):
@@ -235,7 +235,7 @@ def idle_phase(args, graph, author, accounts, last_message) -> dict[str, float]:
 def backlog_phase(args, graph, author, accounts, last_message):  # type: ignore[no-untyped-def]
     from django.db import transaction
 
-    from inbox.services.sending import reply_create
+    from inbox.outbound.replies import reply_create
 
     graph.reset()
     conversations = [
@@ -256,7 +256,7 @@ def report(args, graph, accounts, ids, queued_at, idle) -> None:  # type: ignore
     from django.db.models import Count
 
     from inbox.models import Message
-    from inbox.services.ratelimit import HEADROOM
+    from inbox.outbound.ratelimit import HEADROOM
 
     calls = graph.calls
     statuses = dict(

@@ -12,8 +12,8 @@ from django.utils.html import format_html
 
 from accounts.roles import user_is_admin
 
+from .intake.sweep import webhook_events_reprocess
 from .models import Conversation, Message, Reaction, WebhookEvent
-from .services.intake import webhook_events_reprocess
 
 
 class ReadOnlyAdminMixin:

@@ -15,7 +15,7 @@ from django.http import FileResponse, HttpRequest, HttpResponseBase
 from django.views.decorators.http import require_safe
 from django.views.static import serve
 
-from inbox.services.attachments import UPLOAD_FOLDER
+from inbox.outbound.attachments import UPLOAD_FOLDER
 
 
 @login_not_required

@@ -24,6 +24,7 @@ from django_htmx.middleware import HtmxDetails
 
 from .forms import AssignForm, ListFilterForm, ReplyForm, StatusForm
 from .models import Conversation, Message
+from .outbound import replies as sending
 from .selectors import (
     ListFilters,
     assignable_agents,
@@ -34,7 +35,7 @@ from .selectors import (
     unread_count,
     user_accounts,
 )
-from .services import sending, work
+from .services import work
 from .templatetags.inbox_tags import HEART_SVG, reply_window_of
 
 CHANGED_EVENT = "inbox:changed"

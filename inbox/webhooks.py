@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 
 from instagram.signature import PREFIX, signature_is_valid
 
-from .services.intake import NotJSONError, webhook_event_record
+from .intake.record import NotJSONError, webhook_event_record
 
 logger = logging.getLogger(__name__)
 

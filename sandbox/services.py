@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from accounts.models import InstagramAccount
 from inbox.models import Conversation, Message
-from inbox.services.sending import TEXT_LIMIT_BYTES
+from inbox.outbound.replies import TEXT_LIMIT_BYTES
 from inbox.services.window import HUMAN_AGENT_WINDOW, STANDARD_WINDOW
 from instagram.signature import sign
 

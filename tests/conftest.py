@@ -14,7 +14,7 @@ from .factories import AccountFactory, UserFactory
 CHROMIUM = Path("/usr/bin/chromium")
 
 # Fixtures of the outbound send tests (a fake Meta, a fresh rate limiter per test).
-pytest_plugins = ["tests.inbox.sendkit"]
+pytest_plugins = ["tests.inbox.outbound.sendkit"]
 
 
 def pytest_collection_modifyitems(config, items):

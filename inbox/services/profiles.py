@@ -16,10 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.services import account_graph_client, account_mark_needs_reconnect
+from common.queueing import task_queue
 from inbox.models import Conversation
 from instagram.errors import AuthError, GraphError
-
-from .intake_publish import task_publish
 
 logger = logging.getLogger(__name__)
 
@@ -47,9 +46,7 @@ def conversation_profile_queue_if_stale(*, conversation: Conversation, created: 
 
 
 def _publish(conversation_id: int) -> None:
-    from inbox.tasks.intake import conversation_profile_fetch_task
-
-    task_publish(conversation_profile_fetch_task, conversation_id)
+    task_queue("inbox.tasks.conversation_profile_fetch_task", conversation_id)
 
 
 def conversation_profile_fetch(*, conversation_id: int) -> bool:

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from accounts.models import InstagramAccount
 from inbox.models import Message
-from inbox.services.sweep import REQUEUE_AFTER, messages_sweep
-from inbox.tasks.sending import message_send_task
+from inbox.outbound.sweep import REQUEUE_AFTER, messages_sweep
+from inbox.outbound.tasks import message_send_task
 from sandbox.models import SimulatedMessage
 from sandbox.services import sandbox_account_sync
 from tests.factories import UserFactory

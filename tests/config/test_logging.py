@@ -1,6 +1,7 @@
 import logging
 
-from config.logging import RedactSecretsFilter, redact
+from common.redact import redact
+from config.logging import RedactSecretsFilter
 
 
 def test_it_redacts_bearer_tokens_and_query_secrets():

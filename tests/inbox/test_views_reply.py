@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from inbox.models import Message, Reaction
 from tests.factories import ConversationFactory, MessageFactory, OutboundMessageFactory
-from tests.inbox.sendkit import answer_ok, bodies
+from tests.inbox.outbound.sendkit import answer_ok, bodies
 
 pytestmark = pytest.mark.django_db
 

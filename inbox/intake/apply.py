@@ -1,0 +1,325 @@
+"""Applying one parsed webhook item to the inbox, idempotently.
+
+Every handler can run twice, or at the same time as a duplicate in another worker, and leave
+one result: messages are keyed by (account, mid) with a unique constraint in the database, and
+every other change is a conditional UPDATE that only moves things forward. An item that refers
+to a message we do not have yet (Meta does not guarantee order) raises `TargetMissing`, so the
+whole event is retried later rather than the item dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import InstagramAccount
+from inbox.models import Conversation, Message, Reaction
+from inbox.outbound.echoes import echo_adopt_own_send, echo_confirm_own_send
+from inbox.services.conversations import conversation_record_message, conversation_refresh_preview
+from inbox.services.profiles import conversation_profile_queue_if_stale
+from instagram.events import (
+    Event,
+    MessageEditEvent,
+    MessageEvent,
+    OptinEvent,
+    PostbackEvent,
+    ReactionEvent,
+    ReadEvent,
+    ReferralEvent,
+    synthetic_mid,
+)
+
+logger = logging.getLogger(__name__)
+
+Status = Message.Status
+STICKER_TYPES = frozenset({"like_heart", "sticker"})
+
+
+class TargetMissing(Exception):
+    """The message this item refers to has not reached us (yet)."""
+
+
+def intake_apply_event(*, account: InstagramAccount, event: Event) -> None:
+    """Apply one item of a webhook batch, in its own transaction."""
+    handler = _HANDLERS.get(type(event))
+    if handler is None:
+        logger.info("no handler for %s: ignored", type(event).__name__)
+        return
+    with transaction.atomic():
+        handler(account, event)
+
+
+# --- helpers ---------------------------------------------------------------------------
+def _clip(value: str, length: int) -> str:
+    return value[:length]
+
+
+def _when(event: Event) -> datetime:
+    return event.timestamp or timezone.now()
+
+
+def _conversation(account: InstagramAccount, igsid: str) -> tuple[Conversation, bool]:
+    existing = _existing_conversation(account, igsid)
+    if existing is not None:
+        return existing, False
+    # get_or_create without its first look-up, done above: a concurrent first contact that
+    # inserted meanwhile makes ours fail, and then its row is the conversation.
+    try:
+        with transaction.atomic():
+            return Conversation.objects.create(account=account, customer_igsid=igsid), True
+    except IntegrityError:
+        found = _existing_conversation(account, igsid)
+        if found is None:
+            raise  # not a duplicate: a real error
+        return found, False
+
+
+def _existing_conversation(account: InstagramAccount, igsid: str) -> Conversation | None:
+    """The conversation, with only what intake reads (the rest loads if ever touched). The
+    common case of every message: a raw query skips the ORM's compilation, which cost 0.3 ms
+    of a 3 ms event."""
+    table = transaction.get_connection().ops.quote_name(Conversation._meta.db_table)
+    rows = Conversation.objects.raw(
+        "SELECT id, account_id, customer_igsid, created_at, profile_fetched_at "  # noqa: S608
+        f"FROM {table} WHERE account_id = %s AND customer_igsid = %s",
+        [account.pk, igsid],
+    )
+    for conversation in rows:
+        return conversation
+    return None
+
+
+def customer_id_usable(customer: str) -> bool:
+    return 0 < len(customer) <= 64
+
+
+def usable_customer(event: Event) -> str:
+    customer = event.customer_id
+    if not customer_id_usable(customer):
+        logger.info("%s without a usable customer id: ignored", type(event).__name__)
+        return ""
+    return customer
+
+
+def _find(account: InstagramAccount, mid: str) -> Message | None:
+    return Message.objects.filter(account=account, mid=_clip(mid, 255)).first()
+
+
+def _create(**fields: Any) -> Message | None:
+    """Insert a message; None when a duplicate delivery stored the same mid first."""
+    try:
+        with transaction.atomic():
+            return Message.objects.create(**fields)
+    except IntegrityError:
+        if Message.objects.filter(account=fields["account"], mid=fields["mid"]).exists():
+            logger.debug("message %s stored by a concurrent delivery", fields["mid"][:60])
+            return None
+        raise
+
+
+def _store_inbound(
+    account: InstagramAccount, event: Event, *, mid: str, **fields: Any
+) -> Message | None:
+    customer = usable_customer(event)
+    if not customer:
+        return None
+    # No look-up first: new messages are the common case, and the unique constraint turns a
+    # redelivery into a no-op in `_create`.
+    conversation, created = _conversation(account, customer)
+    message = _create(
+        conversation=conversation, **inbound_fields(account=account, event=event, mid=mid), **fields
+    )
+    if message is not None:
+        conversation_record_message(message=message)
+        conversation_profile_queue_if_stale(conversation=conversation, created=created)
+    return message
+
+
+def inbound_fields(*, account: InstagramAccount, event: Event, mid: str) -> dict[str, Any]:
+    """What every message from the customer has, but its conversation and content."""
+    return {
+        "account": account,
+        "mid": _clip(mid, 255),
+        "direction": Message.Direction.INBOUND,
+        "origin": Message.Origin.CUSTOMER,
+        "status": Status.NONE,
+        "timestamp": _when(event),
+    }
+
+
+def message_fields(event: MessageEvent) -> dict[str, Any]:
+    """A message item's content."""
+    attachments = [attachment.as_dict() for attachment in event.attachments]
+    if event.is_unsupported:
+        kind = Message.Kind.UNSUPPORTED
+    elif event.text or not attachments:
+        kind = Message.Kind.TEXT
+    elif all(a["type"] in STICKER_TYPES or "sticker_id" in a for a in attachments):
+        kind = Message.Kind.STICKER
+    else:
+        kind = Message.Kind.ATTACHMENT
+    return {
+        "kind": kind,
+        "text": event.text,
+        "attachments": attachments,
+        "reply_to_mid": _clip(event.reply_to_mid, 255),
+        "reply_to_story_url": _clip(event.reply_to_story_url, 2000),
+        "reply_to_story_id": _clip(event.reply_to_story_id, 64),
+        "quick_reply_payload": _clip(event.quick_reply_payload, 1000),
+        "details": {"referral": event.referral} if event.referral else {},
+    }
+
+
+# --- messages --------------------------------------------------------------------------
+def _message(account: InstagramAccount, event: Event) -> None:
+    assert isinstance(event, MessageEvent)
+    if event.is_deleted:
+        _unsend(account, event)
+    elif event.outbound:
+        _echo(account, event)
+    else:
+        _store_inbound(account, event, mid=event.mid, **message_fields(event))
+
+
+def _unsend(account: InstagramAccount, event: MessageEvent) -> None:
+    """Meta's policy: an unsent message's content goes; a tombstone stays in the thread."""
+    target = _find(account, event.mid)
+    if target is None:
+        raise TargetMissing(f"message {event.mid[:60]} to unsend")
+    changed = Message.objects.filter(pk=target.pk, is_deleted=False).update(
+        text="", attachments=[], is_deleted=True, updated_at=timezone.now()
+    )
+    if changed:
+        conversation_refresh_preview(conversation_id=target.conversation_id)
+
+
+def _echo(account: InstagramAccount, event: MessageEvent) -> None:
+    """A message the business sent, from the Instagram app, another tool, or this inbox."""
+    sent_at = _when(event)
+    if echo_confirm_own_send(account=account, mid=event.mid, sent_at=sent_at):
+        return
+    customer = usable_customer(event)
+    if not customer:
+        return
+    conversation, created = _conversation(account, customer)
+    if echo_adopt_own_send(
+        account=account, conversation=conversation, event=event, sent_at=sent_at
+    ):
+        return
+    message = _create(
+        account=account,
+        conversation=conversation,
+        mid=_clip(event.mid, 255),
+        direction=Message.Direction.OUTBOUND,
+        origin=Message.Origin.BUSINESS_APP,
+        status=Status.SENT,
+        sent_at=sent_at,
+        timestamp=sent_at,
+        **message_fields(event),
+    )
+    if message is None:  # our send took the mid meanwhile
+        echo_confirm_own_send(account=account, mid=event.mid, sent_at=sent_at)
+        return
+    conversation_record_message(message=message)
+    if created:
+        conversation_profile_queue_if_stale(conversation=conversation, created=True)
+
+
+def _message_edit(account: InstagramAccount, event: Event) -> None:
+    assert isinstance(event, MessageEditEvent)
+    target = _find(account, event.mid)
+    if target is None:
+        if event.num_edit == 0:
+            return  # Meta also fires num_edit 0 for a new message; its message event holds it
+        raise TargetMissing(f"message {event.mid[:60]} edited")
+    if event.num_edit == 0 or target.is_deleted:
+        return
+    # Edits may arrive out of order: only a higher edit number replaces the text.
+    changed = Message.objects.filter(pk=target.pk, edit_count__lt=event.num_edit).update(
+        text=event.text, edit_count=event.num_edit, updated_at=timezone.now()
+    )
+    if changed:
+        conversation_refresh_preview(conversation_id=target.conversation_id)
+
+
+# --- reactions and reads ---------------------------------------------------------------
+def _reaction(account: InstagramAccount, event: Event) -> None:
+    assert isinstance(event, ReactionEvent)
+    target = _find(account, event.mid)
+    if target is None:
+        raise TargetMissing(f"message {event.mid[:60]} reacted to")
+    actor = Reaction.Actor.BUSINESS if event.from_business else Reaction.Actor.CUSTOMER
+    when = _when(event)
+    mine = Reaction.objects.filter(message=target, actor=actor)
+    if event.action == "unreact":
+        mine.filter(reacted_at__lte=when).delete()
+        return
+    values = {"reaction": _clip(event.reaction, 32), "emoji": _clip(event.emoji, 16)}
+    if mine.filter(reacted_at__lte=when).update(reacted_at=when, **values) or mine.exists():
+        return  # updated, or a newer reaction is already there
+    try:
+        with transaction.atomic():
+            Reaction.objects.create(message=target, actor=actor, reacted_at=when, **values)
+    except IntegrityError:
+        pass  # a concurrent delivery stored it
+
+
+def _read(account: InstagramAccount, event: Event) -> None:
+    """The customer has seen everything we sent up to the message read."""
+    assert isinstance(event, ReadEvent)
+    if event.from_business or not event.sender_id:
+        return
+    conversation = Conversation.objects.filter(
+        account=account, customer_igsid=event.sender_id
+    ).first()
+    if conversation is None:
+        return
+    target = _find(account, event.mid) if event.mid else None
+    seen_at = _when(event)
+    upto = target.timestamp if target is not None else seen_at
+    Message.objects.filter(
+        conversation=conversation,
+        direction=Message.Direction.OUTBOUND,
+        status=Status.SENT,
+        timestamp__lte=upto,
+    ).update(status=Status.SEEN, seen_at=seen_at, updated_at=timezone.now())
+
+
+# --- postbacks, referrals, opt-ins -----------------------------------------------------
+def _postback(account: InstagramAccount, event: Event) -> None:
+    assert isinstance(event, PostbackEvent)
+    details: dict[str, Any] = {"title": event.title, "payload": event.payload}
+    if event.referral:
+        details["referral"] = event.referral
+    mid = event.mid or synthetic_mid("postback", event, details)
+    _store_inbound(
+        account, event, mid=mid, kind=Message.Kind.POSTBACK, text=event.title, details=details
+    )
+
+
+def _referral(account: InstagramAccount, event: Event) -> None:
+    assert isinstance(event, ReferralEvent)
+    mid = synthetic_mid("referral", event, event.details)
+    _store_inbound(account, event, mid=mid, kind=Message.Kind.REFERRAL, details=event.details)
+
+
+def _optin(account: InstagramAccount, event: Event) -> None:
+    assert isinstance(event, OptinEvent)
+    mid = synthetic_mid("optin", event, event.details)
+    _store_inbound(account, event, mid=mid, kind=Message.Kind.OPTIN, details=event.details)
+
+
+_HANDLERS: dict[type[Event], Callable[[InstagramAccount, Event], None]] = {
+    MessageEvent: _message,
+    MessageEditEvent: _message_edit,
+    ReactionEvent: _reaction,
+    ReadEvent: _read,
+    PostbackEvent: _postback,
+    ReferralEvent: _referral,
+    OptinEvent: _optin,
+}

@@ -1,0 +1,324 @@
+"""Delivering queued replies to Meta: claim the row, apply the window, pace, call, record.
+
+Write-ahead: the reply is already a QUEUED row when this runs. A run claims it with a
+conditional UPDATE (queued → sending), so two runs of the same task call Meta once. Meta is
+called with no transaction open. The outcome tells the task whether to run again later (a
+back-off or a rate-limit slot) and which reply of the conversation may go next: replies in
+one conversation leave in the order they were written.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.db.models import Exists, F, OuterRef
+from django.utils import timezone
+
+from accounts.services import account_graph_client, account_mark_needs_reconnect
+from inbox.models import Message
+from inbox.services.window import conversation_reply_window
+from instagram.errors import AuthError, GraphError, RateLimitedError
+
+from .echoes import message_record_sent
+from .errors import (
+    AUTOMATED_PAST_24H,
+    UNKNOWN_NO_ANSWER,
+    WAITING_FOR_RECONNECT,
+    error_reason,
+    retry_reason,
+)
+from .pacing import Outcome, bucket_kind, pass_gate, wait_for_slot
+from .ratelimit import bucket_key, bucket_rate, send_limiter
+
+logger = logging.getLogger(__name__)
+
+# Exponential back-off with jitter: about 2 s, 6 s, 18 s, 54 s, 162 s, then capped.
+BACKOFF_FIRST = 2.0
+BACKOFF_FACTOR = 3.0
+BACKOFF_MAX = 300.0
+# The longest wait Meta's own hints (Retry-After, usage headers) can impose on one retry.
+HINT_MAX = 3600.0
+# How long to hold an account back when Meta reports it at 100 % without an estimate.
+USAGE_FULL_PAUSE = 10.0
+
+Status = Message.Status
+
+
+def retry_delay(*, attempt: int, error: GraphError | None = None) -> float:
+    """Seconds before retry number `attempt` (1 = the first retry)."""
+    ceiling = min(BACKOFF_FIRST * BACKOFF_FACTOR ** (attempt - 1), BACKOFF_MAX)
+    delay = random.uniform(ceiling / 2, ceiling)
+    if error is not None:
+        hint = error.backoff_hint
+        if hint:
+            delay = max(delay, min(hint, HINT_MAX))
+        elif error.usage is not None and error.usage.is_high:
+            delay = max(delay, 10.0)
+    return delay
+
+
+def message_body(*, message: Message, tag: str) -> dict[str, Any]:
+    """The JSON Meta receives for one reply."""
+    if message.kind == Message.Kind.STICKER:
+        payload: dict[str, Any] = {"attachment": {"type": "like_heart"}}
+    elif message.kind == Message.Kind.ATTACHMENT:
+        attachment = message.attachments[0]
+        payload = {
+            "attachment": {"type": attachment["type"], "payload": {"url": attachment["url"]}}
+        }
+    else:
+        payload = {"text": message.text}
+    body: dict[str, Any] = {
+        "recipient": {"id": message.conversation.customer_igsid},
+        "message": payload,
+    }
+    if tag:
+        body["messaging_type"] = "MESSAGE_TAG"
+        body["tag"] = tag
+    return body
+
+
+def _next_queued(message: Message) -> int | None:
+    return (
+        Message.objects.filter(
+            conversation_id=message.conversation_id,
+            direction=Message.Direction.OUTBOUND,
+            origin=Message.Origin.AGENT,
+            status=Status.QUEUED,
+        )
+        .exclude(pk=message.pk)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def _earlier_pending_reply() -> Exists:
+    """An earlier reply of the same conversation that has not left yet."""
+    return Exists(
+        Message.objects.filter(
+            conversation_id=OuterRef("conversation_id"),
+            direction=Message.Direction.OUTBOUND,
+            origin=Message.Origin.AGENT,
+            status__in=[Status.QUEUED, Status.SENDING],
+            pk__lt=OuterRef("pk"),
+        )
+    )
+
+
+def _window_now(message: Message, now: datetime) -> tuple[str, str]:
+    """(tag, refusal) for sending this reply now, by the customer's last message."""
+    window = conversation_reply_window(conversation=message.conversation, now=now)
+    if not window.can_reply:
+        return "", window.reason
+    if window.tag and message.author_id is None:
+        return "", AUTOMATED_PAST_24H  # the HUMAN_AGENT tag is for people only
+    return window.tag, ""
+
+
+def _finish(message: Message, *, status: str, code: str, reason: str, from_status: str) -> None:
+    Message.objects.filter(pk=message.pk, status=from_status).update(
+        status=status,
+        error_code=code[:40],
+        error_reason=reason[:1000],
+        next_attempt_at=None,
+        updated_at=timezone.now(),
+    )
+
+
+def _defer(message: Message, *, seconds: float, from_status: str, **fields: Any) -> None:
+    """Back to the queue, not due for `seconds` (the sweep leaves it alone until then)."""
+    now = timezone.now()
+    Message.objects.filter(pk=message.pk, status=from_status).update(
+        status=Status.QUEUED,
+        next_attempt_at=now + timedelta(seconds=seconds),
+        updated_at=now,
+        **fields,
+    )
+
+
+def message_deliver(*, message_id: int, slot_at: float | None = None) -> Outcome:
+    """One attempt at sending a queued reply."""
+    message = (
+        Message.objects.select_related("conversation__account")
+        .annotate(waits=_earlier_pending_reply())
+        .filter(pk=message_id)
+        .first()
+    )
+    if message is None:
+        logger.info("message %s no longer exists; nothing to send", message_id)
+        return Outcome()
+    if message.status != Status.QUEUED or message.origin != Message.Origin.AGENT:
+        logger.info("message %s is %s; not sending it again", message_id, message.status or "in")
+        return Outcome()
+    account = message.conversation.account
+    if not account.can_send:
+        # It waits, without spending an attempt; the sweep re-queues it after reconnection.
+        logger.info("message %s waits: account %s is %s", message_id, account.pk, account.status)
+        return Outcome()
+    now = timezone.now()
+    if message.next_attempt_at and message.next_attempt_at > now + timedelta(seconds=1):
+        # Not due yet (a back-off, a booked slot): its own scheduled task runs it then, and
+        # the sweep if that task is lost. This run is a stray (a hand-over, a redelivery).
+        logger.info("message %s is not due yet; leaving it to its scheduled run", message_id)
+        return Outcome()
+    if message.waits:
+        # The earlier reply hands over to this one when it is done (see follow_up).
+        logger.info("message %s waits for an earlier reply in its conversation", message_id)
+        return Outcome()
+    tag, refusal = _window_now(message, now)
+    if refusal:
+        return _refuse(message, refusal)
+
+    kind = bucket_kind(message.attachments)
+    bucket, rate = bucket_key(account_id=account.pk, kind=kind), bucket_rate(kind)
+    later = wait_for_slot(bucket=bucket, rate=rate, slot_at=slot_at)
+    if later is not None:
+        assert later.retry_in is not None
+        _defer(message, seconds=later.retry_in, from_status=Status.QUEUED)
+        return later
+
+    now = timezone.now()
+    tag, refusal = _window_now(message, now)  # the wait may have crossed an edge
+    if refusal:
+        return _refuse(message, refusal)
+    claimed = Message.objects.filter(pk=message.pk, status=Status.QUEUED).update(
+        status=Status.SENDING,
+        sending_started_at=now,
+        attempts=F("attempts") + 1,
+        tag=tag,
+        next_attempt_at=None,
+        updated_at=now,
+    )
+    if not claimed:
+        logger.info("message %s was claimed by another run; not sending it again", message_id)
+        return Outcome()
+    message.attempts += 1
+    return _call(message, tag=tag, bucket=bucket, rate=rate)
+
+
+def _refuse(message: Message, reason: str) -> Outcome:
+    logger.info("message %s not sent: the reply window is closed", message.pk)
+    _finish(message, status=Status.FAILED, code="window", reason=reason, from_status=Status.QUEUED)
+    return Outcome(follow_up=_next_queued(message))
+
+
+def _call(message: Message, *, tag: str, bucket: str, rate: float) -> Outcome:
+    account = message.conversation.account
+    client, body = account_graph_client(account), message_body(message=message, tag=tag)
+    logger.info(
+        "sending message %s (account %s, %s%s, attempt %d)",
+        message.pk,
+        account.pk,
+        message.kind,
+        ", HUMAN_AGENT tag" if tag else "",
+        message.attempts,
+    )
+    closed = pass_gate(bucket=bucket, rate=rate)  # last thing before the request leaves
+    if closed is not None:
+        assert closed.retry_in is not None
+        logger.info("message %s not sent yet: the account's rate limit is closed", message.pk)
+        _defer(
+            message,
+            seconds=closed.retry_in,
+            from_status=Status.SENDING,
+            attempts=F("attempts") - 1,
+            sending_started_at=None,
+        )
+        return closed
+    try:
+        answer = client.send_message(ig_id=account.ig_id, body=body)
+    except GraphError as error:
+        return _failed_call(message, error, bucket=bucket)
+    if client.last_usage is not None and client.last_usage.percent >= 100:
+        # Meta says the account's allowance is used up: slow down before it starts refusing.
+        _pause(bucket, client.last_usage.regain_after or USAGE_FULL_PAUSE)
+    mid = str(answer.get("message_id") or "")
+    if not mid:
+        logger.warning("message %s: Meta answered without a message id", message.pk)
+    message_record_sent(message=message, mid=mid)
+    logger.info("sent message %s as %s", message.pk, mid or "(no mid)")
+    return Outcome(follow_up=_next_queued(message))
+
+
+def _failed_call(message: Message, error: GraphError, *, bucket: str) -> Outcome:
+    label = error.code_label
+    sending = Status.SENDING
+    if isinstance(error, AuthError):
+        account = message.conversation.account
+        if account_mark_needs_reconnect(
+            account_id=account.pk, reason=f"Instagram refused the token ({label})."
+        ):
+            logger.warning("account %s needs reconnect (admins must act)", account.pk)
+        # Waits for reconnection without burning the attempt it just made, saying why.
+        _defer(
+            message,
+            seconds=0,
+            from_status=sending,
+            attempts=F("attempts") - 1,
+            error_code=label[:40],
+            error_reason=WAITING_FOR_RECONNECT,
+        )
+        logger.info("message %s waits: the account's token was refused (%s)", message.pk, label)
+        return Outcome()
+    if error.maybe_delivered:
+        logger.warning("message %s: unknown outcome (%s)", message.pk, label)
+        _finish(
+            message,
+            status=Status.UNKNOWN,
+            code=label,
+            reason=UNKNOWN_NO_ANSWER,
+            from_status=sending,
+        )
+        return Outcome(follow_up=_next_queued(message))
+    if not error.retryable:
+        logger.info("message %s failed: %s %s", message.pk, type(error).__name__, label)
+        _finish(
+            message,
+            status=Status.FAILED,
+            code=label,
+            reason=error_reason(error),
+            from_status=sending,
+        )
+        return Outcome(follow_up=_next_queued(message))
+    return _retry_or_give_up(message, error, bucket=bucket)
+
+
+def _retry_or_give_up(message: Message, error: GraphError, *, bucket: str) -> Outcome:
+    label, attempts = error.code_label, message.attempts
+    if attempts >= settings.INSTAGRAM_SEND_MAX_ATTEMPTS:
+        logger.warning("message %s failed after %d attempts (%s)", message.pk, attempts, label)
+        _finish(
+            message,
+            status=Status.FAILED,
+            code=label,
+            reason=retry_reason(error, attempts=attempts, final=True),
+            from_status=Status.SENDING,
+        )
+        return Outcome(follow_up=_next_queued(message))
+    delay = retry_delay(attempt=attempts, error=error)
+    if isinstance(error, RateLimitedError):
+        # Meta throttles the account, not the message: hold back its other replies too.
+        _pause(bucket, delay)
+    logger.info("message %s will retry in %.1fs after %s", message.pk, delay, label)
+    _defer(
+        message,
+        seconds=delay,
+        from_status=Status.SENDING,
+        error_code=label[:40],
+        error_reason=retry_reason(error, attempts=attempts, final=False),
+    )
+    return Outcome(retry_in=delay)
+
+
+def _pause(bucket: str, seconds: float) -> None:
+    logger.info("holding back %s for %.0fs at Meta's request", bucket, seconds)
+    try:
+        send_limiter().pause(bucket=bucket, seconds=min(seconds, HINT_MAX))
+    except redis.RedisError:
+        logger.warning("rate limiter unavailable; %s not paused", bucket)

@@ -1,0 +1,24 @@
+"""The inbox's Celery tasks. Each has an explicit `name="inbox.tasks.<function>"`, the name
+services queue it by (`common.queueing`) and the beat schedule uses, whatever module it
+lives in. Intake's and outbound's tasks live in their packages; importing them here is what
+registers them, in the worker (Celery's autodiscovery) and in the web (`InboxConfig.ready`).
+"""
+
+from __future__ import annotations
+
+from celery import Task, shared_task
+
+from inbox.intake import tasks as intake_tasks
+from inbox.outbound import tasks as outbound_tasks
+from inbox.services.profiles import conversation_profile_fetch
+
+__all__ = ["conversation_profile_fetch_task", "intake_tasks", "outbound_tasks"]
+
+PROFILE_RETRIES = 3
+
+
+@shared_task(bind=True, name="inbox.tasks.conversation_profile_fetch_task")
+def conversation_profile_fetch_task(self: Task, conversation_id: int) -> None:
+    retry = conversation_profile_fetch(conversation_id=conversation_id)
+    if retry and self.request.retries < PROFILE_RETRIES:
+        raise self.retry(countdown=30 * 2**self.request.retries)
