@@ -12,9 +12,10 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -23,13 +24,15 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from common.redact import redact
-from instagram.client import GraphClient
 from instagram.errors import GraphError
 
 from .crypto import encrypt_token
+from .meta import graph_client
 from .models import InstagramAccount
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 STATE_TTL = timedelta(minutes=10)
 SESSION_KEY = "accounts_oauth_states"
@@ -162,44 +165,43 @@ def oauth_code_clean(code: str) -> str:
 def account_connect(*, code: str, now: datetime | None = None) -> ConnectResult:
     """Turn an authorization code into a connected account (created, or updated when it is
     already known: a reconnect keeps the same row and its history)."""
-    base_url = settings.INSTAGRAM_GRAPH_API_URL
-    timeout = settings.INSTAGRAM_HTTP_TIMEOUT
-
     exchanged = _step(
         "exchange",
-        lambda: GraphClient(base_url=base_url, timeout=timeout).exchange_code(
+        lambda: graph_client().exchange_code(
             token_url=settings.INSTAGRAM_OAUTH_TOKEN_URL,
             client_id=settings.INSTAGRAM_CLIENT_ID,
             client_secret=settings.INSTAGRAM_CLIENT_SECRET,
             redirect_uri=settings.INSTAGRAM_REDIRECT_URI,
             code=oauth_code_clean(code),
         ),
-        required="access_token",
     )
+    if not exchanged.access_token:
+        raise _missing("exchange", "access_token")
     long_lived = _step(
         "long_lived_token",
-        lambda: GraphClient(
-            base_url=base_url, token=str(exchanged["access_token"]), timeout=timeout
-        ).exchange_long_lived_token(client_secret=settings.INSTAGRAM_CLIENT_SECRET),
-        required="access_token",
+        lambda: graph_client(token=exchanged.access_token).exchange_long_lived_token(
+            client_secret=settings.INSTAGRAM_CLIENT_SECRET
+        ),
     )
-    token = str(long_lived["access_token"])
-    client = GraphClient(base_url=base_url, token=token, timeout=timeout)
-    me = _step("profile", client.get_me, required="user_id")
-    subscribed = _step("webhook_subscription", client.subscribe_app)
-    if subscribed.get("success") is False:
+    if not long_lived.access_token:
+        raise _missing("long_lived_token", "access_token")
+    client = graph_client(token=long_lived.access_token)
+    me = _step("profile", client.get_me)
+    if not me.user_id:
+        raise _missing("profile", "user_id")
+    if not _step("webhook_subscription", client.subscribe_app):
         raise ConnectFailed("webhook_subscription", "Meta answered success: false.")
 
     now = now or timezone.now()
     account, created = InstagramAccount.objects.update_or_create(
-        ig_id=str(me["user_id"]),
+        ig_id=me.user_id,
         defaults={
-            "username": str(me.get("username") or "")[:255],
-            "name": str(me.get("name") or "")[:255],
-            "profile_picture_url": str(me.get("profile_picture_url") or "")[:2000],
-            "graph_api_url": base_url,
-            "token_ciphertext": encrypt_token(token),
-            "token_expires_at": token_expiry(long_lived, now=now),
+            "username": me.username,
+            "name": me.name,
+            "profile_picture_url": me.profile_picture_url,
+            "graph_api_url": settings.INSTAGRAM_GRAPH_API_URL,
+            "token_ciphertext": encrypt_token(long_lived.access_token),
+            "token_expires_at": long_lived.expires_at(now=now),
             "token_refreshed_at": now,
             "source": InstagramAccount.Source.OAUTH,
             "status": InstagramAccount.Status.ACTIVE,
@@ -215,22 +217,14 @@ def account_connect(*, code: str, now: datetime | None = None) -> ConnectResult:
     return ConnectResult(account=account, created=created)
 
 
-def token_expiry(answer: dict[str, Any], *, now: datetime) -> datetime | None:
-    """`expires_in` (seconds, sometimes a string) → an absolute time; None when absent."""
+def _step(step: str, call: Callable[[], T]) -> T:
     try:
-        seconds = int(answer["expires_in"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    return now + timedelta(seconds=seconds) if seconds > 0 else None
-
-
-def _step(step: str, call: Any, *, required: str | None = None) -> dict[str, Any]:
-    try:
-        answer: dict[str, Any] = call()
+        return call()
     except GraphError as e:
         logger.warning("connect failed at %s: %s (%s)", step, type(e).__name__, e.code_label)
         raise ConnectFailed(step, f"{e.message} ({e.code_label})") from None
-    if required and not answer.get(required):
-        logger.warning("connect failed at %s: no %s in Meta's answer", step, required)
-        raise ConnectFailed(step, f"Meta's answer had no {required}.")
-    return answer
+
+
+def _missing(step: str, field: str) -> ConnectFailed:
+    logger.warning("connect failed at %s: no %s in Meta's answer", step, field)
+    return ConnectFailed(step, f"Meta's answer had no {field}.")

@@ -28,10 +28,9 @@ from common.redact import redact
 from instagram.errors import AuthError, GraphError, RateLimitedError, TransientError
 
 from .crypto import encrypt_token
+from .meta import account_call, account_mark_needs_reconnect
 from .models import InstagramAccount
 from .notifications import tokens_expiring_alert_send
-from .oauth import token_expiry
-from .services import account_graph_client, account_mark_needs_reconnect
 
 logger = logging.getLogger(__name__)
 
@@ -147,12 +146,11 @@ def _refresh_one(account: InstagramAccount, *, now: datetime) -> RefreshResult:
     )
 
     try:
-        answer = account_graph_client(account).refresh_long_lived_token()
+        with account_call(account, doing="refreshing it") as client:
+            grant = client.refresh_long_lived_token()
     except AuthError as e:
         claimed.update(token_refreshed_at=previous)
-        reason = redact(f"Meta refused to refresh the token: {e.message} ({e.code_label})")
-        account_mark_needs_reconnect(account_id=account.pk, reason=reason)
-        return _result(account, Outcome.NEEDS_RECONNECT, reason[:300])
+        return _result(account, Outcome.NEEDS_RECONNECT, _detail(e))
     except (TransientError, RateLimitedError) as e:
         claimed.update(token_refreshed_at=previous)
         return _result(account, Outcome.RETRY_LATER, _detail(e))
@@ -166,13 +164,12 @@ def _refresh_one(account: InstagramAccount, *, now: datetime) -> RefreshResult:
         logger.error("token refresh of account %s failed: %s", account.pk, type(e).__name__)
         return _result(account, Outcome.FAILED, f"unexpected error ({type(e).__name__})")
 
-    token = str(answer.get("access_token") or "")
-    if not token:
+    if not grant.access_token:
         claimed.update(token_refreshed_at=previous)
         return _result(account, Outcome.FAILED, "Meta's answer had no access_token")
-    expires_at = token_expiry(answer, now=now)
+    expires_at = grant.expires_at(now=now)
     written = claimed.filter(status=InstagramAccount.Status.ACTIVE).update(
-        token_ciphertext=encrypt_token(token),
+        token_ciphertext=encrypt_token(grant.access_token),
         token_expires_at=expires_at,
         token_refreshed_at=now,
         updated_at=timezone.now(),

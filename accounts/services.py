@@ -7,16 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from cryptography.fernet import InvalidToken
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from common.queueing import task_queue
 from common.redact import redact
-from instagram.client import GraphClient
 from instagram.errors import GraphError
 
 from .crypto import rotate_ciphertext
+from .meta import account_graph_client
 from .models import InstagramAccount
 from .selectors import agents_selectable
 
@@ -48,36 +46,6 @@ def agent_upsert(
     if accounts:
         user.instagram_accounts.add(*accounts)
     return user, created
-
-
-def account_graph_client(account: InstagramAccount) -> GraphClient:
-    """The Graph API client for one account: its own base URL (Meta or a gateway) and token."""
-    return GraphClient(
-        base_url=account.graph_api_url,
-        token=account.access_token,
-        timeout=settings.INSTAGRAM_HTTP_TIMEOUT,
-    )
-
-
-def account_mark_needs_reconnect(*, account_id: int, reason: str) -> bool:
-    """Meta said the token is dead (code 190): stop sends until an admin reconnects.
-
-    Webhooks for the account keep being ingested. Returns True when this call changed the
-    status (so the caller notifies admins once, not on every failing call).
-    """
-    changed = InstagramAccount.objects.filter(
-        pk=account_id, status=InstagramAccount.Status.ACTIVE
-    ).update(status=InstagramAccount.Status.NEEDS_RECONNECT, status_reason=reason[:500])
-    if changed:
-        logger.warning("account %s needs reconnect: %s", account_id, redact(reason[:200]))
-        transaction.on_commit(lambda: _queue_reconnect_alert(account_id))
-    return bool(changed)
-
-
-def _queue_reconnect_alert(account_id: int) -> None:
-    # A broker outage loses only the email: the banner still tells the admins.
-    if settings.ACCOUNTS_ALERT_EMAILS:
-        task_queue("accounts.tasks.account_reconnect_alert_task", account_id)
 
 
 # --- the accounts page ------------------------------------------------------------------

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
+from .answers import Me, Profile, SentMessage, TokenGrant
 from .errors import GraphError, PermanentError, TransientError, classify_error
 from .usage import Usage, parse_usage
 
@@ -90,26 +91,28 @@ class GraphClient:
         self.last_usage: Usage | None = None
 
     # --- messaging --------------------------------------------------------------------
-    def send_message(self, *, ig_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    def send_message(self, *, ig_id: str, body: Mapping[str, Any]) -> SentMessage:
         """POST /{ig_id}/messages: a message, a reaction or a sender action."""
-        return self.request("POST", f"/{ig_id}/messages", json=body)
+        return SentMessage.read(self.request("POST", f"/{ig_id}/messages", json=body))
 
-    def get_user_profile(self, *, igsid: str) -> dict[str, Any]:
-        return self.request("GET", f"/{igsid}", params={"fields": PROFILE_FIELDS})
+    def get_user_profile(self, *, igsid: str) -> Profile:
+        return Profile.read(self.request("GET", f"/{igsid}", params={"fields": PROFILE_FIELDS}))
 
     # --- the connected account ---------------------------------------------------------
-    def get_me(self) -> dict[str, Any]:
-        return self.request("GET", "/me", params={"fields": ME_FIELDS})
+    def get_me(self) -> Me:
+        return Me.read(self.request("GET", "/me", params={"fields": ME_FIELDS}))
 
-    def subscribe_app(self, *, fields: str = SUBSCRIBED_FIELDS) -> dict[str, Any]:
-        return self.request("POST", "/me/subscribed_apps", params={"subscribed_fields": fields})
+    def subscribe_app(self, *, fields: str = SUBSCRIBED_FIELDS) -> bool:
+        """False only when Meta answered `"success": false`."""
+        answer = self.request("POST", "/me/subscribed_apps", params={"subscribed_fields": fields})
+        return answer.get("success") is not False
 
-    def unsubscribe_app(self) -> dict[str, Any]:
-        return self.request("DELETE", "/me/subscribed_apps")
+    def unsubscribe_app(self) -> None:
+        self.request("DELETE", "/me/subscribed_apps")
 
     # --- tokens (these live on the host without the version segment) -------------------
-    def exchange_long_lived_token(self, *, client_secret: str) -> dict[str, Any]:
-        return self.request(
+    def exchange_long_lived_token(self, *, client_secret: str) -> TokenGrant:
+        answer = self.request(
             "GET",
             f"{host_root(self.base_url)}/access_token",
             params={
@@ -119,18 +122,20 @@ class GraphClient:
             },
             auth=False,
         )
+        return TokenGrant.read(answer)
 
-    def refresh_long_lived_token(self) -> dict[str, Any]:
-        return self.request(
+    def refresh_long_lived_token(self) -> TokenGrant:
+        answer = self.request(
             "GET",
             f"{host_root(self.base_url)}/refresh_access_token",
             params={"grant_type": "ig_refresh_token", "access_token": self.token},
             auth=False,
         )
+        return TokenGrant.read(answer)
 
     def exchange_code(
         self, *, token_url: str, client_id: str, client_secret: str, redirect_uri: str, code: str
-    ) -> dict[str, Any]:
+    ) -> TokenGrant:
         """The OAuth code → short-lived token exchange. Accepts flat and `data[]` answers."""
         answer = self.request(
             "POST",
@@ -146,8 +151,8 @@ class GraphClient:
         )
         data = answer.get("data")
         if isinstance(data, list) and data and isinstance(data[0], dict):
-            return data[0]
-        return answer
+            return TokenGrant.read(data[0])
+        return TokenGrant.read(answer)
 
     # --- transport --------------------------------------------------------------------
     def request(
@@ -252,4 +257,13 @@ def _retry_after(response: requests.Response) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-__all__ = ["GraphClient", "GraphError", "Usage", "host_root"]
+__all__ = [
+    "GraphClient",
+    "GraphError",
+    "Me",
+    "Profile",
+    "SentMessage",
+    "TokenGrant",
+    "Usage",
+    "host_root",
+]

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from accounts.services import account_graph_client, account_mark_needs_reconnect
+from accounts.meta import account_call
 from inbox.models import Message
 from inbox.services.window import conversation_reply_window
 from instagram.errors import AuthError, GraphError, RateLimitedError
@@ -210,7 +210,7 @@ def _refuse(message: Message, reason: str) -> Outcome:
 
 def _call(message: Message, *, tag: str, bucket: str, rate: float) -> Outcome:
     account = message.conversation.account
-    client, body = account_graph_client(account), message_body(message=message, tag=tag)
+    body = message_body(message=message, tag=tag)
     logger.info(
         "sending message %s (account %s, %s%s, attempt %d)",
         message.pk,
@@ -232,13 +232,14 @@ def _call(message: Message, *, tag: str, bucket: str, rate: float) -> Outcome:
         )
         return closed
     try:
-        answer = client.send_message(ig_id=account.ig_id, body=body)
+        with account_call(account, doing="sending a reply") as client:
+            sent = client.send_message(ig_id=account.ig_id, body=body)
     except GraphError as error:
         return _failed_call(message, error, bucket=bucket)
     if client.last_usage is not None and client.last_usage.percent >= 100:
         # Meta says the account's allowance is used up: slow down before it starts refusing.
         _pause(bucket, client.last_usage.regain_after or USAGE_FULL_PAUSE)
-    mid = str(answer.get("message_id") or "")
+    mid = sent.message_id
     if not mid:
         logger.warning("message %s: Meta answered without a message id", message.pk)
     message_record_sent(message=message, mid=mid)
@@ -250,12 +251,8 @@ def _failed_call(message: Message, error: GraphError, *, bucket: str) -> Outcome
     label = error.code_label
     sending = Status.SENDING
     if isinstance(error, AuthError):
-        account = message.conversation.account
-        if account_mark_needs_reconnect(
-            account_id=account.pk, reason=f"Instagram refused the token ({label})."
-        ):
-            logger.warning("account %s needs reconnect (admins must act)", account.pk)
-        # Waits for reconnection without burning the attempt it just made, saying why.
+        # The account is marked for reconnection (`account_call`). The reply waits for it
+        # without burning the attempt it just made, saying why.
         _defer(
             message,
             seconds=0,

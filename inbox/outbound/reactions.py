@@ -15,10 +15,10 @@ from typing import Any
 import redis
 from django.conf import settings
 
-from accounts.services import account_graph_client, account_mark_needs_reconnect
+from accounts.meta import account_call
 from inbox.models import Message, Reaction
 from inbox.services.window import WindowState, conversation_reply_window
-from instagram.errors import AuthError, GraphError
+from instagram.errors import GraphError
 
 from .delivery import retry_delay
 from .pacing import Outcome, take_slot
@@ -67,9 +67,10 @@ def reaction_deliver(*, message_id: int, attempt: int = 1, slot_at: float | None
     action = "react" if react else "unreact"
     logger.info("sending reaction %s on message %s (account %s)", action, message.pk, account.pk)
     try:
-        account_graph_client(account).send_message(
-            ig_id=account.ig_id, body=reaction_body(message=message, react=react)
-        )
+        with account_call(account, doing="sending a reaction") as client:
+            client.send_message(
+                ig_id=account.ig_id, body=reaction_body(message=message, react=react)
+            )
     except GraphError as error:
         return _failed(message, error, attempt=attempt, react=react, bucket=bucket)
     logger.info("sent reaction %s on message %s", action, message.pk)
@@ -81,12 +82,9 @@ def _failed(
 ) -> Outcome:
     label = error.code_label
     logger.info("reaction on message %s failed: %s %s", message.pk, type(error).__name__, label)
-    if isinstance(error, AuthError):
-        account_mark_needs_reconnect(
-            account_id=message.conversation.account_id,
-            reason=f"Instagram refused the token ({label}).",
-        )
-    elif error.retryable and attempt < settings.INSTAGRAM_SEND_MAX_ATTEMPTS:
+    # A refused token (not retryable) has marked the account for reconnection
+    # (`account_call`): the heart goes back, like any refusal.
+    if error.retryable and attempt < settings.INSTAGRAM_SEND_MAX_ATTEMPTS:
         delay = retry_delay(attempt=attempt, error=error)
         if error.backoff_hint:
             try:

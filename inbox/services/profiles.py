@@ -15,10 +15,11 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.services import account_graph_client, account_mark_needs_reconnect
+from accounts.meta import account_call
 from common.queueing import task_queue
 from inbox.models import Conversation
-from instagram.errors import AuthError, GraphError
+from instagram.answers import Profile
+from instagram.errors import GraphError
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +28,6 @@ PROFILE_MAX_AGE = timedelta(days=1)
 # messages from a new customer queues one fetch, and a profile Meta refuses (consent, unknown
 # user) is not asked for again on every message.
 FETCH_THROTTLE_SECONDS = 3600
-MAX_FOLLOWERS = 2_147_483_647  # PositiveIntegerField
 
 
 def conversation_profile_queue_if_stale(*, conversation: Conversation, created: bool) -> None:
@@ -61,16 +61,11 @@ def conversation_profile_fetch(*, conversation_id: int) -> bool:
         _record_error(conversation_id, f"account {account} cannot call Meta ({account.status})")
         return False
     try:
-        profile = account_graph_client(account).get_user_profile(igsid=conversation.customer_igsid)
-    except AuthError as e:
-        account_mark_needs_reconnect(
-            account_id=account.pk, reason=f"Profile fetch refused: {e.message}"[:500]
-        )
-        _record_error(conversation_id, f"{e.code_label}: {e.message}")
-        return False
+        with account_call(account, doing="fetching a customer's profile") as client:
+            profile = client.get_user_profile(igsid=conversation.customer_igsid)
     except GraphError as e:
         _record_error(conversation_id, f"{e.code_label}: {e.message}")
-        return e.retryable
+        return e.retryable  # a refused token (AuthError) is not
     Conversation.objects.filter(pk=conversation_id).update(
         **_profile_fields(profile), profile_fetched_at=timezone.now(), profile_error=""
     )
@@ -82,31 +77,13 @@ def _record_error(conversation_id: int, error: str) -> None:
     Conversation.objects.filter(pk=conversation_id).update(profile_error=error[:255])
 
 
-def _text(value: Any, length: int) -> str:
-    return value.replace("\x00", "")[:length] if isinstance(value, str) else ""
-
-
-def _flag(value: Any) -> bool | None:
-    return value if isinstance(value, bool) else None
-
-
-def _count(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        return None
-    return min(number, MAX_FOLLOWERS) if number >= 0 else None
-
-
-def _profile_fields(profile: dict[str, Any]) -> dict[str, Any]:
+def _profile_fields(profile: Profile) -> dict[str, Any]:
     return {
-        "customer_name": _text(profile.get("name"), 255),
-        "customer_username": _text(profile.get("username"), 255),
-        "customer_picture_url": _text(profile.get("profile_pic"), 2000),
-        "customer_follower_count": _count(profile.get("follower_count")),
-        "customer_follows_business": _flag(profile.get("is_user_follow_business")),
-        "business_follows_customer": _flag(profile.get("is_business_follow_user")),
-        "customer_is_verified": _flag(profile.get("is_verified_user")),
+        "customer_name": profile.name,
+        "customer_username": profile.username,
+        "customer_picture_url": profile.picture_url,
+        "customer_follower_count": profile.follower_count,
+        "customer_follows_business": profile.follows_business,
+        "business_follows_customer": profile.business_follows,
+        "customer_is_verified": profile.is_verified,
     }

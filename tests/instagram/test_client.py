@@ -8,6 +8,7 @@ import requests
 import responses
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
+from instagram.answers import SentMessage, TokenGrant
 from instagram.client import GraphClient, host_root
 from instagram.errors import (
     AuthError,
@@ -56,7 +57,7 @@ def send_and_catch(client, status, body=None, headers=None):
 def test_it_posts_a_message_with_the_bearer_token_and_a_timeout(client):
     responses.add(responses.POST, SEND_URL, json={"recipient_id": "900", "message_id": "aWdfmid"})
     answer = client.send_message(ig_id=IG_ID, body=BODY)
-    assert answer == {"recipient_id": "900", "message_id": "aWdfmid"}
+    assert answer == SentMessage(message_id="aWdfmid", recipient_id="900")
     call = responses.calls[0]
     assert call.request.headers["Authorization"] == f"Bearer {TOKEN}"
     assert json.loads(call.request.body) == BODY
@@ -81,14 +82,17 @@ def test_every_call_has_a_default_timeout():
 
 @responses.activate
 def test_it_reads_profiles_me_and_subscriptions(client):
-    responses.add(responses.GET, f"{BASE}/900", json={"name": "Ann"})
-    responses.add(responses.GET, f"{BASE}/me", json={"user_id": IG_ID})
+    responses.add(responses.GET, f"{BASE}/900", json={"name": "Ann", "follower_count": "12"})
+    responses.add(responses.GET, f"{BASE}/me", json={"user_id": int(IG_ID), "username": "acme"})
     responses.add(responses.POST, f"{BASE}/me/subscribed_apps", json={"success": True})
     responses.add(responses.DELETE, f"{BASE}/me/subscribed_apps", json={"success": True})
-    assert client.get_user_profile(igsid="900") == {"name": "Ann"}
-    assert client.get_me() == {"user_id": IG_ID}
-    assert client.subscribe_app() == {"success": True}
-    assert client.unsubscribe_app() == {"success": True}
+    profile = client.get_user_profile(igsid="900")
+    assert (profile.name, profile.username, profile.follower_count) == ("Ann", "", 12)
+    assert profile.is_verified is None  # absent, not False
+    me = client.get_me()
+    assert (me.user_id, me.username, me.name) == (IG_ID, "acme", "")
+    assert client.subscribe_app() is True
+    assert client.unsubscribe_app() is None
     assert "is_verified_user" in responses.calls[0].request.params["fields"]
     assert "user_id" in responses.calls[1].request.params["fields"]
     assert "messages" in responses.calls[2].request.params["subscribed_fields"]
@@ -104,8 +108,8 @@ def test_token_exchange_and_refresh_go_to_the_host_without_the_version(client):
         "https://graph.instagram.com/refresh_access_token",
         json={"access_token": "R", "expires_in": 5184000},
     )
-    assert client.exchange_long_lived_token(client_secret="shh") == {"access_token": "L"}
-    assert client.refresh_long_lived_token()["access_token"] == "R"
+    assert client.exchange_long_lived_token(client_secret="shh") == TokenGrant("L", None)
+    assert client.refresh_long_lived_token() == TokenGrant("R", 5184000)
     exchange, refresh = responses.calls
     assert exchange.request.params == {
         "grant_type": "ig_exchange_token",
@@ -131,7 +135,7 @@ def test_the_code_exchange_accepts_flat_and_wrapped_answers(answer):
     result = GraphClient(base_url=BASE).exchange_code(
         token_url=url, client_id="1", client_secret="s", redirect_uri="https://x/cb", code="c"
     )
-    assert result == {"access_token": "short", "user_id": 42}
+    assert result == TokenGrant("short", None, user_id="42")
     assert "grant_type=authorization_code" in responses.calls[0].request.body
 
 

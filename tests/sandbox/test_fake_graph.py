@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.meta import account_graph_client
 from accounts.models import InstagramAccount
-from accounts.services import account_graph_client
 from instagram.errors import AuthError, PermanentError, RateLimitedError, TransientError
 from sandbox.models import SandboxFault, SimulatedMessage
 from sandbox.services import customer_create, faults_add, graph_message_receive
