@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,70 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 # Fixtures of the outbound send tests (a fake Meta, a fresh rate limiter per test).
 pytest_plugins = ["tests.inbox.outbound.sendkit"]
+
+
+# --- no test reaches the network ------------------------------------------------------
+# Every connection a test opens must stay on this machine: the database, Redis, the live
+# server, the local fakes of Meta. Meta itself is faked at the requests layer (`fake_meta`)
+# or by a local server. A connection or name look-up for anything else is refused and
+# recorded, and the test fails even if the code under test swallowed the error.
+_LOCAL_NAMES = frozenset({"localhost", "testserver", "localhost.localdomain"})
+_network_attempts: list[str] = []
+
+
+def _is_local(host: object) -> bool:
+    if not isinstance(host, str | bytes):
+        return True  # not an internet address (a unix socket's path, say)
+    name = host.decode() if isinstance(host, bytes) else host
+    if name.lower() in _LOCAL_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(name.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _refuse(what: str) -> OSError:
+    _network_attempts.append(what)
+    return OSError(f"tests may not reach the network: {what}")
+
+
+def _guard_network() -> None:
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+    real_getaddrinfo = socket.getaddrinfo
+
+    def connect(self, address):
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_local(address[0]):
+            raise _refuse(f"connect to {address[0]}:{address[1]}")
+        return real_connect(self, address)
+
+    def connect_ex(self, address):
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_local(address[0]):
+            raise _refuse(f"connect to {address[0]}:{address[1]}")
+        return real_connect_ex(self, address)
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host is not None and not _is_local(host):
+            raise _refuse(f"look up {host!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    socket.socket.connect = connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+    socket.getaddrinfo = getaddrinfo
+
+
+def pytest_configure(config):
+    _guard_network()
+
+
+@pytest.fixture(autouse=True)
+def no_network():
+    """Fails the test that tried to leave the machine (the guard itself is process-wide,
+    threads and fixtures included)."""
+    _network_attempts.clear()
+    yield
+    attempts, _network_attempts[:] = list(_network_attempts), []
+    assert not attempts, f"the test tried to reach the network: {attempts}"
 
 
 def pytest_collection_modifyitems(config, items):

@@ -217,7 +217,7 @@ def test_an_unknown_event_kind_is_stored_logged_and_accepted(deliver, caplog):
     assert not Message.objects.exists()
 
 
-def test_a_byte_identical_redelivery_adds_no_row_and_is_accepted(deliver):
+def test_a_byte_identical_redelivery_adds_no_row_and_is_accepted(deliver, fake_meta):
     AccountFactory(ig_id=IG_ID)
     body = body_of()
     assert deliver(body).status_code == 200
