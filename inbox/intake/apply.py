@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -34,17 +33,18 @@ from instagram.events import (
     synthetic_mid,
 )
 
+from .fields import clipped, inbound_fields, message_fields, occurred_at, usable_customer
+
 logger = logging.getLogger(__name__)
 
 Status = Message.Status
-STICKER_TYPES = frozenset({"like_heart", "sticker"})
 
 
 class TargetMissing(Exception):
     """The message this item refers to has not reached us (yet)."""
 
 
-def intake_apply_event(*, account: InstagramAccount, event: Event) -> None:
+def webhook_item_apply(*, account: InstagramAccount, event: Event) -> None:
     """Apply one item of a webhook batch, in its own transaction."""
     handler = _HANDLERS.get(type(event))
     if handler is None:
@@ -55,14 +55,6 @@ def intake_apply_event(*, account: InstagramAccount, event: Event) -> None:
 
 
 # --- helpers ---------------------------------------------------------------------------
-def _clip(value: str, length: int) -> str:
-    return value[:length]
-
-
-def _when(event: Event) -> datetime:
-    return event.timestamp or timezone.now()
-
-
 def _conversation(account: InstagramAccount, igsid: str) -> tuple[Conversation, bool]:
     existing = _existing_conversation(account, igsid)
     if existing is not None:
@@ -94,20 +86,8 @@ def _existing_conversation(account: InstagramAccount, igsid: str) -> Conversatio
     return None
 
 
-def customer_id_usable(customer: str) -> bool:
-    return 0 < len(customer) <= 64
-
-
-def usable_customer(event: Event) -> str:
-    customer = event.customer_id
-    if not customer_id_usable(customer):
-        logger.info("%s without a usable customer id: ignored", type(event).__name__)
-        return ""
-    return customer
-
-
 def _find(account: InstagramAccount, mid: str) -> Message | None:
-    return Message.objects.filter(account=account, mid=_clip(mid, 255)).first()
+    return Message.objects.filter(account=account, mid=clipped(mid, 255)).first()
 
 
 def _create(**fields: Any) -> Message | None:
@@ -140,41 +120,6 @@ def _store_inbound(
     return message
 
 
-def inbound_fields(*, account: InstagramAccount, event: Event, mid: str) -> dict[str, Any]:
-    """What every message from the customer has, but its conversation and content."""
-    return {
-        "account": account,
-        "mid": _clip(mid, 255),
-        "direction": Message.Direction.INBOUND,
-        "origin": Message.Origin.CUSTOMER,
-        "status": Status.NONE,
-        "timestamp": _when(event),
-    }
-
-
-def message_fields(event: MessageEvent) -> dict[str, Any]:
-    """A message item's content."""
-    attachments = [attachment.as_dict() for attachment in event.attachments]
-    if event.is_unsupported:
-        kind = Message.Kind.UNSUPPORTED
-    elif event.text or not attachments:
-        kind = Message.Kind.TEXT
-    elif all(a["type"] in STICKER_TYPES or "sticker_id" in a for a in attachments):
-        kind = Message.Kind.STICKER
-    else:
-        kind = Message.Kind.ATTACHMENT
-    return {
-        "kind": kind,
-        "text": event.text,
-        "attachments": attachments,
-        "reply_to_mid": _clip(event.reply_to_mid, 255),
-        "reply_to_story_url": _clip(event.reply_to_story_url, 2000),
-        "reply_to_story_id": _clip(event.reply_to_story_id, 64),
-        "quick_reply_payload": _clip(event.quick_reply_payload, 1000),
-        "details": {"referral": event.referral} if event.referral else {},
-    }
-
-
 # --- messages --------------------------------------------------------------------------
 def _message(account: InstagramAccount, event: Event) -> None:
     assert isinstance(event, MessageEvent)
@@ -200,7 +145,7 @@ def _unsend(account: InstagramAccount, event: MessageEvent) -> None:
 
 def _echo(account: InstagramAccount, event: MessageEvent) -> None:
     """A message the business sent, from the Instagram app, another tool, or this inbox."""
-    sent_at = _when(event)
+    sent_at = occurred_at(event)
     if echo_confirm_own_send(account=account, mid=event.mid, sent_at=sent_at):
         return
     customer = usable_customer(event)
@@ -214,7 +159,7 @@ def _echo(account: InstagramAccount, event: MessageEvent) -> None:
     message = _create(
         account=account,
         conversation=conversation,
-        mid=_clip(event.mid, 255),
+        mid=clipped(event.mid, 255),
         direction=Message.Direction.OUTBOUND,
         origin=Message.Origin.BUSINESS_APP,
         status=Status.SENT,
@@ -254,12 +199,12 @@ def _reaction(account: InstagramAccount, event: Event) -> None:
     if target is None:
         raise TargetMissing(f"message {event.mid[:60]} reacted to")
     actor = Reaction.Actor.BUSINESS if event.from_business else Reaction.Actor.CUSTOMER
-    when = _when(event)
+    when = occurred_at(event)
     mine = Reaction.objects.filter(message=target, actor=actor)
     if event.action == "unreact":
         mine.filter(reacted_at__lte=when).delete()
         return
-    values = {"reaction": _clip(event.reaction, 32), "emoji": _clip(event.emoji, 16)}
+    values = {"reaction": clipped(event.reaction, 32), "emoji": clipped(event.emoji, 16)}
     if mine.filter(reacted_at__lte=when).update(reacted_at=when, **values) or mine.exists():
         return  # updated, or a newer reaction is already there
     try:
@@ -280,7 +225,7 @@ def _read(account: InstagramAccount, event: Event) -> None:
     if conversation is None:
         return
     target = _find(account, event.mid) if event.mid else None
-    seen_at = _when(event)
+    seen_at = occurred_at(event)
     upto = target.timestamp if target is not None else seen_at
     Message.objects.filter(
         conversation=conversation,

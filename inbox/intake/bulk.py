@@ -6,11 +6,12 @@ the conversations and one insert of the missing ones, one look-up of the mids al
 one insert of the messages, one summary UPDATE per conversation, and the settling of the
 events. Worked one item at a time, each message costs about seven statements and a commit.
 
-The result is the one `apply` gives item by item; every other kind of item (echoes,
-reactions, reads, edits, unsends, postbacks) and every event for an account we do not have
-goes that way. If the group meets anything unexpected, such as another worker storing one of
-its conversations or messages first, nothing of it is kept and the caller works its events
-one at a time, which handles every such case.
+The result is the one `apply` gives item by item (both take a message's columns from
+`fields`); every other kind of item (echoes, reactions, reads, edits, unsends, postbacks) and
+every event for an account we do not have goes that way. If the group meets anything
+unexpected, such as another worker storing one of its conversations or messages first,
+nothing of it is kept and the caller works its events one at a time, which handles every
+such case.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from inbox.services.conversations import conversations_record_messages
 from inbox.services.profiles import conversation_profile_queue_if_stale
 from instagram.events import MessageEvent, WebhookBatch
 
-from .apply import customer_id_usable, inbound_fields, message_fields
-from .process import webhook_events_settle_processed
+from .fields import customer_id_usable, inbound_fields, message_fields
+from .rows import webhook_events_settle_processed
 
 Key = tuple[int, str]  # (account id, customer IGSID): a conversation
 

@@ -2,13 +2,14 @@
 
 A task per event costs the worker more than most events do (the broker round trips, the
 hand-over to a pool process, the acknowledgement), and under a burst most of those tasks
-would wait behind each other anyway. So a processing task, once it has its own event, claims
-the other fresh events (pending and never tried: backoff stays the sweep's business) a group
-at a time, until none is left or its time is up. Claims use `FOR UPDATE SKIP LOCKED` on
-PostgreSQL, so several draining workers share a backlog without waiting on each other's rows;
-SQLite has one writer at a time anyway. With publishes coalesced (`webhook_event_publish`),
-a burst of webhooks is worked by a handful of tasks. In a group, the events that are plain
-customer messages are stored together (`bulk`); the rest are worked one at a time.
+would wait behind each other anyway. So a processing task, once it has processed its own
+event (`process`), claims the other fresh events (pending and never tried: backoff stays the
+sweep's business) a group at a time, until none is left or its time is up. Claims
+(`rows.webhook_events_claim`) use `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several
+draining workers share a backlog without waiting on each other's rows; SQLite has one writer
+at a time anyway. With publishes coalesced (`webhook_event_publish`), a burst of webhooks is
+worked by a handful of tasks. In a group, the events that are plain customer messages are
+stored together (`bulk`); the rest are worked one at a time (`process`).
 """
 
 from __future__ import annotations
@@ -17,27 +18,27 @@ import logging
 import time
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
-from django.db.models import F
-from django.utils import timezone
+from django.db import DatabaseError
 
 from accounts.models import InstagramAccount
 from inbox.models import WebhookEvent
 from instagram.events import WebhookBatch
 
 from .bulk import messages_storable_together, webhook_events_store_messages
-from .process import (
-    Lease,
-    webhook_accounts,
-    webhook_event_apply,
-    webhook_event_parse,
-    webhook_event_settle,
-    webhook_events_settle_processed,
-)
+from .process import webhook_event_apply, webhook_event_process
 from .publish import (
     webhook_event_publish,
     webhook_events_hold_publishes,
     webhook_events_release_publishes,
+)
+from .rows import (
+    Lease,
+    webhook_accounts,
+    webhook_event_parse,
+    webhook_event_settle,
+    webhook_events_claim,
+    webhook_events_release,
+    webhook_events_settle_processed,
 )
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,25 @@ DRAIN_GROUP = 250
 DRAIN_SECONDS = 1.0
 
 
+def webhook_event_process_and_drain(*, event_id: int) -> None:
+    """This event, then every fresh one waiting (a burst is worked by a few tasks, in groups).
+
+    Webhooks arriving meanwhile publish nothing: the drain releases publishes before the
+    look that may be its last, and so sees every event committed while they were held.
+    Releasing them here instead would let a webhook queue another task in the moment before
+    the drain's first look, and under a steady flow every task would start a second one."""
+    webhook_events_hold_publishes()
+    try:
+        state = webhook_event_process(event_id=event_id)
+        drained = webhook_events_drain(holding=True)
+    except BaseException:
+        # This task will not look again (the database is down, say): webhooks publish again
+        # rather than wait for the hold to expire.
+        webhook_events_release_publishes()
+        raise
+    logger.debug("webhook event %s: %s; %d more drained", event_id, state, drained)
+
+
 def webhook_events_drain(
     *, seconds: float = DRAIN_SECONDS, group: int = DRAIN_GROUP, holding: bool = False
 ) -> int:
@@ -70,7 +90,7 @@ def webhook_events_drain(
     done = 0
     holding = holding and settings.INTAKE_COALESCE_PUBLISHES
     while True:
-        events = _claim_fresh(group)
+        events = webhook_events_claim(limit=group)
         if not events:
             if not holding:
                 return done
@@ -142,7 +162,7 @@ def _work_each(
     try:
         for event in events:
             if worked and time.monotonic() > deadline:
-                _release(events[worked:])
+                webhook_events_release(events=events[worked:])
                 break
             state, error = webhook_event_apply(
                 event=event, batch=batches[event.pk], accounts=accounts, lease=lease
@@ -156,42 +176,3 @@ def _work_each(
         # Even when a later event raised (database gone): these ones are done.
         webhook_events_settle_processed(event_ids=processed)
     return worked
-
-
-def _release(events: list[WebhookEvent]) -> None:
-    """Claimed but not tried: fresh again for the next drain (the claim counted a try)."""
-    WebhookEvent.objects.filter(
-        pk__in=[event.pk for event in events], state=State.PROCESSING
-    ).update(state=State.PENDING, attempts=F("attempts") - 1, updated_at=timezone.now())
-
-
-def _claim_fresh(limit: int) -> list[WebhookEvent]:
-    """Up to `limit` fresh pending events, oldest first, moved to processing in one
-    statement (raw SQL: the ORM's update() cannot return columns)."""
-    connection = transaction.get_connection()
-    table = connection.ops.quote_name(WebhookEvent._meta.db_table)
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    fresh = (
-        f"SELECT id FROM {table} WHERE state = %s AND attempts = 0 "  # noqa: S608
-        "ORDER BY received_at, id"
-    )
-    claim = f"UPDATE {table} SET state = %s, attempts = attempts + 1, updated_at = %s"  # noqa: S608
-    if connection.features.has_select_for_update_skip_locked:
-        # PostgreSQL. A materialised CTE picks the rows once: as `id IN (subquery)` the
-        # planner may run the subquery again for each row and claim past the limit.
-        sql = (
-            f"WITH picked AS MATERIALIZED ({fresh} LIMIT %s FOR UPDATE SKIP LOCKED) "
-            f"{claim} FROM picked WHERE {table}.id = picked.id "
-            f"RETURNING {table}.id, {table}.body, {table}.attempts"
-        )
-        params = [State.PENDING.value, limit, State.PROCESSING.value, now]
-    else:  # SQLite: one writer at a time, and the subquery is a list computed once
-        sql = f"{claim} WHERE id IN ({fresh} LIMIT %s) RETURNING id, body, attempts"
-        params = [State.PROCESSING.value, now, State.PENDING.value, limit]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    return [
-        WebhookEvent(pk=pk, body=body, attempts=attempts, state=State.PROCESSING)
-        for pk, body, attempts in sorted(rows)
-    ]

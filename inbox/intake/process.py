@@ -1,49 +1,34 @@
-"""Processing one claimed ledger row in a worker: claim, parse, apply each item, settle.
+"""Processing one claimed ledger row: apply each of its items, and the state to settle it in.
 
-A worker claims the row with a conditional UPDATE (of two workers handed the same event,
-exactly one gets it), applies each item idempotently (`apply`) and settles the row's state:
-processed, pending again with a backoff (errors, a target not here yet), waiting for an
-account connected later, or failed. The sweep (`sweep`) takes back what nobody finished.
+A worker claims the row (`rows`: of two workers handed the same event, exactly one gets it),
+applies each item idempotently (`apply`) and settles the row's state: processed, pending
+again with a backoff (errors, a target not here yet), waiting for an account connected
+later, or failed. The sweep (`sweep`) takes back what nobody finished; the drain (`drain`)
+works the fresh events of a group here one at a time.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import time
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
-
-from django.db import transaction
-from django.utils import timezone
 
 from accounts.models import InstagramAccount
 from inbox.models import WebhookEvent
-from instagram.events import ChangeEvent, UnknownEvent, WebhookBatch, parse_webhook
+from instagram.events import ChangeEvent, UnknownEvent, WebhookBatch
 
-from .apply import TargetMissing, intake_apply_event
+from .apply import TargetMissing, webhook_item_apply
+from .rows import (
+    MAX_ATTEMPTS,
+    Lease,
+    webhook_accounts,
+    webhook_event_parse,
+    webhook_event_settle,
+    webhook_events_claim,
+)
 
 logger = logging.getLogger(__name__)
 
 State = WebhookEvent.State
-
-# Attempt n (1-based) that failed is retried this long after it; after the last, the event
-# is failed (errors) or settled with a note (a target that never arrived). Index 0 is a
-# pending event nobody picked up (its publish was lost, e.g. while the broker was down).
-RETRY_AFTER = (
-    timedelta(seconds=30),
-    timedelta(seconds=15),
-    timedelta(minutes=1),
-    timedelta(minutes=5),
-    timedelta(minutes=15),
-    timedelta(hours=1),
-)
-MAX_ATTEMPTS = len(RETRY_AFTER)
-# A processing row not touched for this long belongs to a worker that died: take it back.
-PROCESSING_LEASE = timedelta(seconds=60)
-HEARTBEAT_SECONDS = 10.0
-ERROR_LENGTH = 2000
 
 
 @dataclass
@@ -57,68 +42,18 @@ class BatchOutcome:
 def webhook_event_process(*, event_id: int) -> str | None:
     """Process one ledger row. Returns the state it settled in, or None when it was not
     ours to process (gone, already processed, or claimed by another worker)."""
-    event = _claim(event_id)
-    if event is None:
+    claimed = webhook_events_claim(event_id=event_id)
+    if not claimed:
         if WebhookEvent.objects.filter(pk=event_id).exists():
             logger.debug("webhook event %s is not pending: skipped", event_id)
         else:
             logger.info("webhook event %s does not exist: skipped", event_id)
         return None
+    (event,) = claimed
     batch = webhook_event_parse(event=event)
     accounts = webhook_accounts(ig_ids=batch.account_ids if batch else ())
     state, error = webhook_event_apply(event=event, batch=batch, accounts=accounts)
     return webhook_event_settle(event=event, state=state, error=error)
-
-
-def _claim(event_id: int) -> WebhookEvent | None:
-    """pending → processing, attempts + 1, in one conditional statement that also returns
-    the body: of two workers handed the same event, exactly one gets it. (Raw SQL because
-    the ORM's update() cannot return columns; both SQLite and PostgreSQL have RETURNING.)"""
-    connection = transaction.get_connection()
-    table = connection.ops.quote_name(WebhookEvent._meta.db_table)
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET state = %s, attempts = attempts + 1, updated_at = %s "  # noqa: S608
-            "WHERE id = %s AND state = %s RETURNING body, attempts",
-            [State.PROCESSING.value, now, event_id, State.PENDING.value],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return WebhookEvent(pk=event_id, body=row[0], attempts=row[1], state=State.PROCESSING)
-
-
-def webhook_event_parse(*, event: WebhookEvent) -> WebhookBatch | None:
-    """A claimed event's items, or None when its stored body is not JSON."""
-    try:
-        payload = json.loads(event.body)
-    except (ValueError, RecursionError):
-        return None
-    return parse_webhook(payload)
-
-
-def webhook_accounts(*, ig_ids: Iterable[str]) -> dict[str, InstagramAccount]:
-    """The connected accounts among these ids, by id: one query for a whole group of events."""
-    return {
-        account.ig_id: account
-        for account in InstagramAccount.objects.filter(ig_id__in=list(ig_ids))
-    }
-
-
-@dataclass
-class Lease:
-    """Claimed events one worker holds, kept from the sweep while it works through them."""
-
-    event_ids: list[int]
-    renewed: float = field(default_factory=time.monotonic)
-
-    def renew_if_due(self) -> None:
-        if time.monotonic() - self.renewed > HEARTBEAT_SECONDS:
-            WebhookEvent.objects.filter(pk__in=self.event_ids, state=State.PROCESSING).update(
-                updated_at=timezone.now()
-            )
-            self.renewed = time.monotonic()
 
 
 def webhook_event_apply(
@@ -154,7 +89,7 @@ def _apply_batch(
             outcome.missing_accounts.add(item.account_id)
             continue
         try:
-            intake_apply_event(account=account, event=item)
+            webhook_item_apply(account=account, event=item)
             outcome.applied += 1
         except TargetMissing as e:
             outcome.waiting_for.append(str(e))
@@ -194,25 +129,3 @@ def _verdict(event: WebhookEvent, outcome: BatchOutcome) -> tuple[str, str]:
         logger.info("webhook event %s waits for account(s) %s", event.pk, ids)
         return State.WAITING_ACCOUNT, f"no connected account with id {ids}"
     return State.PROCESSED, ""
-
-
-def webhook_event_settle(*, event: WebhookEvent, state: str, error: str) -> str:
-    now = timezone.now()
-    WebhookEvent.objects.filter(pk=event.pk, state=State.PROCESSING).update(
-        state=state,
-        last_error=error[:ERROR_LENGTH],
-        processed_at=now if state == State.PROCESSED else None,
-        updated_at=now,
-    )
-    if state == State.FAILED:
-        logger.error("webhook event %s failed: %s", event.pk, error[:300])
-    return state
-
-
-def webhook_events_settle_processed(*, event_ids: Sequence[int]) -> None:
-    """Settle a group of cleanly processed events in one statement."""
-    if event_ids:
-        now = timezone.now()
-        WebhookEvent.objects.filter(pk__in=event_ids, state=State.PROCESSING).update(
-            state=State.PROCESSED, last_error="", processed_at=now, updated_at=now
-        )

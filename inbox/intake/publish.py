@@ -49,6 +49,12 @@ def webhook_event_publish(*, event_id: int, coalesce: bool = False) -> None:
         task_queue(PROCESS_TASK, event_id)
 
 
+def webhook_event_publish_new(event_id: int) -> None:
+    """A newly stored event's publish, coalesced: the ledger's `on_stored`, called with the
+    newest id of the rows one statement committed."""
+    webhook_event_publish(event_id=event_id, coalesce=True)
+
+
 def webhook_events_release_publishes() -> None:
     """A drain is about to look for fresh events, and that look may be its last: events
     committed from now on publish a task again, since the look may have missed them."""

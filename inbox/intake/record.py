@@ -2,7 +2,8 @@
 
 The request does as little as it can: one row in the ledger (in a statement it may share
 with concurrent requests: `ledger`), and the processing task queued once the row is
-committed (`publish`). Everything else happens in a worker (`process`, `drain`).
+committed (the ledger calls `publish`). Everything else happens in a worker (`tasks`,
+`drain`, `process`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 from instagram.events import account_ids_of
 
 from .ledger import ledger_insert
-from .publish import webhook_event_publish
+from .publish import webhook_event_publish_new
 
 logger = logging.getLogger(__name__)
 
@@ -41,12 +42,8 @@ def webhook_event_record(*, body: bytes) -> int | None:
         body_sha256=body_sha256,
         object_type=object_type[:32] if isinstance(object_type, str) else "",
         account_ids=[account_id[:64] for account_id in account_ids_of(payload)[:100]],
-        on_stored=_publish_fresh,
+        on_stored=webhook_event_publish_new,
     )
     if event_id is None:
         logger.info("webhook redelivery ignored (sha256 %s…)", body_sha256[:12])
     return event_id
-
-
-def _publish_fresh(event_id: int) -> None:
-    webhook_event_publish(event_id=event_id, coalesce=True)

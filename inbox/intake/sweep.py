@@ -19,8 +19,8 @@ from django.utils import timezone
 from accounts.models import InstagramAccount
 from inbox.models import WebhookEvent
 
-from .process import MAX_ATTEMPTS, PROCESSING_LEASE, RETRY_AFTER
 from .publish import webhook_event_publish
+from .rows import MAX_ATTEMPTS, PROCESSING_LEASE, RETRY_AFTER
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,9 @@ from django.db import OperationalError, connection
 from django.utils import timezone
 
 from inbox.intake import drain as intake_drain
-from inbox.intake import process as intake
+from inbox.intake import process as intake_process
 from inbox.intake import publish as intake_publish
+from inbox.intake import rows as intake_rows
 from inbox.intake.drain import webhook_events_drain
 from inbox.intake.publish import (
     TASK_QUEUED_KEY,
@@ -133,16 +134,16 @@ def test_a_drain_out_of_time_gives_back_what_it_did_not_start_and_queues_a_succe
 def test_a_long_group_keeps_every_event_it_holds_leased(account_ig, monkeypatch, time_machine):
     time_machine.move_to(timezone.now(), tick=False)
     events = echoes(3)  # worked one at a time
-    monkeypatch.setattr(intake, "HEARTBEAT_SECONDS", -1.0)  # renew after every item
+    monkeypatch.setattr(intake_rows, "HEARTBEAT_SECONDS", -1.0)  # renew after every item
     last_held = []
-    real = intake.intake_apply_event
+    real = intake_process.webhook_item_apply
 
     def slow(*, account, event):
         time_machine.shift(timedelta(seconds=30))
         last_held.append(WebhookEvent.objects.get(pk=events[2].pk).updated_at)
         return real(account=account, event=event)
 
-    monkeypatch.setattr(intake, "intake_apply_event", slow)
+    monkeypatch.setattr(intake_process, "webhook_item_apply", slow)
     assert webhook_events_drain(seconds=600) == 3
     # The third event, not started yet, was renewed while the first two were worked.
     assert last_held[1] - last_held[0] == timedelta(seconds=30)
@@ -253,16 +254,14 @@ def test_a_task_holds_publishes_until_its_drain_looks_for_the_last_time(
     settings.INTAKE_COALESCE_PUBLISHES = True
     deliver(webhook_body(message_item("m-0", "first")))
     ((event_id,),) = publishes
-    from inbox.intake import tasks
-
-    real = tasks.webhook_event_process
+    real = intake_drain.webhook_event_process
 
     def process(*, event_id):
         state = real(event_id=event_id)
         deliver(webhook_body(message_item("m-1", "while the task works")))
         return state
 
-    monkeypatch.setattr(tasks, "webhook_event_process", process)
+    monkeypatch.setattr(intake_drain, "webhook_event_process", process)
     webhook_event_process_task.run(event_id)
     assert len(publishes) == 1
     assert set(WebhookEvent.objects.values_list("state", flat=True)) == {State.PROCESSED}
@@ -276,12 +275,11 @@ def test_a_task_that_fails_releases_publishes(
     settings.INTAKE_COALESCE_PUBLISHES = True
     deliver(webhook_body(message_item("m-0", "first")))
     ((event_id,),) = publishes
-    from inbox.intake import tasks
 
     def process(*, event_id):
         raise OperationalError("database gone")
 
-    monkeypatch.setattr(tasks, "webhook_event_process", process)
+    monkeypatch.setattr(intake_drain, "webhook_event_process", process)
     with pytest.raises(OperationalError):
         webhook_event_process_task.run(event_id)
     deliver(webhook_body(message_item("m-1", "after the failure")))

@@ -5,8 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from inbox.intake import process as intake
-from inbox.intake.process import MAX_ATTEMPTS, webhook_event_process
+from inbox.intake import process as intake_process
+from inbox.intake.process import webhook_event_process
+from inbox.intake.rows import MAX_ATTEMPTS
 from inbox.intake.sweep import webhook_events_reprocess, webhook_events_sweep
 from inbox.intake.tasks import webhook_event_process_task
 from inbox.models import Conversation, Message, Reaction, WebhookEvent
@@ -57,7 +58,7 @@ def account_ig():
 @pytest.fixture
 def flaky(monkeypatch):
     """Applying a message fails `failures` times, then works."""
-    real = intake.intake_apply_event
+    real = intake_process.webhook_item_apply
     calls = {"failures": 0}
 
     def apply(*, account, event):
@@ -66,7 +67,7 @@ def flaky(monkeypatch):
             raise RuntimeError("database hiccup")
         return real(account=account, event=event)
 
-    monkeypatch.setattr(intake, "intake_apply_event", apply)
+    monkeypatch.setattr(intake_process, "webhook_item_apply", apply)
     return calls
 
 
@@ -117,14 +118,14 @@ def test_an_event_failing_every_time_ends_failed_then_an_admin_reprocesses_it(
 
 
 def test_one_failing_item_does_not_hold_back_the_others(account_ig, monkeypatch):
-    real = intake.intake_apply_event
+    real = intake_process.webhook_item_apply
 
     def apply(*, account, event):
         if getattr(event, "mid", "") == "m-bad":
             raise ValueError("boom")
         return real(account=account, event=event)
 
-    monkeypatch.setattr(intake, "intake_apply_event", apply)
+    monkeypatch.setattr(intake_process, "webhook_item_apply", apply)
     event = stored_event(webhook_body(message_item("m-bad", "x"), message_item("m-good", "y")))
     assert webhook_event_process(event_id=event.pk) == State.PENDING
     assert list(Message.objects.values_list("mid", flat=True)) == ["m-good"]
