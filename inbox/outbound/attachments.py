@@ -147,7 +147,7 @@ def _normalise_type(attachment_type: str) -> str:
     return kind
 
 
-def check_url(*, url: str, attachment_type: str) -> dict[str, str]:
+def attachment_url_check(*, url: str, attachment_type: str) -> dict[str, str]:
     """A link to media Meta will fetch itself: the attachment's JSON, or AttachmentRefused."""
     url = url.strip()
     try:
@@ -184,7 +184,7 @@ _REFUSED_EXTENSIONS = frozenset(
 )  # fmt: skip
 
 
-def check_upload(*, upload: UploadedFile, attachment_type: str) -> tuple[str, str]:
+def attachment_upload_check(*, upload: UploadedFile, attachment_type: str) -> tuple[str, str]:
     """(type, format) of an upload Meta accepts, or AttachmentRefused saying why not."""
     size = upload.size or 0
     if size <= 0:
@@ -216,7 +216,9 @@ def check_upload(*, upload: UploadedFile, attachment_type: str) -> tuple[str, st
     return kind, found
 
 
-def store_upload(*, upload: UploadedFile, kind: str, found_format: str) -> dict[str, object]:
+def attachment_upload_store(
+    *, upload: UploadedFile, kind: str, found_format: str
+) -> dict[str, object]:
     """Save a checked upload under an unguessable name; the attachment's JSON."""
     today = timezone.now()
     name = f"{UPLOAD_FOLDER}/{today:%Y/%m}/{uuid.uuid4().hex}{STORED_EXTENSION[found_format]}"

@@ -10,11 +10,9 @@ one conversation leave in the order they were written.
 from __future__ import annotations
 
 import logging
-import random
 from datetime import datetime, timedelta
 from typing import Any
 
-import redis
 from django.conf import settings
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
@@ -32,34 +30,14 @@ from .errors import (
     error_reason,
     retry_reason,
 )
-from .pacing import Outcome, bucket_kind, pass_gate, wait_for_slot
-from .ratelimit import bucket_key, bucket_rate, send_limiter
+from .pacing import Bucket, SendOutcome, bucket_for, bucket_pause, gate_pass, retry_delay, slot_wait
 
 logger = logging.getLogger(__name__)
 
-# Exponential back-off with jitter: about 2 s, 6 s, 18 s, 54 s, 162 s, then capped.
-BACKOFF_FIRST = 2.0
-BACKOFF_FACTOR = 3.0
-BACKOFF_MAX = 300.0
-# The longest wait Meta's own hints (Retry-After, usage headers) can impose on one retry.
-HINT_MAX = 3600.0
 # How long to hold an account back when Meta reports it at 100 % without an estimate.
 USAGE_FULL_PAUSE = 10.0
 
 Status = Message.Status
-
-
-def retry_delay(*, attempt: int, error: GraphError | None = None) -> float:
-    """Seconds before retry number `attempt` (1 = the first retry)."""
-    ceiling = min(BACKOFF_FIRST * BACKOFF_FACTOR ** (attempt - 1), BACKOFF_MAX)
-    delay = random.uniform(ceiling / 2, ceiling)
-    if error is not None:
-        hint = error.backoff_hint
-        if hint:
-            delay = max(delay, min(hint, HINT_MAX))
-        elif error.usage is not None and error.usage.is_high:
-            delay = max(delay, 10.0)
-    return delay
 
 
 def message_body(*, message: Message, tag: str) -> dict[str, Any]:
@@ -142,7 +120,7 @@ def _defer(message: Message, *, seconds: float, from_status: str, **fields: Any)
     )
 
 
-def message_deliver(*, message_id: int, slot_at: float | None = None) -> Outcome:
+def message_deliver(*, message_id: int, slot_at: float | None = None) -> SendOutcome:
     """One attempt at sending a queued reply."""
     message = (
         Message.objects.select_related("conversation__account")
@@ -152,32 +130,31 @@ def message_deliver(*, message_id: int, slot_at: float | None = None) -> Outcome
     )
     if message is None:
         logger.info("message %s no longer exists; nothing to send", message_id)
-        return Outcome()
+        return SendOutcome()
     if message.status != Status.QUEUED or message.origin != Message.Origin.AGENT:
         logger.info("message %s is %s; not sending it again", message_id, message.status or "in")
-        return Outcome()
+        return SendOutcome()
     account = message.conversation.account
     if not account.can_send:
         # It waits, without spending an attempt; the sweep re-queues it after reconnection.
         logger.info("message %s waits: account %s is %s", message_id, account.pk, account.status)
-        return Outcome()
+        return SendOutcome()
     now = timezone.now()
     if message.next_attempt_at and message.next_attempt_at > now + timedelta(seconds=1):
         # Not due yet (a back-off, a booked slot): its own scheduled task runs it then, and
         # the sweep if that task is lost. This run is a stray (a hand-over, a redelivery).
         logger.info("message %s is not due yet; leaving it to its scheduled run", message_id)
-        return Outcome()
+        return SendOutcome()
     if message.waits:
         # The earlier reply hands over to this one when it is done (see follow_up).
         logger.info("message %s waits for an earlier reply in its conversation", message_id)
-        return Outcome()
+        return SendOutcome()
     tag, refusal = _window_now(message, now)
     if refusal:
         return _refuse(message, refusal)
 
-    kind = bucket_kind(message.attachments)
-    bucket, rate = bucket_key(account_id=account.pk, kind=kind), bucket_rate(kind)
-    later = wait_for_slot(bucket=bucket, rate=rate, slot_at=slot_at)
+    bucket = bucket_for(account_id=account.pk, attachments=message.attachments)
+    later = slot_wait(bucket=bucket, slot_at=slot_at)
     if later is not None:
         assert later.retry_in is not None
         _defer(message, seconds=later.retry_in, from_status=Status.QUEUED)
@@ -197,18 +174,18 @@ def message_deliver(*, message_id: int, slot_at: float | None = None) -> Outcome
     )
     if not claimed:
         logger.info("message %s was claimed by another run; not sending it again", message_id)
-        return Outcome()
+        return SendOutcome()
     message.attempts += 1
-    return _call(message, tag=tag, bucket=bucket, rate=rate)
+    return _call(message, tag=tag, bucket=bucket)
 
 
-def _refuse(message: Message, reason: str) -> Outcome:
+def _refuse(message: Message, reason: str) -> SendOutcome:
     logger.info("message %s not sent: the reply window is closed", message.pk)
     _finish(message, status=Status.FAILED, code="window", reason=reason, from_status=Status.QUEUED)
-    return Outcome(follow_up=_next_queued(message))
+    return SendOutcome(follow_up=_next_queued(message))
 
 
-def _call(message: Message, *, tag: str, bucket: str, rate: float) -> Outcome:
+def _call(message: Message, *, tag: str, bucket: Bucket) -> SendOutcome:
     account = message.conversation.account
     body = message_body(message=message, tag=tag)
     logger.info(
@@ -219,7 +196,7 @@ def _call(message: Message, *, tag: str, bucket: str, rate: float) -> Outcome:
         ", HUMAN_AGENT tag" if tag else "",
         message.attempts,
     )
-    closed = pass_gate(bucket=bucket, rate=rate)  # last thing before the request leaves
+    closed = gate_pass(bucket=bucket)  # last thing before the request leaves
     if closed is not None:
         assert closed.retry_in is not None
         logger.info("message %s not sent yet: the account's rate limit is closed", message.pk)
@@ -238,16 +215,16 @@ def _call(message: Message, *, tag: str, bucket: str, rate: float) -> Outcome:
         return _failed_call(message, error, bucket=bucket)
     if client.last_usage is not None and client.last_usage.percent >= 100:
         # Meta says the account's allowance is used up: slow down before it starts refusing.
-        _pause(bucket, client.last_usage.regain_after or USAGE_FULL_PAUSE)
+        bucket_pause(bucket=bucket, seconds=client.last_usage.regain_after or USAGE_FULL_PAUSE)
     mid = sent.message_id
     if not mid:
         logger.warning("message %s: Meta answered without a message id", message.pk)
     message_record_sent(message=message, mid=mid)
     logger.info("sent message %s as %s", message.pk, mid or "(no mid)")
-    return Outcome(follow_up=_next_queued(message))
+    return SendOutcome(follow_up=_next_queued(message))
 
 
-def _failed_call(message: Message, error: GraphError, *, bucket: str) -> Outcome:
+def _failed_call(message: Message, error: GraphError, *, bucket: Bucket) -> SendOutcome:
     label = error.code_label
     sending = Status.SENDING
     if isinstance(error, AuthError):
@@ -262,7 +239,7 @@ def _failed_call(message: Message, error: GraphError, *, bucket: str) -> Outcome
             error_reason=WAITING_FOR_RECONNECT,
         )
         logger.info("message %s waits: the account's token was refused (%s)", message.pk, label)
-        return Outcome()
+        return SendOutcome()
     if error.maybe_delivered:
         logger.warning("message %s: unknown outcome (%s)", message.pk, label)
         _finish(
@@ -272,7 +249,7 @@ def _failed_call(message: Message, error: GraphError, *, bucket: str) -> Outcome
             reason=UNKNOWN_NO_ANSWER,
             from_status=sending,
         )
-        return Outcome(follow_up=_next_queued(message))
+        return SendOutcome(follow_up=_next_queued(message))
     if not error.retryable:
         logger.info("message %s failed: %s %s", message.pk, type(error).__name__, label)
         _finish(
@@ -282,11 +259,11 @@ def _failed_call(message: Message, error: GraphError, *, bucket: str) -> Outcome
             reason=error_reason(error),
             from_status=sending,
         )
-        return Outcome(follow_up=_next_queued(message))
+        return SendOutcome(follow_up=_next_queued(message))
     return _retry_or_give_up(message, error, bucket=bucket)
 
 
-def _retry_or_give_up(message: Message, error: GraphError, *, bucket: str) -> Outcome:
+def _retry_or_give_up(message: Message, error: GraphError, *, bucket: Bucket) -> SendOutcome:
     label, attempts = error.code_label, message.attempts
     if attempts >= settings.INSTAGRAM_SEND_MAX_ATTEMPTS:
         logger.warning("message %s failed after %d attempts (%s)", message.pk, attempts, label)
@@ -297,11 +274,11 @@ def _retry_or_give_up(message: Message, error: GraphError, *, bucket: str) -> Ou
             reason=retry_reason(error, attempts=attempts, final=True),
             from_status=Status.SENDING,
         )
-        return Outcome(follow_up=_next_queued(message))
+        return SendOutcome(follow_up=_next_queued(message))
     delay = retry_delay(attempt=attempts, error=error)
     if isinstance(error, RateLimitedError):
         # Meta throttles the account, not the message: hold back its other replies too.
-        _pause(bucket, delay)
+        bucket_pause(bucket=bucket, seconds=delay)
     logger.info("message %s will retry in %.1fs after %s", message.pk, delay, label)
     _defer(
         message,
@@ -310,12 +287,4 @@ def _retry_or_give_up(message: Message, error: GraphError, *, bucket: str) -> Ou
         error_code=label[:40],
         error_reason=retry_reason(error, attempts=attempts, final=False),
     )
-    return Outcome(retry_in=delay)
-
-
-def _pause(bucket: str, seconds: float) -> None:
-    logger.info("holding back %s for %.0fs at Meta's request", bucket, seconds)
-    try:
-        send_limiter().pause(bucket=bucket, seconds=min(seconds, HINT_MAX))
-    except redis.RedisError:
-        logger.warning("rate limiter unavailable; %s not paused", bucket)
+    return SendOutcome(retry_in=delay)

@@ -1,10 +1,15 @@
-"""Pacing sends to Meta's per-account rate limit (see `inbox.outbound.ratelimit`).
+"""When a send may leave: Meta's per-account rate limit, and the back-off after a failure.
 
-A reply books a slot when it is queued and its task is published once, for that moment
-(`reserve_first_slot`, `countdown_for`). When the task runs it waits out the last few
-milliseconds (`wait_for_slot`), prepares the request, and passes the gate right before the
-request leaves (`pass_gate`). Anything further off goes back to Celery as a countdown: no
-worker sleeps for long.
+This is the only module that talks to the bucket (`inbox.outbound.ratelimit`). A send names
+its bucket (`bucket_for`). A reply books a slot when it is queued and its task is published
+once, for that moment (`slot_reserve`, `slot_countdown`). When the task runs it waits out
+the last few milliseconds (`slot_wait`), prepares the request, and passes the gate right
+before the request leaves (`gate_pass`). Anything further off goes back to Celery as a
+countdown: no worker sleeps for long. When Meta throttles an account, its bucket is paused
+(`bucket_pause`); a failed call is tried again after `retry_delay`.
+
+A Redis outage never fails a send: a slot that cannot be booked is asked for again shortly,
+and a pause that cannot be recorded is logged and skipped.
 """
 
 from __future__ import annotations
@@ -12,11 +17,14 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import redis
 from django.conf import settings
+
+from instagram.errors import GraphError
 
 from .ratelimit import bucket_key, bucket_rate, send_limiter
 
@@ -30,85 +38,126 @@ SLOT_WAKE_EARLY = 0.02
 # A closed gate this close is waited for, a few times at most.
 GATE_MAX_WAIT = 0.25
 GATE_TRIES = 5
+# Exponential back-off with jitter: about 2 s, 6 s, 18 s, 54 s, 162 s, then capped.
+BACKOFF_FIRST = 2.0
+BACKOFF_FACTOR = 3.0
+BACKOFF_MAX = 300.0
+# The longest wait Meta's own hints (Retry-After, usage headers) can impose on one retry.
+HINT_MAX = 3600.0
 
 
 @dataclass(frozen=True)
-class Outcome:
+class SendOutcome:
+    """What one attempt at a send tells its task to do next (nothing, by default)."""
+
     retry_in: float | None = None  # run this task again after so many seconds
     slot_at: float | None = None  # wall-clock time of the rate-limit slot that run holds
     follow_up: int | None = None  # the conversation's next queued reply, free to go now
     attempt: int | None = None  # for reactions: the number of the next run's attempt
 
 
-def bucket_kind(attachments: list[Any]) -> str:
-    """Audio and video have their own, lower cap; everything else shares the standard one."""
+@dataclass(frozen=True)
+class Bucket:
+    """One account's line for one kind of send, and the calls per second it allows."""
+
+    key: str
+    rate: float
+
+
+def bucket_for(*, account_id: int, attachments: Sequence[Any] = ()) -> Bucket:
+    """The bucket a send takes its turn in: audio and video have their own, lower cap;
+    everything else (text, links, images, stickers, reactions) shares the standard one."""
     types = {str(a.get("type", "")) for a in attachments if isinstance(a, dict)}
-    return "media" if types & {"audio", "video"} else "standard"
+    kind = "media" if types & {"audio", "video"} else "standard"
+    return Bucket(key=bucket_key(account_id=account_id, kind=kind), rate=bucket_rate(kind))
 
 
-def reserve_first_slot(*, account_id: int, attachments: list[Any]) -> float | None:
+def slot_reserve(*, account_id: int, attachments: Sequence[Any]) -> float | None:
     """Book a reply's rate-limit slot as it is queued, so its task is published once, for
     that moment (wall-clock seconds). None: no slot booked; the task asks for one itself."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return None  # tasks run inline: nothing could wait for a slot
-    kind = bucket_kind(attachments)
+    bucket = bucket_for(account_id=account_id, attachments=attachments)
     try:
-        slot = send_limiter().reserve(
-            bucket=bucket_key(account_id=account_id, kind=kind), rate=bucket_rate(kind)
-        )
+        slot = send_limiter().reserve(bucket=bucket.key, rate=bucket.rate)
     except redis.RedisError:
         logger.warning("rate limiter unavailable; account %s's reply books no slot", account_id)
         return None
     return time.time() + slot.delay if slot.reserved else None
 
 
-def countdown_for(slot_at: float | None) -> float | None:
+def slot_countdown(slot_at: float | None) -> float | None:
     """When to run a task that holds the slot at `slot_at` (a little before it)."""
     if slot_at is None:
         return None
     return max(slot_at - time.time() - SLOT_WAKE_EARLY, 0.0)
 
 
-def wait_for_slot(*, bucket: str, rate: float, slot_at: float | None) -> Outcome | None:
-    """Wait until this call's slot. None: it is time. An Outcome: the slot is too far off
+def slot_wait(*, bucket: Bucket, slot_at: float | None) -> SendOutcome | None:
+    """Wait until this call's slot. None: it is time. A SendOutcome: the slot is too far off
     to wait for in the worker; come back then (the slot stays booked)."""
     try:
         if slot_at is None:
-            slot = send_limiter().reserve(bucket=bucket, rate=rate)
+            slot = send_limiter().reserve(bucket=bucket.key, rate=bucket.rate)
             if not slot.reserved:  # the line is over a minute long
-                return Outcome(retry_in=slot.delay / 2)
+                return SendOutcome(retry_in=slot.delay / 2)
             slot_at = time.time() + slot.delay
     except redis.RedisError:
-        logger.warning("rate limiter unavailable for %s; trying again shortly", bucket)
-        return Outcome(retry_in=random.uniform(2, 5))
+        return _limiter_down(bucket)
     ahead = slot_at - time.time()
     if ahead > SLOT_SLEEP_MAX:
-        return Outcome(retry_in=countdown_for(slot_at), slot_at=slot_at)
+        return SendOutcome(retry_in=slot_countdown(slot_at), slot_at=slot_at)
     time.sleep(max(ahead, 0.0))
     return None
 
 
-def pass_gate(*, bucket: str, rate: float) -> Outcome | None:
+def gate_pass(*, bucket: Bucket) -> SendOutcome | None:
     """The gate, passed right before the request leaves: however late this run woke up,
-    calls leave spaced. None: go now (the call is recorded). An Outcome: come back later."""
+    calls leave spaced. None: go now (the call is recorded). A SendOutcome: come back later."""
     try:
         for _ in range(GATE_TRIES):
-            wait = send_limiter().admit(bucket=bucket, rate=rate)
+            wait = send_limiter().admit(bucket=bucket.key, rate=bucket.rate)
             if wait <= 0:
                 return None
             if wait > GATE_MAX_WAIT:
                 break
             time.sleep(wait)
     except redis.RedisError:
-        logger.warning("rate limiter unavailable for %s; trying again shortly", bucket)
-        return Outcome(retry_in=random.uniform(2, 5))
+        return _limiter_down(bucket)
     # Closed for longer than is worth sleeping (a slow cap, or Meta paused the account):
     # keep this turn and come back when the gate opens.
-    return Outcome(retry_in=wait, slot_at=time.time() + wait)
+    return SendOutcome(retry_in=wait, slot_at=time.time() + wait)
 
 
-def take_slot(*, bucket: str, rate: float, slot_at: float | None) -> Outcome | None:
+def slot_take(*, bucket: Bucket, slot_at: float | None) -> SendOutcome | None:
     """Both steps at once, for calls with nothing to prepare in between."""
-    return wait_for_slot(bucket=bucket, rate=rate, slot_at=slot_at) or pass_gate(
-        bucket=bucket, rate=rate
-    )
+    return slot_wait(bucket=bucket, slot_at=slot_at) or gate_pass(bucket=bucket)
+
+
+def _limiter_down(bucket: Bucket) -> SendOutcome:
+    logger.warning("rate limiter unavailable for %s; trying again shortly", bucket.key)
+    return SendOutcome(retry_in=random.uniform(2, 5))
+
+
+def bucket_pause(*, bucket: Bucket, seconds: float) -> None:
+    """Meta throttled the account: no slot and no call in this bucket for `seconds` (at most
+    HINT_MAX). Without the limiter the pause is skipped: the retry's own delay still holds."""
+    logger.info("holding back %s for %.0fs at Meta's request", bucket.key, seconds)
+    try:
+        send_limiter().pause(bucket=bucket.key, seconds=min(seconds, HINT_MAX))
+    except redis.RedisError:
+        logger.warning("rate limiter unavailable; %s not paused", bucket.key)
+
+
+def retry_delay(*, attempt: int, error: GraphError | None = None) -> float:
+    """Seconds before retry number `attempt` (1 = the first retry): the back-off, or longer
+    when Meta said how long to wait (Retry-After) or that the account's allowance runs out."""
+    ceiling = min(BACKOFF_FIRST * BACKOFF_FACTOR ** (attempt - 1), BACKOFF_MAX)
+    delay = random.uniform(ceiling / 2, ceiling)
+    if error is not None:
+        hint = error.backoff_hint
+        if hint:
+            delay = max(delay, min(hint, HINT_MAX))
+        elif error.usage is not None and error.usage.is_high:
+            delay = max(delay, 10.0)
+    return delay

@@ -18,6 +18,8 @@ With Redis (`REDIS_URL`) the state is one key per bucket, updated by an atomic L
 Redis's own clock, so every worker on every host shares it. Without Redis (the embedded
 broker) it lives in the process: run a single worker process there, or the cap applies per
 process.
+
+Only `inbox.outbound.pacing` calls this module: sends ask pacing, never the bucket.
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import redis
 from django.conf import settings
 
 from accounts.meta import account_call
@@ -20,9 +19,7 @@ from inbox.models import Message, Reaction
 from inbox.services.window import WindowState, conversation_reply_window
 from instagram.errors import GraphError
 
-from .delivery import retry_delay
-from .pacing import Outcome, take_slot
-from .ratelimit import bucket_key, bucket_rate, send_limiter
+from .pacing import Bucket, SendOutcome, bucket_for, bucket_pause, retry_delay, slot_take
 
 logger = logging.getLogger(__name__)
 
@@ -47,21 +44,24 @@ def _take_back(message: Message, why: str) -> None:
         logger.info("reaction on message %s taken back: %s", message.pk, why)
 
 
-def reaction_deliver(*, message_id: int, attempt: int = 1, slot_at: float | None = None) -> Outcome:
+def reaction_deliver(
+    *, message_id: int, attempt: int = 1, slot_at: float | None = None
+) -> SendOutcome:
+    """One attempt at making Instagram show the heart as the agent left it (or took it)."""
     message = Message.objects.select_related("conversation__account").filter(pk=message_id).first()
     if message is None or not message.mid:
         logger.info("message %s is gone or has no mid; no reaction to send", message_id)
-        return Outcome()
+        return SendOutcome()
     account = message.conversation.account
     react = Reaction.objects.filter(message=message, actor=Reaction.Actor.BUSINESS).exists()
     if not account.can_send:
         _take_back(message, f"account {account.pk} is {account.status}")
-        return Outcome()
+        return SendOutcome()
     if conversation_reply_window(conversation=message.conversation).state != WindowState.OPEN:
         _take_back(message, "the 24-hour window closed")
-        return Outcome()
-    bucket = bucket_key(account_id=account.pk, kind="standard")
-    later = take_slot(bucket=bucket, rate=bucket_rate("standard"), slot_at=slot_at)
+        return SendOutcome()
+    bucket = bucket_for(account_id=account.pk)
+    later = slot_take(bucket=bucket, slot_at=slot_at)
     if later is not None:
         return later
     action = "react" if react else "unreact"
@@ -74,12 +74,12 @@ def reaction_deliver(*, message_id: int, attempt: int = 1, slot_at: float | None
     except GraphError as error:
         return _failed(message, error, attempt=attempt, react=react, bucket=bucket)
     logger.info("sent reaction %s on message %s", action, message.pk)
-    return Outcome()
+    return SendOutcome()
 
 
 def _failed(
-    message: Message, error: GraphError, *, attempt: int, react: bool, bucket: str
-) -> Outcome:
+    message: Message, error: GraphError, *, attempt: int, react: bool, bucket: Bucket
+) -> SendOutcome:
     label = error.code_label
     logger.info("reaction on message %s failed: %s %s", message.pk, type(error).__name__, label)
     # A refused token (not retryable) has marked the account for reconnection
@@ -87,11 +87,8 @@ def _failed(
     if error.retryable and attempt < settings.INSTAGRAM_SEND_MAX_ATTEMPTS:
         delay = retry_delay(attempt=attempt, error=error)
         if error.backoff_hint:
-            try:
-                send_limiter().pause(bucket=bucket, seconds=delay)
-            except redis.RedisError:
-                logger.warning("rate limiter unavailable; %s not paused", bucket)
-        return Outcome(retry_in=delay, attempt=attempt + 1)
+            bucket_pause(bucket=bucket, seconds=delay)
+        return SendOutcome(retry_in=delay, attempt=attempt + 1)
     if react:
         _take_back(message, f"Instagram refused it ({label})")
-    return Outcome()
+    return SendOutcome()

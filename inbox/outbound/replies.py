@@ -23,20 +23,23 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import InstagramAccount
-from common.queueing import task_queue
 from inbox.models import Conversation, Message, Reaction
 from inbox.services.conversations import conversation_record_message
 from inbox.services.window import WindowState, conversation_reply_window
 
-from .attachments import AttachmentRefused, check_upload, check_url, store_upload
+from .attachments import (
+    AttachmentRefused,
+    attachment_upload_check,
+    attachment_upload_store,
+    attachment_url_check,
+)
 from .errors import RECONNECT
-from .pacing import countdown_for, reserve_first_slot
+from .pacing import slot_reserve
 from .reactions import EMOJI, REACTION
+from .schedule import message_send_queue, reaction_send_queue
 
 logger = logging.getLogger(__name__)
 
-SEND_TASK = "inbox.tasks.message_send_task"
-REACTION_TASK = "inbox.tasks.reaction_send_task"
 TEXT_LIMIT_BYTES = 1000
 DISCONNECTED = (
     "This account is disconnected. An admin must connect it again before anyone can reply."
@@ -72,7 +75,8 @@ def reply_refusal(*, conversation: Conversation, now: datetime | None = None) ->
     return "" if window.can_reply else window.reason
 
 
-def text_refusal(text: str) -> str:
+def text_refusal(*, text: str) -> str:
+    """Empty when Meta accepts this text's length; otherwise why not."""
     size = len(text.encode("utf-8"))
     if size > TEXT_LIMIT_BYTES:
         return f"This message is {size:,} bytes; Instagram accepts at most {TEXT_LIMIT_BYTES:,}."
@@ -100,17 +104,19 @@ def reply_create(
         raise ReplyRefused("The heart sticker is sent on its own, without text or attachments.")
     if not (text or has_attachment or sticker):
         raise ReplyRefused("Write a message, attach a file or send a heart.")
-    refusal = reply_refusal(conversation=conversation) or text_refusal(text)
+    refusal = reply_refusal(conversation=conversation) or text_refusal(text=text)
     if refusal:
         raise ReplyRefused(refusal)
 
     attachment: dict[str, Any] | None = None
     try:
         if attachment_url:
-            attachment = dict(check_url(url=attachment_url, attachment_type=attachment_type))
+            attachment = dict(
+                attachment_url_check(url=attachment_url, attachment_type=attachment_type)
+            )
         elif upload is not None:
-            kind, found = check_upload(upload=upload, attachment_type=attachment_type)
-            attachment = store_upload(upload=upload, kind=kind, found_format=found)
+            kind, found = attachment_upload_check(upload=upload, attachment_type=attachment_type)
+            attachment = attachment_upload_store(upload=upload, kind=kind, found_format=found)
     except AttachmentRefused as e:
         raise ReplyRefused(str(e)) from e
 
@@ -135,7 +141,7 @@ def _queue(
     attachments: list[dict[str, Any]] | None = None,
 ) -> Message:
     # The rate-limit slot is booked now, so the task is published once, for its moment.
-    slot_at = reserve_first_slot(account_id=conversation.account_id, attachments=attachments or [])
+    slot_at = slot_reserve(account_id=conversation.account_id, attachments=attachments or [])
     message = Message.objects.create(
         conversation=conversation,
         account_id=conversation.account_id,
@@ -152,18 +158,8 @@ def _queue(
     )
     conversation_record_message(message=message)
     logger.info("queued message %s (%s) by user %s", message.pk, kind, author.pk)
-    transaction.on_commit(lambda: enqueue_send(message_id=message.pk, slot_at=slot_at))
+    transaction.on_commit(lambda: message_send_queue(message_id=message.pk, slot_at=slot_at))
     return message
-
-
-def enqueue_send(*, message_id: int, slot_at: float | None = None) -> None:
-    """Hand a queued reply to the workers. A broker outage must not fail the agent's
-    request: the row is already stored and the sweep sends it when the broker is back."""
-    countdown = countdown_for(slot_at)
-    if countdown is None:
-        task_queue(SEND_TASK, message_id)
-    else:
-        task_queue(SEND_TASK, message_id, kwargs={"slot_at": slot_at}, countdown=countdown)
 
 
 def message_retry(*, message: Message, author: User) -> Message:
@@ -198,7 +194,7 @@ def message_retry(*, message: Message, author: User) -> Message:
         message.refresh_from_db()
         conversation_record_message(message=message)
         logger.info("message %s retried by user %s", message.pk, author.pk)
-        transaction.on_commit(lambda: enqueue_send(message_id=message.pk))
+        transaction.on_commit(lambda: message_send_queue(message_id=message.pk))
     return message
 
 
@@ -232,8 +228,4 @@ def reaction_send(*, message: Message, author: User, remove: bool = False) -> No
             "unreacted from" if remove else "reacted to",
             message.pk,
         )
-        transaction.on_commit(lambda: _enqueue_reaction(message_id=message.pk))
-
-
-def _enqueue_reaction(*, message_id: int) -> None:
-    task_queue(REACTION_TASK, message_id)
+        transaction.on_commit(lambda: reaction_send_queue(message_id=message.pk))

@@ -1,5 +1,6 @@
 """Shared pieces for the outbound send tests: a fake Meta at the `requests` layer, a fresh
-rate limiter per test, and helpers to read what was sent."""
+rate limiter per test, a recorder of the retries a task schedules, and helpers to read what
+was sent."""
 
 import itertools
 import json
@@ -10,7 +11,8 @@ from datetime import UTC, datetime
 import pytest
 import responses
 
-from inbox.outbound import ratelimit
+from inbox.outbound import ratelimit, schedule
+from inbox.outbound.tasks import message_send_task
 from tests.factories import AccountFactory, ConversationFactory, OutboundMessageFactory, UserFactory
 
 T0 = datetime(2026, 11, 2, 12, 0, 0, tzinfo=UTC)  # the customer's last message (Meta's clock)
@@ -31,6 +33,19 @@ def wall_clock_limiter(monkeypatch, settings):
     monkeypatch.setattr(ratelimit, "_limiter", limiter)
     monkeypatch.setattr(ratelimit, "_limiter_url", settings.REDIS_URL)
     return limiter
+
+
+@pytest.fixture
+def scheduled(monkeypatch):
+    """Let the task schedule retries as it would on a real worker; record them."""
+    calls = []
+    monkeypatch.setattr(schedule, "_eager", lambda: False)
+    monkeypatch.setattr(
+        message_send_task,
+        "apply_async",
+        lambda args, kwargs=None, countdown=None: calls.append((args[0], countdown, kwargs)),
+    )
+    return calls
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import time_machine
 
 from inbox.models import Message
 from inbox.outbound import ratelimit
-from inbox.outbound import tasks as send_tasks
 from inbox.outbound.ratelimit import (
     HEADROOM,
     MAX_RESERVE_AHEAD,
@@ -138,18 +137,6 @@ def test_caps_come_from_settings_with_headroom(settings):
 
 
 # --- the task under the limit -----------------------------------------------------------
-
-
-@pytest.fixture
-def scheduled(monkeypatch):
-    calls = []
-    monkeypatch.setattr(send_tasks, "_eager", lambda: False)
-    monkeypatch.setattr(
-        message_send_task,
-        "apply_async",
-        lambda args, kwargs=None, countdown=None: calls.append((args[0], countdown, kwargs)),
-    )
-    return calls
 
 
 def elsewhere(convo, writer, **kwargs):

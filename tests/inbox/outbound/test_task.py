@@ -10,7 +10,7 @@ import time_machine
 
 from accounts.models import InstagramAccount
 from inbox.models import Message, Reaction
-from inbox.outbound import delivery
+from inbox.outbound import pacing
 from inbox.outbound import tasks as send_tasks
 from inbox.outbound.tasks import message_send_task
 from tests.factories import AccountFactory, ConversationFactory, MessageFactory
@@ -284,19 +284,6 @@ def test_a_timeout_leaves_the_message_unknown_and_never_resends_it(meta, convo, 
 # --- retries --------------------------------------------------------------------------
 
 
-@pytest.fixture
-def scheduled(monkeypatch):
-    """Let the task schedule retries as it would on a real worker; record them."""
-    calls = []
-    monkeypatch.setattr(send_tasks, "_eager", lambda: False)
-    monkeypatch.setattr(
-        message_send_task,
-        "apply_async",
-        lambda args, kwargs=None, countdown=None: calls.append((args[0], countdown, kwargs)),
-    )
-    return calls
-
-
 def test_two_transient_failures_then_success_deliver_once_within_2_minutes(
     meta, convo, writer, scheduled, wall_clock_limiter
 ):
@@ -369,12 +356,12 @@ def test_retries_are_counted_and_bounded(meta, convo, writer, settings):
 
 
 def test_the_back_off_grows_and_is_jittered():
-    first = [delivery.retry_delay(attempt=1) for _ in range(50)]
-    third = [delivery.retry_delay(attempt=3) for _ in range(50)]
+    first = [pacing.retry_delay(attempt=1) for _ in range(50)]
+    third = [pacing.retry_delay(attempt=3) for _ in range(50)]
     assert all(1 <= d <= 2 for d in first)
     assert all(9 <= d <= 18 for d in third)
     assert len(set(first)) > 1
-    assert delivery.retry_delay(attempt=20) <= delivery.BACKOFF_MAX
+    assert pacing.retry_delay(attempt=20) <= pacing.BACKOFF_MAX
 
 
 # --- order and logs -------------------------------------------------------------------
