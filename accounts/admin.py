@@ -1,3 +1,6 @@
+"""Connected accounts in Django admin: read-only, but for the human-agent switch and the
+members."""
+
 from django.contrib import admin
 from django.http import HttpRequest
 

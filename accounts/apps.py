@@ -1,3 +1,5 @@
+"""The accounts app: connected Instagram accounts, Instagram Login and the token lifecycle."""
+
 from django.apps import AppConfig
 
 

@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 MIN_TOKEN_AGE = timedelta(hours=24)
 
 
-class Outcome(StrEnum):
+class RefreshOutcome(StrEnum):
     REFRESHED = "refreshed"
     SKIPPED = "skipped"  # another run holds it, or it was reconnected/disconnected meanwhile
     RETRY_LATER = "retry later"  # a transient failure: the next run tries again
@@ -51,13 +51,13 @@ class RefreshResult:
     account_id: int
     ig_id: str
     username: str
-    outcome: Outcome
+    outcome: RefreshOutcome
     expires_at: datetime | None
     detail: str = ""
 
     @property
     def failed(self) -> bool:
-        return self.outcome not in (Outcome.REFRESHED, Outcome.SKIPPED)
+        return self.outcome not in (RefreshOutcome.REFRESHED, RefreshOutcome.SKIPPED)
 
     @property
     def label(self) -> str:
@@ -111,7 +111,7 @@ def tokens_refresh(*, now: datetime | None = None) -> list[RefreshResult]:
     return results
 
 
-def _result(account: InstagramAccount, outcome: Outcome, detail: str = "") -> RefreshResult:
+def _result(account: InstagramAccount, outcome: RefreshOutcome, detail: str = "") -> RefreshResult:
     return RefreshResult(
         account_id=account.pk,
         ig_id=account.ig_id,
@@ -126,7 +126,7 @@ def _expired_mark(account: InstagramAccount) -> RefreshResult:
     expired_on = account.token_expires_at.strftime("%Y-%m-%d") if account.token_expires_at else ""
     reason = f"The token expired on {expired_on} before it could be refreshed."
     account_mark_needs_reconnect(account_id=account.pk, reason=reason)
-    return _result(account, Outcome.EXPIRED, reason)
+    return _result(account, RefreshOutcome.EXPIRED, reason)
 
 
 def _refresh_one(account: InstagramAccount, *, now: datetime) -> RefreshResult:
@@ -140,7 +140,7 @@ def _refresh_one(account: InstagramAccount, *, now: datetime) -> RefreshResult:
         else seen.filter(token_refreshed_at=previous)
     )
     if not seen.update(token_refreshed_at=now):
-        return _result(account, Outcome.SKIPPED, "another refresh is running")
+        return _result(account, RefreshOutcome.SKIPPED, "another refresh is running")
     claimed = InstagramAccount.objects.filter(
         pk=account.pk, token_ciphertext=account.token_ciphertext, token_refreshed_at=now
     )
@@ -150,23 +150,23 @@ def _refresh_one(account: InstagramAccount, *, now: datetime) -> RefreshResult:
             grant = client.refresh_long_lived_token()
     except AuthError as e:
         claimed.update(token_refreshed_at=previous)
-        return _result(account, Outcome.NEEDS_RECONNECT, _detail(e))
+        return _result(account, RefreshOutcome.NEEDS_RECONNECT, _detail(e))
     except (TransientError, RateLimitedError) as e:
         claimed.update(token_refreshed_at=previous)
-        return _result(account, Outcome.RETRY_LATER, _detail(e))
+        return _result(account, RefreshOutcome.RETRY_LATER, _detail(e))
     except GraphError as e:
         claimed.update(token_refreshed_at=previous)
-        return _result(account, Outcome.FAILED, _detail(e))
+        return _result(account, RefreshOutcome.FAILED, _detail(e))
     except Exception as e:
         # One unexpected failure must not stop the other accounts' refresh. Only the type is
         # logged: a traceback's text is not redacted and could carry the request's URL.
         claimed.update(token_refreshed_at=previous)
         logger.error("token refresh of account %s failed: %s", account.pk, type(e).__name__)
-        return _result(account, Outcome.FAILED, f"unexpected error ({type(e).__name__})")
+        return _result(account, RefreshOutcome.FAILED, f"unexpected error ({type(e).__name__})")
 
     if not grant.access_token:
         claimed.update(token_refreshed_at=previous)
-        return _result(account, Outcome.FAILED, "Meta's answer had no access_token")
+        return _result(account, RefreshOutcome.FAILED, "Meta's answer had no access_token")
     expires_at = grant.expires_at(now=now)
     written = claimed.filter(status=InstagramAccount.Status.ACTIVE).update(
         token_ciphertext=encrypt_token(grant.access_token),
@@ -175,9 +175,9 @@ def _refresh_one(account: InstagramAccount, *, now: datetime) -> RefreshResult:
         updated_at=timezone.now(),
     )
     if not written:
-        return _result(account, Outcome.SKIPPED, "reconnected or disconnected meanwhile")
+        return _result(account, RefreshOutcome.SKIPPED, "reconnected or disconnected meanwhile")
     account.token_expires_at = expires_at
-    return _result(account, Outcome.REFRESHED)
+    return _result(account, RefreshOutcome.REFRESHED)
 
 
 def _detail(error: GraphError) -> str:

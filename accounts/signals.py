@@ -1,3 +1,6 @@
+"""What runs after every `migrate`: the Managers group's permissions, and the account the
+environment configures."""
+
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections

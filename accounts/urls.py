@@ -1,3 +1,5 @@
+"""The accounts pages, under /accounts/ (admins only)."""
+
 from django.urls import path
 
 from . import views

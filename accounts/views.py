@@ -7,27 +7,24 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from .actions import account_disconnect, account_human_agent_set, account_members_set
+from .connect import (
+    NOT_CONFIGURED_TEXT,
+    oauth_authorize_url,
+    oauth_callback_finish,
+    oauth_configured,
+)
 from .forms import AccountMembersForm, HumanAgentForm
 from .models import InstagramAccount
-from .oauth import (
-    ConnectFailed,
-    StateRefused,
-    account_connect,
-    oauth_authorize_url,
-    oauth_refusal_text,
-    oauth_state_consume,
-    oauth_state_issue,
-)
+from .oauth_state import StateRefused, oauth_state_consume, oauth_state_issue
 from .roles import user_is_admin
 from .selectors import account_rows
-from .services import account_disconnect, account_human_agent_set, account_members_set
 
 View = Callable[..., HttpResponse]
 
@@ -54,12 +51,8 @@ def account_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @admin_required
 def connect(request: HttpRequest) -> HttpResponse:
-    if not (settings.INSTAGRAM_CLIENT_ID and settings.INSTAGRAM_CLIENT_SECRET):
-        messages.error(
-            request,
-            "Instagram Login is not configured: set INSTAGRAM_CLIENT_ID and "
-            "INSTAGRAM_CLIENT_SECRET (the Meta app's Instagram app id and secret).",
-        )
+    if not oauth_configured():
+        messages.error(request, NOT_CONFIGURED_TEXT)
         return redirect("accounts:list")
     reconnect = request.GET.get("account", "")
     state = oauth_state_issue(
@@ -76,43 +69,11 @@ def callback(request: HttpRequest) -> HttpResponse:
     try:
         pending = oauth_state_consume(session=request.session, state=request.GET.get("state", ""))
     except StateRefused as refusal:
-        return render(
-            request,
-            "accounts/connect_refused.html",
-            {"reason": str(refusal), "kind": refusal.reason},
-            status=400,
-        )
+        context = {"reason": str(refusal), "kind": refusal.reason}
+        return render(request, "accounts/connect_refused.html", context, status=400)
     # Redirects from here on: the code leaves the address bar, and a reload cannot replay it.
-    if request.GET.get("error"):
-        messages.error(
-            request,
-            oauth_refusal_text(
-                error=request.GET.get("error", ""),
-                reason=request.GET.get("error_reason", ""),
-                description=request.GET.get("error_description", ""),
-            ),
-        )
-        return redirect("accounts:list")
-    code = request.GET.get("code", "")
-    if not code:
-        messages.error(request, "Instagram sent no authorization code back: please try again.")
-        return redirect("accounts:list")
-    try:
-        result = account_connect(code=code)
-    except ConnectFailed as failure:
-        messages.error(request, f"{failure} Nothing was saved; please try again.")
-        return redirect("accounts:list")
-    account = result.account
-    verb = "connected" if result.created else "reconnected"
-    messages.success(request, f"{account} is {verb}. Its messages now arrive in the inbox.")
-    if pending.reconnect_account_id and pending.reconnect_account_id != account.pk:
-        wanted = InstagramAccount.objects.filter(pk=pending.reconnect_account_id).first()
-        if wanted:
-            messages.warning(
-                request,
-                f"You meant to reconnect {wanted}, but Instagram signed in as {account}. "
-                f"To reconnect {wanted}, log in to Instagram as it and reconnect again.",
-            )
+    for notice in oauth_callback_finish(query=request.GET, pending=pending):
+        messages.add_message(request, notice.level, notice.text)
     return redirect("accounts:list")
 
 
@@ -138,9 +99,7 @@ def disconnect(request: HttpRequest, pk: int) -> HttpResponse:
 @admin_required
 def human_agent(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(InstagramAccount, pk=pk)
-    form = HumanAgentForm(request.POST)
-    form.is_valid()  # a BooleanField that is not required is always valid
-    enabled = bool(form.cleaned_data.get("enabled"))
+    enabled = HumanAgentForm(request.POST).enabled_value()
     account_human_agent_set(account_id=account.pk, enabled=enabled)
     state = "on" if enabled else "off"
     messages.success(
@@ -153,18 +112,18 @@ def human_agent(request: HttpRequest, pk: int) -> HttpResponse:
 @admin_required
 def members(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(InstagramAccount, pk=pk)
-    if request.method == "POST":
-        form = AccountMembersForm(request.POST)
-        if form.is_valid():
-            account_members_set(
-                account_id=account.pk, user_ids=[u.pk for u in form.cleaned_data["members"]]
-            )
-            messages.success(request, f"Members of {account} saved.")
-            return redirect("accounts:list")
-        status = 400
-    else:
-        form = AccountMembersForm(initial={"members": account.members.all()})
-        status = 200
-    return render(
-        request, "accounts/members.html", {"account": account, "form": form}, status=status
-    )
+    if request.method == "GET":
+        return _members_page(request, AccountMembersForm.for_account(account), account)
+    form = AccountMembersForm(request.POST)
+    if not form.is_valid():
+        return _members_page(request, form, account, status=400)
+    account_members_set(account_id=account.pk, user_ids=form.member_ids())
+    messages.success(request, f"Members of {account} saved.")
+    return redirect("accounts:list")
+
+
+def _members_page(
+    request: HttpRequest, form: AccountMembersForm, account: InstagramAccount, status: int = 200
+) -> HttpResponse:
+    context = {"account": account, "form": form}
+    return render(request, "accounts/members.html", context, status=status)

@@ -1,3 +1,6 @@
+"""The Celery app: settings from Django's (`CELERY_*`), tasks from every app's `tasks` module,
+and the beat schedule in `settings.py`."""
+
 import gc
 import os
 from pathlib import Path

@@ -1,3 +1,6 @@
+"""The site's URLs: the health check, the inbox (webhook included), login, Django admin, the
+accounts pages, files Meta fetches for replies, and the sandbox."""
+
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views

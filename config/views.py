@@ -1,3 +1,5 @@
+"""The health check (`/healthz/`): no login, never cached."""
+
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse

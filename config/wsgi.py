@@ -1,3 +1,5 @@
+"""The WSGI entry point (gunicorn), with every view loaded before the first request."""
+
 import gc
 import os
 from importlib import import_module

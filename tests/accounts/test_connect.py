@@ -387,7 +387,7 @@ def test_two_callbacks_racing_with_one_state_let_only_one_through():
     # Both requests read the session before either saves it: the cache decides.
     from django.contrib.sessions.backends.db import SessionStore
 
-    from accounts.oauth import StateRefused, oauth_state_consume, oauth_state_issue
+    from accounts.oauth_state import StateRefused, oauth_state_consume, oauth_state_issue
 
     first = SessionStore()
     state = oauth_state_issue(session=first)

@@ -14,7 +14,7 @@ import time_machine
 from django.utils import timezone
 
 from accounts.models import InstagramAccount
-from accounts.refresh import Outcome, tokens_refresh
+from accounts.refresh import RefreshOutcome, tokens_refresh
 from config.logging import RedactSecretsFilter
 
 from .fakes import LONG_TOKEN, REFRESHED_TOKEN, SHORT_TOKEN, callback, payload, start_connect
@@ -89,7 +89,7 @@ def test_connect_and_refresh_over_real_http_print_no_token(admin_client, fake_me
 
     with time_machine.travel(timezone.now() + timedelta(days=31)):
         [result] = tokens_refresh()
-    assert result.outcome == Outcome.REFRESHED
+    assert result.outcome == RefreshOutcome.REFRESHED
     account.refresh_from_db()
     assert account.access_token == REFRESHED_TOKEN
 

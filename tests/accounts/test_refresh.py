@@ -7,9 +7,9 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 
+from accounts.actions import account_disconnect
 from accounts.models import InstagramAccount
-from accounts.refresh import Outcome, tokens_refresh
-from accounts.services import account_disconnect
+from accounts.refresh import RefreshOutcome, tokens_refresh
 from accounts.tasks import tokens_refresh_task
 from tests.factories import AccountFactory
 
@@ -70,14 +70,14 @@ def test_the_horizon_is_a_setting(meta, settings):
     settings.ACCOUNTS_TOKEN_REFRESH_HORIZON_DAYS = 45
     refresh_ok(meta)
     due_account(token_expires_at=T0 + timedelta(days=44))
-    assert [r.outcome for r in tokens_refresh()] == [Outcome.REFRESHED]
+    assert [r.outcome for r in tokens_refresh()] == [RefreshOutcome.REFRESHED]
 
 
 def test_it_never_refreshes_an_expired_token_and_asks_for_a_reconnect(meta):
     account = due_account(token_expires_at=T0 - timedelta(seconds=1))
     [result] = tokens_refresh()
     assert len(meta.calls) == 0
-    assert result.outcome == Outcome.EXPIRED and result.failed
+    assert result.outcome == RefreshOutcome.EXPIRED and result.failed
     account.refresh_from_db()
     assert account.status == InstagramAccount.Status.NEEDS_RECONNECT
     assert "expired" in account.status_reason
@@ -85,7 +85,7 @@ def test_it_never_refreshes_an_expired_token_and_asks_for_a_reconnect(meta):
 
 def test_a_token_expiring_exactly_now_counts_as_expired(meta):
     due_account(token_expires_at=T0)
-    assert [r.outcome for r in tokens_refresh()] == [Outcome.EXPIRED]
+    assert [r.outcome for r in tokens_refresh()] == [RefreshOutcome.EXPIRED]
     assert len(meta.calls) == 0
 
 
@@ -117,7 +117,7 @@ def test_an_environment_token_is_never_refreshed_even_when_expired(meta):
 def test_an_unknown_token_age_counts_as_due(meta):
     refresh_ok(meta)
     due_account(token_refreshed_at=None)
-    assert [r.outcome for r in tokens_refresh()] == [Outcome.REFRESHED]
+    assert [r.outcome for r in tokens_refresh()] == [RefreshOutcome.REFRESHED]
 
 
 # --- outcomes ---------------------------------------------------------------------------
@@ -133,7 +133,7 @@ def test_it_stores_the_refreshed_token_and_its_expiry(meta):
     assert account.access_token == REFRESHED_TOKEN
     assert account.token_expires_at == T0 + timedelta(seconds=5184000)
     assert account.token_refreshed_at == T0
-    assert result.outcome == Outcome.REFRESHED and not result.failed
+    assert result.outcome == RefreshOutcome.REFRESHED and not result.failed
     assert result.expires_at == account.token_expires_at
 
 
@@ -142,7 +142,7 @@ def test_it_accepts_the_same_token_string_back(meta):
     account = due_account()
     [result] = tokens_refresh()
     account.refresh_from_db()
-    assert result.outcome == Outcome.REFRESHED
+    assert result.outcome == RefreshOutcome.REFRESHED
     assert account.access_token == OLD_TOKEN
     assert account.token_expires_at == T0 + timedelta(seconds=5183999)
 
@@ -150,14 +150,14 @@ def test_it_accepts_the_same_token_string_back(meta):
 def test_it_refreshes_through_the_accounts_own_base_url(meta):
     meta.get("http://127.0.0.1:18302/refresh_access_token", json=payload("refresh"))
     due_account(graph_api_url="http://127.0.0.1:18302/v24.0")
-    assert [r.outcome for r in tokens_refresh()] == [Outcome.REFRESHED]
+    assert [r.outcome for r in tokens_refresh()] == [RefreshOutcome.REFRESHED]
 
 
 def test_a_dead_token_marks_the_account_for_reconnection(meta, client, admin_user):
     meta.get(REFRESH_URL, status=400, json=payload("error_190"))
     account = due_account()
     [result] = tokens_refresh()
-    assert result.outcome == Outcome.NEEDS_RECONNECT and result.failed
+    assert result.outcome == RefreshOutcome.NEEDS_RECONNECT and result.failed
     account.refresh_from_db()
     assert account.status == InstagramAccount.Status.NEEDS_RECONNECT
     assert "user changed their password" in account.status_reason
@@ -174,26 +174,28 @@ def test_a_transient_failure_is_left_for_the_next_run(meta):
     meta.get(REFRESH_URL, status=503, json=payload("error_transient"))
     account = due_account()
     [result] = tokens_refresh()
-    assert result.outcome == Outcome.RETRY_LATER and result.failed
+    assert result.outcome == RefreshOutcome.RETRY_LATER and result.failed
     account.refresh_from_db()
     assert account.status == InstagramAccount.Status.ACTIVE
     assert account.access_token == OLD_TOKEN
     # The claim was given back: tomorrow's run picks it up again.
     assert account.token_refreshed_at == T0 - timedelta(days=40)
     refresh_ok(meta)
-    assert [r.outcome for r in tokens_refresh(now=T0 + timedelta(days=1))] == [Outcome.REFRESHED]
+    assert [r.outcome for r in tokens_refresh(now=T0 + timedelta(days=1))] == [
+        RefreshOutcome.REFRESHED
+    ]
 
 
 def test_an_unreachable_meta_is_transient(meta):
     due_account()  # nothing registered: a connection error
-    assert [r.outcome for r in tokens_refresh()] == [Outcome.RETRY_LATER]
+    assert [r.outcome for r in tokens_refresh()] == [RefreshOutcome.RETRY_LATER]
 
 
 def test_another_refusal_is_a_failure_without_reconnect(meta):
     meta.get(REFRESH_URL, status=400, json=payload("error_permission"))
     account = due_account()
     [result] = tokens_refresh()
-    assert result.outcome == Outcome.FAILED and "permission" in result.detail
+    assert result.outcome == RefreshOutcome.FAILED and "permission" in result.detail
     account.refresh_from_db()
     assert account.status == InstagramAccount.Status.ACTIVE
 
@@ -201,7 +203,7 @@ def test_another_refusal_is_a_failure_without_reconnect(meta):
 def test_an_answer_without_a_token_is_a_failure(meta):
     refresh_ok(meta, {"token_type": "bearer"})
     account = due_account()
-    assert [r.outcome for r in tokens_refresh()] == [Outcome.FAILED]
+    assert [r.outcome for r in tokens_refresh()] == [RefreshOutcome.FAILED]
     account.refresh_from_db()
     assert account.access_token == OLD_TOKEN
 
@@ -212,7 +214,7 @@ def test_one_failing_account_does_not_stop_the_others(meta):
     first = due_account(username="first", token_expires_at=T0 + timedelta(days=5))
     second = due_account(username="second", token_expires_at=T0 + timedelta(days=6))
     results = {r.account_id: r.outcome for r in tokens_refresh()}
-    assert results == {first.pk: Outcome.RETRY_LATER, second.pk: Outcome.REFRESHED}
+    assert results == {first.pk: RefreshOutcome.RETRY_LATER, second.pk: RefreshOutcome.REFRESHED}
 
 
 # --- two refreshes at once --------------------------------------------------------------
@@ -228,7 +230,7 @@ def test_a_second_run_during_a_refresh_makes_no_call(meta):
     [result] = tokens_refresh()
     assert inner == [[]]
     assert len(meta.calls) == 1
-    assert result.outcome == Outcome.REFRESHED
+    assert result.outcome == RefreshOutcome.REFRESHED
     account.refresh_from_db()
     assert account.access_token == REFRESHED_TOKEN
 
@@ -244,7 +246,7 @@ def test_a_reconnect_during_a_refresh_wins(meta):
 
     meta.add_callback("GET", REFRESH_URL, callback=meta_answers)
     [result] = tokens_refresh()
-    assert result.outcome == Outcome.SKIPPED and not result.failed
+    assert result.outcome == RefreshOutcome.SKIPPED and not result.failed
     account.refresh_from_db()
     assert account.access_token == "IGAAreconnectedToken999999999999999999999"
 
@@ -258,7 +260,7 @@ def test_a_disconnect_during_a_refresh_wins(meta):
         return 200, {}, '{"access_token": "IGAArefreshedToken5555555555aaaaabbbbbcccccddddd"}'
 
     meta.add_callback("GET", REFRESH_URL, callback=meta_answers)
-    assert [r.outcome for r in tokens_refresh()] == [Outcome.SKIPPED]
+    assert [r.outcome for r in tokens_refresh()] == [RefreshOutcome.SKIPPED]
     account.refresh_from_db()
     assert account.token_ciphertext == ""
     assert account.status == InstagramAccount.Status.DISCONNECTED

@@ -10,7 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import InstagramAccount
-from accounts.refresh import Outcome, tokens_refresh
+from accounts.refresh import RefreshOutcome, tokens_refresh
 from tests.factories import AccountFactory
 
 from .fakes import GRAPH_ROOT, REFRESHED_TOKEN, payload
@@ -59,7 +59,7 @@ def test_a_run_started_while_another_is_calling_meta_makes_no_call(meta):
     first.join(10)
 
     assert len(meta.calls) == 1
-    assert [r.outcome for r in results["first"]] == [Outcome.REFRESHED]
+    assert [r.outcome for r in results["first"]] == [RefreshOutcome.REFRESHED]
     assert results["second"] == []
     account.refresh_from_db()
     assert account.access_token == REFRESHED_TOKEN
@@ -91,7 +91,7 @@ def test_two_runs_started_together_make_one_call(meta):
 
     assert len(meta.calls) == len(accounts)  # one per account, never two
     refreshed = [
-        r.account_id for rs in results.values() for r in rs if r.outcome == Outcome.REFRESHED
+        r.account_id for rs in results.values() for r in rs if r.outcome == RefreshOutcome.REFRESHED
     ]
     assert sorted(refreshed) == sorted(a.pk for a in accounts)
     assert all(a.access_token == REFRESHED_TOKEN for a in InstagramAccount.objects.all())

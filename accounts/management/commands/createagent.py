@@ -1,10 +1,12 @@
+"""`python manage.py createagent`: create or update an agent, and the accounts they work."""
+
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.services import agent_upsert
+from accounts.agents import agent_upsert
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.services import token_keys_rotate
+from accounts.keys import token_keys_rotate
 
 
 class Command(BaseCommand):

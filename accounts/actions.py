@@ -1,19 +1,17 @@
-"""Services for agents and connected accounts."""
+"""What an admin does to a connected account from the accounts page: disconnect it, switch
+its human-agent replies, choose its members. (Connecting is in `connect.py`.)"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from cryptography.fernet import InvalidToken
-from django.contrib.auth.models import User
 from django.db import transaction
 
 from common.redact import redact
 from instagram.errors import GraphError
 
-from .crypto import rotate_ciphertext
 from .meta import account_graph_client
 from .models import InstagramAccount
 from .selectors import agents_selectable
@@ -21,34 +19,6 @@ from .selectors import agents_selectable
 logger = logging.getLogger(__name__)
 
 
-@transaction.atomic
-def agent_upsert(
-    *,
-    username: str,
-    password: str | None,
-    account_ig_ids: Sequence[str] = (),
-    is_admin: bool = False,
-) -> tuple[User, bool]:
-    """Create or update an agent. Admins see every account and may connect accounts."""
-    accounts = list(InstagramAccount.objects.filter(ig_id__in=account_ig_ids))
-    missing = set(account_ig_ids) - {a.ig_id for a in accounts}
-    if missing:
-        raise ValueError(f"No connected account with id {', '.join(sorted(missing))}.")
-    user, created = User.objects.get_or_create(username=username)
-    if created and not password:
-        raise ValueError("A new agent needs --password.")
-    if password:
-        user.set_password(password)
-    user.is_active = True
-    if is_admin:
-        user.is_superuser = user.is_staff = True
-    user.save()
-    if accounts:
-        user.instagram_accounts.add(*accounts)
-    return user, created
-
-
-# --- the accounts page ------------------------------------------------------------------
 @dataclass(frozen=True)
 class DisconnectResult:
     account: InstagramAccount
@@ -102,31 +72,3 @@ def account_members_set(*, account_id: int, user_ids: Sequence[int]) -> Instagra
     unlisted = account.members.exclude(pk__in=selectable.values("pk"))
     account.members.set([*selectable.filter(pk__in=user_ids), *unlisted])
     return account
-
-
-# --- keys -------------------------------------------------------------------------------
-@dataclass
-class RotationResult:
-    rotated: int = 0
-    # Accounts whose token no configured key can read (ids, never tokens).
-    unreadable: list[str] = field(default_factory=list)
-
-
-def token_keys_rotate() -> RotationResult:
-    """Re-encrypt every stored token under the newest key in TOKEN_ENCRYPTION_KEYS, after
-    which older keys can be removed from the list."""
-    result = RotationResult()
-    rows = InstagramAccount.objects.exclude(token_ciphertext="").values_list(
-        "pk", "ig_id", "token_ciphertext"
-    )
-    for pk, ig_id, ciphertext in rows.iterator():
-        try:
-            rotated = rotate_ciphertext(ciphertext)
-        except InvalidToken:
-            result.unreadable.append(ig_id)
-            continue
-        # Only if the token did not change meanwhile (a refresh or reconnect wins).
-        result.rotated += InstagramAccount.objects.filter(
-            pk=pk, token_ciphertext=ciphertext
-        ).update(token_ciphertext=rotated)
-    return result

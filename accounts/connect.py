@@ -1,26 +1,23 @@
-"""Instagram Login: the `state` that ties a callback to the admin who started it, the
-authorize URL, and the connect flow (code → short-lived → long-lived token → /me →
-webhook subscription → one database write).
+"""Connecting an account with Instagram Login: the authorize URL the connect button sends the
+admin to, and the callback's flow (code → short-lived → long-lived token → /me → webhook
+subscription → one database write), told back as the notices of the accounts page.
 
 Nothing is written to the database before every call to Meta has succeeded, so a failed
-step never leaves a half-made account behind.
+step never leaves a half-made account behind. The callback's `state` is checked before any
+of this, in `oauth_state.py`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib.sessions.backends.base import SessionBase
-from django.core.cache import cache
+from django.contrib.messages import constants as levels
 from django.utils import timezone
 
 from common.redact import redact
@@ -29,81 +26,21 @@ from instagram.errors import GraphError
 from .crypto import encrypt_token
 from .meta import graph_client
 from .models import InstagramAccount
+from .oauth_state import PendingConnect
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-STATE_TTL = timedelta(minutes=10)
-SESSION_KEY = "accounts_oauth_states"
-# An admin may have a few connect tabs open; older pending states are dropped.
-MAX_PENDING_STATES = 5
-# Hashes of consumed states, remembered so a replay is told apart from a forgery.
-MAX_USED_STATES = 20
+NOT_CONFIGURED_TEXT = (
+    "Instagram Login is not configured: set INSTAGRAM_CLIENT_ID and "
+    "INSTAGRAM_CLIENT_SECRET (the Meta app's Instagram app id and secret)."
+)
 
 
-class StateRefused(Exception):
-    """The callback's `state` is missing, unknown, already used or expired."""
-
-    MESSAGES = {
-        "missing": "The sign-in answer from Instagram carried no state.",
-        "wrong": "The sign-in answer does not belong to a connect you started in this session.",
-        "reused": "This sign-in answer was already used.",
-        "expired": "This sign-in took longer than 10 minutes.",
-    }
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(self.MESSAGES[reason])
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class PendingConnect:
-    """What the admin asked for when the state was issued."""
-
-    reconnect_account_id: int | None
-
-
-def _state_hash(state: str) -> str:
-    return hashlib.sha256(state.encode()).hexdigest()
-
-
-def oauth_state_issue(*, session: SessionBase, reconnect_account_id: int | None = None) -> str:
-    """A fresh random state, remembered in the admin's session for 10 minutes."""
-    state = secrets.token_urlsafe(32)
-    stored = session.get(SESSION_KEY, {})
-    pending: dict[str, Any] = dict(stored.get("pending", {}))
-    pending[_state_hash(state)] = {
-        "at": timezone.now().timestamp(),
-        "reconnect": reconnect_account_id,
-    }
-    # Expired entries stay until pushed out, so their callback is told "expired", not "wrong".
-    newest = sorted(pending.items(), key=lambda item: item[1]["at"])[-MAX_PENDING_STATES:]
-    session[SESSION_KEY] = {"pending": dict(newest), "used": stored.get("used", [])}
-    return state
-
-
-def oauth_state_consume(*, session: SessionBase, state: str) -> PendingConnect:
-    """Check and spend a state: it works once, in the session that asked for it, within
-    10 minutes. Raises StateRefused otherwise. Makes no call to Meta."""
-    if not state:
-        raise StateRefused("missing")
-    digest = _state_hash(state)
-    stored = session.get(SESSION_KEY, {})
-    pending: dict[str, Any] = dict(stored.get("pending", {}))
-    used: list[str] = list(stored.get("used", []))
-    match = next((h for h in pending if hmac.compare_digest(h, digest)), None)
-    if match is None:
-        raise StateRefused("reused" if digest in used else "wrong")
-    entry = pending.pop(match)
-    session[SESSION_KEY] = {"pending": pending, "used": [*used, digest][-MAX_USED_STATES:]}
-    # Two callbacks racing with one state both read the session before either saves it:
-    # the cache (Redis in production) lets exactly one of them through.
-    if not cache.add(f"accounts:oauth-state:{digest}", 1, timeout=int(STATE_TTL.total_seconds())):
-        raise StateRefused("reused")
-    if timezone.now().timestamp() - entry["at"] > STATE_TTL.total_seconds():
-        raise StateRefused("expired")
-    return PendingConnect(reconnect_account_id=entry.get("reconnect"))
+def oauth_configured() -> bool:
+    """Instagram Login needs the Meta app's Instagram app id and secret."""
+    return bool(settings.INSTAGRAM_CLIENT_ID and settings.INSTAGRAM_CLIENT_SECRET)
 
 
 def oauth_authorize_url(*, state: str) -> str:
@@ -121,6 +58,51 @@ def oauth_authorize_url(*, state: str) -> str:
     return f"{settings.INSTAGRAM_OAUTH_AUTHORIZE_URL}{separator}{query}"
 
 
+# --- the callback -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Notice:
+    """One line for the accounts page: a level of `django.contrib.messages`, and its text."""
+
+    level: int
+    text: str
+
+
+def oauth_callback_finish(*, query: Mapping[str, str], pending: PendingConnect) -> list[Notice]:
+    """The callback once its state checked out: Meta's refusal, a missing code, a failed
+    step, or the connected account (and a word when it is not the one the admin meant)."""
+    if query.get("error"):
+        refusal = oauth_refusal_text(
+            error=query.get("error", ""),
+            reason=query.get("error_reason", ""),
+            description=query.get("error_description", ""),
+        )
+        return [Notice(levels.ERROR, refusal)]
+    code = query.get("code", "")
+    if not code:
+        return [
+            Notice(levels.ERROR, "Instagram sent no authorization code back: please try again.")
+        ]
+    try:
+        result = account_connect(code=code)
+    except ConnectFailed as failure:
+        return [Notice(levels.ERROR, f"{failure} Nothing was saved; please try again.")]
+    account = result.account
+    verb = "connected" if result.created else "reconnected"
+    notices = [
+        Notice(levels.SUCCESS, f"{account} is {verb}. Its messages now arrive in the inbox.")
+    ]
+    wanted = _other_account_meant(pending=pending, connected=account)
+    if wanted:
+        notices.append(
+            Notice(
+                levels.WARNING,
+                f"You meant to reconnect {wanted}, but Instagram signed in as {account}. "
+                f"To reconnect {wanted}, log in to Instagram as it and reconnect again.",
+            )
+        )
+    return notices
+
+
 def oauth_refusal_text(*, error: str, reason: str, description: str) -> str:
     """Meta's refusal (`error=access_denied&error_reason=user_denied&...`) in words."""
     if error == "access_denied":
@@ -131,6 +113,16 @@ def oauth_refusal_text(*, error: str, reason: str, description: str) -> str:
     if description:
         detail = f"{detail}: {description}" if detail else description
     return f"{text} ({redact(detail)[:300]})" if detail else text
+
+
+def _other_account_meant(
+    *, pending: PendingConnect, connected: InstagramAccount
+) -> InstagramAccount | None:
+    """The account the admin clicked "reconnect" on, when Instagram signed in as another."""
+    wanted_id = pending.reconnect_account_id
+    if not wanted_id or wanted_id == connected.pk:
+        return None
+    return InstagramAccount.objects.filter(pk=wanted_id).first()
 
 
 # --- the connect flow -------------------------------------------------------------------
@@ -156,7 +148,7 @@ class ConnectResult:
     created: bool
 
 
-def oauth_code_clean(code: str) -> str:
+def oauth_code_clean(*, code: str) -> str:
     """Meta appends `#_` to the code; it is not part of it."""
     code = code.strip()
     return code[:-2] if code.endswith("#_") else code
@@ -172,7 +164,7 @@ def account_connect(*, code: str, now: datetime | None = None) -> ConnectResult:
             client_id=settings.INSTAGRAM_CLIENT_ID,
             client_secret=settings.INSTAGRAM_CLIENT_SECRET,
             redirect_uri=settings.INSTAGRAM_REDIRECT_URI,
-            code=oauth_code_clean(code),
+            code=oauth_code_clean(code=code),
         ),
     )
     if not exchanged.access_token:
