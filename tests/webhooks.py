@@ -10,16 +10,15 @@ import copy
 import hashlib
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 
 from instagram.signature import sign
+from tests.fixtures import meta_fixture
 
 WEBHOOK_URL = "/webhooks/instagram/"
 SIGNATURE_HEADER = "X-Hub-Signature-256"
-FIXTURES = Path(__file__).parent / "fixtures" / "webhooks"
 
 IG_ID = "17841400000000001"
 OTHER_IG_ID = "17841400000000002"
@@ -53,7 +52,7 @@ def post_signed(
 
 @cache
 def _load(name: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / f"{name}.json").read_text())
+    return meta_fixture("webhooks", name)
 
 
 def webhook_fixture(name: str) -> dict[str, Any]:

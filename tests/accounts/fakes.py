@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-FIXTURES = Path(__file__).parent / "meta"
+from tests.fixtures import meta_fixture
+
 GRAPH = "https://graph.instagram.com/v24.0"
 GRAPH_ROOT = "https://graph.instagram.com"
 TOKEN_URL = "https://api.instagram.com/oauth/access_token"
@@ -19,7 +18,8 @@ EXCHANGE_USER_ID = "9100000000000001"
 
 
 def payload(name: str) -> dict:
-    return json.loads((FIXTURES / f"{name}.json").read_text())
+    """One of Meta's Graph or OAuth answers (tests/fixtures/graph/)."""
+    return meta_fixture("graph", name)
 
 
 def meta_connect(
