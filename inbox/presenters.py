@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
@@ -41,8 +42,18 @@ HEART_SVG = mark_safe(
     "-9.1C.9 8.5 3.1 4.8 6.8 4.8c2 0 3.5 1.1 4.3 2.6h1.8c.8-1.5 2.3-2.6 4.3-2.6 3.7 0 5.9 3.7 "
     '4.4 7.1C19.6 16.6 12 21 12 21z"/></svg>'
 )
+# Query parameters of one request (paging, polling, the highlighted row), not the list's filters.
+REQUEST_ONLY_KEYS = ("older", "newer", "v", "before", "fragment", "visible", "current")
 # A row's age ("5m") in the rendered list; left out of the list's digest (see rows_version).
 AGE_LABEL = re.compile(r'(<time class="row-age"[^>]*>)[^<]*')
+
+
+def list_filters_query(query: QueryDict) -> QueryDict:
+    """The list's filters in a query string, carried through links so "back" returns to them."""
+    filters = query.copy()
+    for key in REQUEST_ONLY_KEYS:
+        filters.pop(key, None)
+    return filters
 
 
 def digest(text: str) -> str:

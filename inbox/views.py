@@ -1,4 +1,6 @@
-"""The agents' inbox pages. Views parse, call a selector or service, and render.
+"""The agents' inbox pages. Views parse, call a service or presenter, and render; what a
+page shows of a conversation (its reply window, its list row) is decided once per request in
+`inbox.presenters`.
 
 Every page works as plain HTML forms and links first; htmx and the small inbox.js add live
 updates and in-place actions on top. Partial answers: 204 when nothing changed.
@@ -24,6 +26,7 @@ from .models import Conversation, Message
 from .outbound import replies as sending
 from .presenters import (
     ReplyState,
+    list_filters_query,
     list_present,
     reply_state_present,
     rows_version,
@@ -49,11 +52,7 @@ def _int(value: str) -> int | None:
 
 
 def _list_query(request: HtmxHttpRequest) -> str:
-    """The list's filters, carried through conversation links so "back" returns to them."""
-    query = request.GET.copy()
-    for key in ("older", "newer", "v", "before", "fragment", "visible", "current"):
-        query.pop(key, None)
-    return query.urlencode()
+    return list_filters_query(request.GET).urlencode()
 
 
 def _list_context(request: HtmxHttpRequest, current: Conversation | None = None) -> dict[str, Any]:

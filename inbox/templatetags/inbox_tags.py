@@ -17,7 +17,7 @@ from django.utils.html import escape, urlize
 from django.utils.safestring import SafeString, mark_safe
 
 from inbox.models import Message
-from inbox.presenters import age, initials, safe_url
+from inbox.presenters import age, initials, list_filters_query, safe_url
 
 register = template.Library()
 
@@ -159,9 +159,7 @@ def reaction_by(message: Message, actor: str) -> Any:
 @register.simple_tag(takes_context=True)
 def query_with(context: template.Context, **changes: Any) -> str:
     """The current list query string with some parameters changed (None or "" drops one)."""
-    query = context["request"].GET.copy()
-    for key in ("older", "newer", "v", "fragment", "before", "visible", "current"):
-        query.pop(key, None)
+    query = list_filters_query(context["request"].GET)
     for key, value in changes.items():
         if value in (None, ""):
             query.pop(key, None)
