@@ -1,4 +1,4 @@
-"""Time the inbox pages against a seeded PostgreSQL database (see seed_bench_data).
+"""Time the inbox pages against a PostgreSQL database seeded by bench/seed.py.
 
     DATABASE_URL=postgres://.../inbox_bench python bench/ui.py [--runs 50]
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 
 from .models import Conversation
 from .selectors import Box, ListFilters
@@ -47,12 +51,45 @@ class ReplyForm(forms.Form):
         text = str(self.cleaned_data.get("text") or "").replace("\r\n", "\n")
         return text if text.strip() else ""
 
+    def reply_fields(self) -> dict[str, Any]:
+        """The valid form as `reply_create`'s keyword arguments."""
+        data = self.cleaned_data
+        if data.get("sticker"):
+            # The heart goes out on its own; whatever is in the box stays a draft.
+            return {"sticker": True}
+        url = data.get("attachment_url") or ""
+        return {
+            "text": data["text"],
+            "attachment_url": url,
+            # The type picker sits beside the link; an upload's type is read from it.
+            "attachment_type": (data.get("attachment_type") or "") if url else "",
+            "upload": data.get("upload"),
+        }
+
 
 class AssignForm(forms.Form):
-    """`assignee`: a user id, or empty to unassign."""
+    """`assignee`: a user id, or empty to unassign; cleaned to the user, or None."""
 
-    assignee = forms.IntegerField(required=False, min_value=1)
+    assignee = forms.IntegerField(
+        required=False,
+        min_value=1,
+        error_messages={"invalid": "Choose an agent.", "min_value": "Choose an agent."},
+    )
+
+    def clean_assignee(self) -> AbstractBaseUser | None:
+        assignee_id = self.cleaned_data.get("assignee")
+        if assignee_id is None:
+            return None
+        assignee = get_user_model()._default_manager.filter(pk=assignee_id).first()
+        if assignee is None:
+            raise forms.ValidationError("That agent does not exist.")
+        return assignee
 
 
 class StatusForm(forms.Form):
     status = forms.ChoiceField(choices=Conversation.Status.choices)
+
+
+def form_errors_text(form: forms.Form) -> str:
+    """Every error of a form in one line, for a page's notice."""
+    return " ".join(str(error) for errors in form.errors.values() for error in errors)

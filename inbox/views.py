@@ -1,4 +1,6 @@
-"""The agents' inbox pages. Views parse, call a selector or service, and render.
+"""The agents' inbox pages. Views parse, call a service or presenter, and render; what a
+page shows of a conversation (its reply window, its list row) is decided once per request in
+`inbox.presenters`.
 
 Every page works as plain HTML forms and links first; htmx and the small inbox.js add live
 updates and in-place actions on top. Partial answers: 204 when nothing changed.
@@ -6,13 +8,10 @@ updates and in-place actions on top. Partial answers: 204 when nothing changed.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 from typing import Any
 
 from django.contrib import messages as flash
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -22,32 +21,26 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from .forms import AssignForm, ListFilterForm, ReplyForm, StatusForm
+from .forms import AssignForm, ListFilterForm, ReplyForm, StatusForm, form_errors_text
 from .models import Conversation, Message
 from .outbound import replies as sending
-from .selectors import (
-    ListFilters,
-    assignable_agents,
-    conversation_list_page,
-    conversations_for_user,
-    thread_fingerprint,
-    thread_messages,
-    unread_count,
-    user_accounts,
+from .presenters import (
+    ReplyState,
+    list_filters_query,
+    list_present,
+    reply_state_present,
+    rows_version,
+    thread_present,
+    thread_version,
 )
+from .selectors import ListFilters, conversations_for_user
 from .services import work
-from .templatetags.inbox_tags import HEART_SVG, reply_window_of
 
 CHANGED_EVENT = "inbox:changed"
-AGE_LABEL = re.compile(r'(<time class="row-age"[^>]*>)[^<]*')
 
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
-
-
-def _digest(text: str) -> str:
-    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 def _filters(request: HtmxHttpRequest) -> ListFilters:
@@ -59,36 +52,22 @@ def _int(value: str) -> int | None:
 
 
 def _list_query(request: HtmxHttpRequest) -> str:
-    """The list's filters, carried through conversation links so "back" returns to them."""
-    query = request.GET.copy()
-    for key in ("older", "newer", "v", "before", "fragment", "visible", "current"):
-        query.pop(key, None)
-    return query.urlencode()
+    return list_filters_query(request.GET).urlencode()
 
 
 def _list_context(request: HtmxHttpRequest, current: Conversation | None = None) -> dict[str, Any]:
-    filters = _filters(request)
-    page = conversation_list_page(
+    context = list_present(
         user=request.user,
-        filters=filters,
+        filters=_filters(request),
         older=request.GET.get("older", ""),
         newer=request.GET.get("newer", ""),
     )
-    accounts = user_accounts(user=request.user)
-    context: dict[str, Any] = {
-        "filters": filters,
-        "page": page,
-        "accounts": accounts,
-        "unread": unread_count(user=request.user, filters=filters),
-        # The open conversation, highlighted (the thread page's live list poll names it).
-        "current_id": current.pk if current else _int(request.GET.get("current", "")),
-        "list_query": _list_query(request),
-    }
-    # Rendered once: the page embeds it, and its digest lets the live poll answer 204. Ages
-    # ("5m") are left out of the digest: they tick every minute for every row, and inbox.js
-    # keeps them current in the browser from their datetime attribute.
+    # The open conversation, highlighted (the thread page's live list poll names it).
+    context["current_id"] = current.pk if current else _int(request.GET.get("current", ""))
+    context["list_query"] = _list_query(request)
+    # Rendered once: the page embeds it, and its digest lets the live poll answer 204.
     rows = render_to_string("inbox/_conversation_rows.html", context, request=request)
-    context.update({"rows_html": rows, "rows_version": _digest(AGE_LABEL.sub(r"\1", rows))})
+    context.update({"rows_html": rows, "rows_version": rows_version(rows)})
     return context
 
 
@@ -125,46 +104,29 @@ def _conversation_or_404(request: HtmxHttpRequest, pk: int) -> Conversation:
 
 
 def _thread_context(
-    request: HtmxHttpRequest, conversation: Conversation, version: str = ""
+    request: HtmxHttpRequest,
+    conversation: Conversation,
+    reply_state: ReplyState | None = None,
+    version: str = "",
 ) -> dict[str, Any]:
-    messages, has_earlier = thread_messages(
-        conversation=conversation, before_id=_int(request.GET.get("before", ""))
+    context = thread_present(
+        conversation=conversation,
+        before_id=_int(request.GET.get("before", "")),
+        reply_state=reply_state,
+        version=version,
     )
-    by_mid = {m.mid: m for m in messages if m.mid}
-    return {
-        "conversation": conversation,
-        "thread": messages,
-        "replied": by_mid,
-        "has_earlier": has_earlier,
-        "earlier_id": messages[0].pk if messages else None,
-        "window": reply_window_of(conversation),
-        "refusal": sending.reply_refusal(conversation=conversation),
-        "agents": list(assignable_agents(account=conversation.account)),
-        "list_query": _list_query(request),
-        "fingerprint": version or _thread_version(conversation),
-        "text_limit": sending.TEXT_LIMIT_BYTES,
-        "heart_svg": HEART_SVG,
-    }
+    context["list_query"] = _list_query(request)
+    return context
 
 
-def _thread_version(conversation: Conversation) -> str:
-    """What the live poll compares: the messages' state, the conversation's work state and
-    the window label (so "2 h left" moves on and a closing window disables the box)."""
-    window = reply_window_of(conversation)
-    return _digest(
-        "|".join(
-            [
-                thread_fingerprint(conversation=conversation),
-                str(conversation.updated_at),
-                conversation.status,
-                str(conversation.assignee_id),
-                window["label"],
-                sending.reply_refusal(conversation=conversation),
-                conversation.customer_name,
-                conversation.customer_username,
-            ]
-        )
-    )
+def _thread_page(
+    request: HtmxHttpRequest, conversation: Conversation, status: int = 200, **extra: Any
+) -> HttpResponse:
+    """The whole page: the list with this conversation highlighted, and its thread."""
+    context = _list_context(request, current=conversation)
+    context.update(_thread_context(request, conversation))
+    context.update(extra)
+    return render(request, "inbox/conversation_detail.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -174,9 +136,7 @@ def conversation_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return conversation_reply(request, pk)
     conversation = _conversation_or_404(request, pk)
     work.conversation_mark_read(conversation=conversation, user=request.user)
-    context = {**_list_context(request, current=conversation)}
-    context.update(_thread_context(request, conversation))
-    return render(request, "inbox/conversation_detail.html", context)
+    return _thread_page(request, conversation)
 
 
 @require_GET
@@ -184,12 +144,13 @@ def conversation_updates(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The live poll of an open thread: 204 while nothing changed, else every part that can
     change (messages, header, window state, customer panel), merged in place by inbox.js."""
     conversation = _conversation_or_404(request, pk)
-    version = _thread_version(conversation)
+    reply_state = reply_state_present(conversation=conversation)
+    version = thread_version(conversation=conversation, reply_state=reply_state)
     if request.GET.get("v") == version:
         return HttpResponse(status=204)
     if request.GET.get("visible") == "1":
         work.conversation_mark_read(conversation=conversation, user=request.user)
-    context = _thread_context(request, conversation, version)
+    context = _thread_context(request, conversation, reply_state, version)
     return render(request, "inbox/_thread_update.html", context)
 
 
@@ -223,14 +184,11 @@ def conversation_assign(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     conversation = _conversation_or_404(request, pk)
     form = AssignForm(request.POST)
     if not form.is_valid():
-        return _refused(request, conversation, "Choose an agent.")
-    assignee_id = form.cleaned_data["assignee"]
-    if assignee_id is None:
+        return _refused(request, conversation, form_errors_text(form))
+    assignee = form.cleaned_data["assignee"]
+    if assignee is None:
         work.conversation_unassign(conversation=conversation, actor=request.user)
         return _done(request, conversation, "Unassigned.")
-    assignee = get_user_model()._default_manager.filter(pk=assignee_id).first()
-    if assignee is None:
-        return _refused(request, conversation, "That agent does not exist.")
     try:
         work.conversation_assign(conversation=conversation, assignee=assignee, actor=request.user)
     except work.WorkRefused as refused:
@@ -269,10 +227,8 @@ def _reply_error_response(
     form gets the page again with its draft and the reason."""
     if request.htmx:
         return render(request, "inbox/_error.html", {"error": error}, status=422)
-    context = {**_list_context(request, current=conversation)}
-    context.update(_thread_context(request, conversation))
-    context.update({"reply_error": error, "draft": form.data.get("text", "")})
-    return render(request, "inbox/conversation_detail.html", context, status=422)
+    draft = form.data.get("text", "")
+    return _thread_page(request, conversation, status=422, reply_error=error, draft=draft)
 
 
 def conversation_reply(request: HtmxHttpRequest, pk: int) -> HttpResponse:
@@ -280,25 +236,10 @@ def conversation_reply(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     conversation = _conversation_or_404(request, pk)
     form = ReplyForm(request.POST, request.FILES)
     if not form.is_valid():
-        error = " ".join(str(e) for errors in form.errors.values() for e in errors)
-        return _reply_error_response(request, conversation, form, error)
-    data = form.cleaned_data
-    sticker = bool(data.get("sticker"))
-    url, upload = data.get("attachment_url") or "", data.get("upload")
+        return _reply_error_response(request, conversation, form, form_errors_text(form))
+    author = _agent(request)
     try:
-        if sticker:
-            # The heart goes out on its own; whatever is in the box stays a draft.
-            sending.reply_create(conversation=conversation, author=_agent(request), sticker=True)
-        else:
-            sending.reply_create(
-                conversation=conversation,
-                author=_agent(request),
-                text=data["text"],
-                attachment_url=url,
-                # The type picker sits beside the link; an upload's type is read from it.
-                attachment_type=(data.get("attachment_type") or "") if url else "",
-                upload=upload,
-            )
+        sending.reply_create(conversation=conversation, author=author, **form.reply_fields())
     except sending.ReplyRefused as refused:
         return _reply_error_response(request, conversation, form, refused.message)
     return _done(request, conversation)

@@ -14,6 +14,6 @@ class SandboxConfig(AppConfig):
 
 
 def _sync_account(**kwargs: Any) -> None:
-    from .services import sandbox_account_sync
+    from .account import sandbox_account_sync
 
     sandbox_account_sync()

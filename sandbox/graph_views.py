@@ -1,4 +1,5 @@
-"""The fake Graph API: the app's real Graph calls for the sandbox account land here."""
+"""The fake Graph API: the app's real Graph calls for the sandbox account land here, and
+`sandbox.fake_meta` answers them as Meta would."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from . import services
+from .fake_meta import graph_error, graph_me, graph_message_receive, graph_profile, graph_token
 
 View = Callable[..., HttpResponse]
 
@@ -28,13 +29,16 @@ def fake_meta(view: View) -> View:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not settings.SANDBOX_ENABLED:
             raise Http404
-        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        token = token or request.GET.get("access_token", "")
-        if token != settings.SANDBOX_ACCESS_TOKEN:
-            return _answer(*services.graph_error(400, 190, "Invalid OAuth access token."))
+        if _token(request) != settings.SANDBOX_ACCESS_TOKEN:
+            return _answer(*graph_error(400, 190, "Invalid OAuth access token."))
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def _token(request: HttpRequest) -> str:
+    token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    return token or request.GET.get("access_token", "")
 
 
 def _answer(status: int, body: dict[str, Any]) -> JsonResponse:
@@ -48,23 +52,21 @@ def _webhook_url(request: HttpRequest) -> str:
 @fake_meta
 def messages(request: HttpRequest, version: str, node: str) -> HttpResponse:
     if request.method != "POST":
-        return _answer(*services.graph_error(400, 100, "Unsupported request method"))
+        return _answer(*graph_error(400, 100, "Unsupported request method"))
     try:
         body = json.loads(request.body or b"{}")
     except ValueError:
-        return _answer(*services.graph_error(400, 100, "(#100) Invalid JSON"))
+        return _answer(*graph_error(400, 100, "(#100) Invalid JSON"))
     if not isinstance(body, dict):
-        return _answer(*services.graph_error(400, 100, "(#100) Invalid JSON"))
-    return _answer(
-        *services.graph_message_receive(ig_id=node, body=body, webhook_url=_webhook_url(request))
-    )
+        return _answer(*graph_error(400, 100, "(#100) Invalid JSON"))
+    return _answer(*graph_message_receive(ig_id=node, body=body, webhook_url=_webhook_url(request)))
 
 
 @fake_meta
 def node(request: HttpRequest, version: str, node: str) -> HttpResponse:
     if node == "me":
-        return JsonResponse(services.graph_me())
-    return _answer(*services.graph_profile(igsid=node))
+        return JsonResponse(graph_me())
+    return _answer(*graph_profile(igsid=node))
 
 
 @fake_meta
@@ -77,4 +79,4 @@ def subscribed_apps(request: HttpRequest, version: str) -> HttpResponse:
 
 @fake_meta
 def token(request: HttpRequest) -> HttpResponse:
-    return JsonResponse(services.graph_token())
+    return JsonResponse(graph_token())

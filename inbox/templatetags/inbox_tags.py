@@ -1,4 +1,8 @@
-"""Presentation helpers for the inbox templates: ages, window labels, attachments, links."""
+"""Template filters and tags of the inbox: times, attachments, links, reactions.
+
+What a conversation shows (its reply window, its list row) is decided in `inbox.presenters`;
+the filters shared with it are registered here under their template names.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +10,16 @@ import hashlib
 import re
 from datetime import date, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from django import template
 from django.utils import timezone
 from django.utils.html import escape, urlize
 from django.utils.safestring import SafeString, mark_safe
 
-from inbox.models import Conversation, Message
-from inbox.services.window import ReplyWindow, WindowState, conversation_reply_window
+from inbox.models import Message
+from inbox.presenters import age, initials, list_filters_query, safe_url
 
 register = template.Library()
-
-# The heart (sticker, reactions, the sticker button), drawn rather than an emoji so it looks
-# the same on every system; passed in the thread's context rather than included per message.
-HEART_SVG = mark_safe(
-    '<svg class="heart-svg" viewBox="0 0 24 24" aria-hidden="true"><path d="M12 21s-7.6-4.4-9.6'
-    "-9.1C.9 8.5 3.1 4.8 6.8 4.8c2 0 3.5 1.1 4.3 2.6h1.8c.8-1.5 2.3-2.6 4.3-2.6 3.7 0 5.9 3.7 "
-    '4.4 7.1C19.6 16.6 12 21 12 21z"/></svg>'
-)
 
 IMAGE_TYPES = {"image", "photo", "animated_image", "sticker"}
 VIDEO_TYPES = {"video"}
@@ -41,58 +36,10 @@ CARD_LABELS = {
 }
 
 
-def duration_label(left: timedelta) -> str:
-    """ "5 d", "23 h", "12 min": floored, so the label never promises more than is left."""
-    seconds = int(left.total_seconds())
-    if seconds >= 86400:
-        return f"{seconds // 86400} d"
-    if seconds >= 3600:
-        return f"{seconds // 3600} h"
-    return f"{max(seconds // 60, 1)} min"
-
-
-def window_label(window: ReplyWindow, now: datetime | None = None) -> str:
-    left = window.time_left(now)
-    if window.state == WindowState.OPEN and left is not None:
-        # Hours, never "1 d": the standard window is a day long at most.
-        return f"{duration_label(min(left, timedelta(hours=23, minutes=59)))} left"
-    if window.state == WindowState.HUMAN_AGENT and left is not None:
-        return f"human agent: {duration_label(left)} left"
-    return "closed until the customer writes"
-
-
-@register.simple_tag
-def reply_window_of(conversation: Conversation) -> dict[str, Any]:
-    """The window for templates: state, label, and the tag a reply would carry."""
-    window = conversation_reply_window(conversation=conversation)
-    return {
-        "state": str(window.state),
-        "label": window_label(window),
-        "tag": window.tag,
-        "reason": window.reason,
-        "closes_at": window.closes_at,
-    }
-
-
-@register.filter
-def age(moment: datetime | None) -> str:
-    """Compact age for the list: "now", "5m", "3h", "Mon", "12 Mar", "12 Mar 2023"."""
-    if moment is None:
-        return ""
-    now = timezone.now()
-    delta = now - moment
-    if delta < timedelta(minutes=1):
-        return "now"
-    if delta < timedelta(hours=1):
-        return f"{int(delta.total_seconds() // 60)}m"
-    if delta < timedelta(hours=24):
-        return f"{int(delta.total_seconds() // 3600)}h"
-    local = timezone.localtime(moment)
-    if delta < timedelta(days=7):
-        return local.strftime("%a")
-    if local.year == timezone.localtime(now).year:
-        return f"{local.day} {local:%b}"
-    return f"{local.day} {local:%b %Y}"
+# Shared with the list's rows, which are built in Python (see inbox.presenters).
+register.filter("age", age)
+register.filter("initials", initials)
+register.filter("safe_url", safe_url)
 
 
 @register.filter
@@ -147,24 +94,11 @@ def linkify(text: str, autoescape: bool = True) -> SafeString:
     )
 
 
-@register.filter
-def initials(name: str) -> str:
-    words = [w for w in name.replace("@", " ").replace(".", " ").split() if w]
-    return "".join(w[0] for w in words[:2]).upper() or "?"
-
-
 def _payload(attachment: Any) -> dict[str, Any]:
     if not isinstance(attachment, dict):
         return {}
     payload = attachment.get("payload")
     return payload if isinstance(payload, dict) else {}
-
-
-def _safe_url(value: Any) -> str:
-    """Only http(s) links reach an href or src: a javascript: URL in a payload stays inert."""
-    if not isinstance(value, str):
-        return ""
-    return value if urlsplit(value).scheme in ("http", "https") else ""
 
 
 @register.filter
@@ -174,7 +108,7 @@ def attachment_view(attachment: Any) -> dict[str, str]:
     payload = _payload(attachment)
     data = attachment if isinstance(attachment, dict) else {}
     kind = str(data.get("type") or "file")
-    url = _safe_url(data.get("url") or payload.get("url") or payload.get("link"))
+    url = safe_url(data.get("url") or payload.get("url") or payload.get("link"))
     title = str(data.get("title") or payload.get("title") or data.get("name") or "")
     if kind in IMAGE_TYPES:
         shape = "image"
@@ -193,11 +127,6 @@ def attachment_view(attachment: Any) -> dict[str, str]:
         "title": title,
         "label": CARD_LABELS.get(kind, "Attachment"),
     }
-
-
-@register.filter
-def safe_url(value: Any) -> str:
-    return _safe_url(value)
 
 
 @register.simple_tag
@@ -230,9 +159,7 @@ def reaction_by(message: Message, actor: str) -> Any:
 @register.simple_tag(takes_context=True)
 def query_with(context: template.Context, **changes: Any) -> str:
     """The current list query string with some parameters changed (None or "" drops one)."""
-    query = context["request"].GET.copy()
-    for key in ("older", "newer", "v", "fragment", "before", "visible", "current"):
-        query.pop(key, None)
+    query = list_filters_query(context["request"].GET)
     for key, value in changes.items():
         if value in (None, ""):
             query.pop(key, None)

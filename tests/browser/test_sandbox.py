@@ -10,8 +10,8 @@ from accounts.models import InstagramAccount
 from inbox.models import Message
 from inbox.outbound.sweep import REQUEUE_AFTER, messages_sweep
 from inbox.outbound.tasks import message_send_task
+from sandbox.account import sandbox_account_sync
 from sandbox.models import SimulatedMessage
-from sandbox.services import sandbox_account_sync
 from tests.factories import UserFactory
 
 from .conftest import log_in

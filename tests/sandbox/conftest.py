@@ -1,6 +1,6 @@
 import pytest
 
-from sandbox.services import sandbox_account_sync
+from sandbox.account import sandbox_account_sync
 
 
 @pytest.fixture

@@ -8,8 +8,9 @@ from django.utils import timezone
 from accounts.meta import account_graph_client
 from accounts.models import InstagramAccount
 from instagram.errors import AuthError, PermanentError, RateLimitedError, TransientError
+from sandbox.customers import customer_create
+from sandbox.fake_meta import faults_add, graph_message_receive
 from sandbox.models import SandboxFault, SimulatedMessage
-from sandbox.services import customer_create, faults_add, graph_message_receive
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +42,7 @@ def test_the_fake_graph_is_not_there_when_the_sandbox_is_off(client, db, setting
 
 def test_it_creates_the_sandbox_account_only_when_on(settings, db):
     settings.SANDBOX_ENABLED = False
-    from sandbox.services import sandbox_account_sync
+    from sandbox.account import sandbox_account_sync
 
     assert sandbox_account_sync() is None
     assert not InstagramAccount.objects.filter(ig_id=settings.SANDBOX_ACCOUNT_ID).exists()
@@ -112,7 +113,7 @@ def test_injected_faults_reach_the_client_as_the_right_error(
     live_server, customer, sandbox_on, settings, kind, error
 ):
     settings.SITE_URL = live_server.url
-    from sandbox.services import sandbox_account_sync
+    from sandbox.account import sandbox_account_sync
 
     account = sandbox_account_sync()
     faults_add(kind=kind, count=1)

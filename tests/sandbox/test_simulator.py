@@ -6,16 +6,16 @@ import pytest
 from django.utils import timezone
 
 from inbox.models import Conversation, Message, Reaction
-from sandbox.models import SimulatedMessage
-from sandbox.services import (
+from sandbox.customers import (
     customer_age,
     customer_create,
     customer_mark_read,
     customer_message_send,
     customer_react,
     customer_unsend,
-    graph_message_receive,
 )
+from sandbox.fake_meta import graph_message_receive
+from sandbox.models import SimulatedMessage
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,7 +25,7 @@ def webhook_url(live_server, settings):
     settings.SANDBOX_ENABLED = True
     settings.INSTAGRAM_CLIENT_SECRET = "sandbox-app-secret"
     settings.SITE_URL = live_server.url
-    from sandbox.services import sandbox_account_sync
+    from sandbox.account import sandbox_account_sync
 
     sandbox_account_sync()
     return f"{live_server.url}/webhooks/instagram/"

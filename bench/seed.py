@@ -1,6 +1,7 @@
-"""Seed a PostgreSQL database with a large, realistic inbox for the UI benchmark.
+"""Seed a PostgreSQL database with a large, realistic inbox for the UI benchmark (bench/ui.py).
 
-    DATABASE_URL=postgres://.../inbox_bench python manage.py seed_bench_data
+    DATABASE_URL=postgres://.../inbox_bench DEBUG=true python bench/seed.py \
+        [--conversations 100000] [--messages 1000000] [--accounts 2] [--force]
 
 100k conversations and 1M messages by default, written with COPY (a few minutes on two
 cores). The search index on message text is dropped during the load and rebuilt after, which
@@ -10,20 +11,31 @@ already has conversations unless --force.
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import random
+import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection, transaction
-from django.utils import timezone
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# The settings manage.py runs with: the seeded agent logs in to the real server.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-from accounts.models import InstagramAccount
-from inbox.models import Conversation
+import django
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from accounts.models import InstagramAccount  # noqa: E402
+from inbox.models import Conversation  # noqa: E402
 
 FIRST = [
     "Maya",
@@ -112,35 +124,44 @@ MESSAGE_COLUMNS = (
 TEXT_INDEX = "inbox_msg_text_trgm_idx"
 
 
-class Command(BaseCommand):
-    help = "Seed PostgreSQL with a large inbox (default 100k conversations, 1M messages)."
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description="Seed PostgreSQL with a large inbox (default 100k conversations, 1M messages)."
+    )
+    parser.add_argument("--conversations", type=int, default=100_000)
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--accounts", type=int, default=2)
+    parser.add_argument("--agent", default="bench", help="agent username (member of all)")
+    parser.add_argument("--password", default="bench-pass-123")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--force", action="store_true", help="seed even if data exists")
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        raise SystemExit("The benchmark seeds PostgreSQL (set DATABASE_URL).")
+    if Conversation.objects.exists() and not args.force:
+        raise SystemExit("This database already has conversations; pass --force to add.")
+    Seed(args.seed).run(args)
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--conversations", type=int, default=100_000)
-        parser.add_argument("--messages", type=int, default=1_000_000)
-        parser.add_argument("--accounts", type=int, default=2)
-        parser.add_argument("--agent", default="bench", help="agent username (member of all)")
-        parser.add_argument("--password", default="bench-pass-123")
-        parser.add_argument("--seed", type=int, default=7)
-        parser.add_argument("--force", action="store_true", help="seed even if data exists")
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        if connection.vendor != "postgresql":
-            raise CommandError("The benchmark seeds PostgreSQL (set DATABASE_URL).")
-        if Conversation.objects.exists() and not options["force"]:
-            raise CommandError("This database already has conversations; pass --force to add.")
-        self.rng = random.Random(options["seed"])
+class Seed:
+    """One seeding run: its random source, its "now", and the customers' names."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
         self.now = timezone.now()
+        self.names: list[str] = []
+
+    def run(self, options: argparse.Namespace) -> None:
         started = time.monotonic()
-        agent = self._agent(options["agent"], options["password"])
-        accounts = self._accounts(options["accounts"], agent)
-        plan = self._plan(options["conversations"], options["messages"])
+        agent = self._agent(options.agent, options.password)
+        accounts = self._accounts(options.accounts, agent)
+        plan = self._plan(options.conversations, options.messages)
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"DROP INDEX IF EXISTS {TEXT_INDEX}")
             conversation_ids = self._copy_conversations(cursor, plan, accounts, agent.pk)
             self._copy_messages(cursor, plan, conversation_ids, accounts)
             self._copy_read_states(cursor, conversation_ids, agent.pk)
-        self.stdout.write(f"rows written in {time.monotonic() - started:.0f}s; indexing...")
+        print(f"rows written in {time.monotonic() - started:.0f}s; indexing...", flush=True)
         with connection.cursor() as cursor:
             cursor.execute("SET maintenance_work_mem = '256MB'")
             cursor.execute(
@@ -150,11 +171,9 @@ class Command(BaseCommand):
             cursor.execute("VACUUM ANALYZE inbox_conversation")
             cursor.execute("VACUUM ANALYZE inbox_message")
             cursor.execute("VACUUM ANALYZE inbox_conversationreadstate")
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Seeded {len(plan)} conversations and {sum(n for n, _ in plan)} messages "
-                f"in {time.monotonic() - started:.0f}s. Log in as {agent.get_username()}."
-            )
+        print(
+            f"Seeded {len(plan)} conversations and {sum(n for n, _ in plan)} messages "
+            f"in {time.monotonic() - started:.0f}s. Log in as {agent.get_username()}."
         )
 
     # --- setup ---------------------------------------------------------------------------
@@ -212,7 +231,7 @@ class Command(BaseCommand):
     def _copy_conversations(
         self, cursor: Any, plan: list[tuple[int, datetime]], accounts: list, agent_id: int
     ) -> list[int]:
-        self.names: list[str] = []
+        self.names = []
         with cursor.copy(f"COPY inbox_conversation ({CONVERSATION_COLUMNS}) FROM STDIN") as copy:
             for index, (_count, last) in enumerate(plan):
                 first, family = self.rng.choice(FIRST), self.rng.choice(LAST)
@@ -303,3 +322,7 @@ class Command(BaseCommand):
             for pk in conversation_ids:
                 if self.rng.random() < 0.9:
                     copy.write_row((pk, user_id, self.now))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,8 +1,9 @@
-"""The sandbox plays both the customer and Meta, through the product's real paths.
+"""Meta's side of the sandbox: the fake Graph API's answers and the webhooks Meta sends.
 
-Customer actions become properly signed Meta webhook payloads POSTed to the real webhook URL;
-the app's real Graph calls land on the fake Graph views, which answer as Meta would and emit
-echoes the same way.
+The app's real Graph calls for the sandbox account land on `sandbox.graph_views`, which ask
+this module to answer as Meta would: a send is checked against injected faults and the
+window, stored as what the customer sees, and echoed back as a webhook. Every webhook (the
+customer's actions and the echoes) is signed and POSTed to the real webhook URL.
 """
 
 from __future__ import annotations
@@ -13,16 +14,13 @@ import secrets
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import InstagramAccount
-from inbox.models import Conversation, Message
 from inbox.outbound.replies import TEXT_LIMIT_BYTES
 from inbox.services.window import HUMAN_AGENT_WINDOW, STANDARD_WINDOW
 from instagram.signature import sign
@@ -31,80 +29,23 @@ from .models import SandboxCustomer, SandboxFault, SimulatedMessage
 
 logger = logging.getLogger(__name__)
 
-GRAPH_VERSION = "v24.0"
-DEMO_NAMES = [
-    ("Maya Lopez", "maya.lopez"),
-    ("Tom Becker", "tombecker"),
-    ("Aiko Tanaka", "aiko.t"),
-    ("Sam Okafor", "sam_okafor"),
-    ("Lena Novak", "lenanovak"),
-]
-
 
 class SandboxDeliveryError(Exception):
     """The webhook did not accept a delivery."""
 
 
-# --- the sandbox account -------------------------------------------------------------
+# --- webhooks ------------------------------------------------------------------------
 
 
-def sandbox_graph_url() -> str:
-    return f"{settings.SITE_URL}/sandbox/graph/{GRAPH_VERSION}"
-
-
-def sandbox_account_sync() -> InstagramAccount | None:
-    """Create or update the sandbox account when the sandbox is on; retire it when off."""
-    accounts = InstagramAccount.objects.filter(ig_id=settings.SANDBOX_ACCOUNT_ID)
-    if not settings.SANDBOX_ENABLED:
-        accounts.exclude(status=InstagramAccount.Status.DISCONNECTED).update(
-            status=InstagramAccount.Status.DISCONNECTED,
-            status_reason="The sandbox is off.",
-            token_ciphertext="",
-        )
-        return None
-    account, _ = InstagramAccount.objects.get_or_create(
-        ig_id=settings.SANDBOX_ACCOUNT_ID,
-        defaults={"graph_api_url": sandbox_graph_url()},
-    )
-    account.username = "sandbox_shop"
-    account.name = "Sandbox Shop"
-    account.graph_api_url = sandbox_graph_url()
-    account.source = InstagramAccount.Source.ENV
-    account.status = InstagramAccount.Status.ACTIVE
-    account.status_reason = ""
-    account.access_token = settings.SANDBOX_ACCESS_TOKEN
-    account.save()
-    return account
-
-
-def sandbox_account_restore() -> None:
-    """What reconnecting does for a real account: the token works again."""
-    sandbox_account_sync()
-
-
-# --- customers -----------------------------------------------------------------------
-
-
-def customer_create(*, name: str = "", username: str = "") -> SandboxCustomer:
-    if not name or not username:
-        default_name, default_username = DEMO_NAMES[
-            SandboxCustomer.objects.count() % len(DEMO_NAMES)
-        ]
-        name = name or default_name
-        username = username or default_username
-    igsid = "9" + "".join(secrets.choice("0123456789") for _ in range(15))
-    return SandboxCustomer.objects.create(igsid=igsid, name=name, username=username)
-
-
-def _new_mid() -> str:
+def new_mid() -> str:
     return "aWdf" + secrets.token_urlsafe(36)
 
 
-def _epoch_ms(moment: datetime) -> int:
+def epoch_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def _envelope(item: dict[str, Any]) -> dict[str, Any]:
+def webhook_envelope(item: dict[str, Any]) -> dict[str, Any]:
     return {
         "object": "instagram",
         "entry": [
@@ -115,17 +56,6 @@ def _envelope(item: dict[str, Any]) -> dict[str, Any]:
             }
         ],
     }
-
-
-def _from_customer(customer: SandboxCustomer, moment: datetime, **event: Any) -> dict[str, Any]:
-    return _envelope(
-        {
-            "sender": {"id": customer.igsid},
-            "recipient": {"id": settings.SANDBOX_ACCOUNT_ID},
-            "timestamp": _epoch_ms(moment),
-            **event,
-        }
-    )
 
 
 def webhook_deliver(*, url: str, payload: dict[str, Any]) -> None:
@@ -149,103 +79,6 @@ def webhook_deliver(*, url: str, payload: dict[str, Any]) -> None:
         raise SandboxDeliveryError(f"The webhook at {url} could not be reached ({e}).") from e
     if status != 200:
         raise SandboxDeliveryError(f"The webhook at {url} answered {status}.")
-
-
-def customer_message_send(
-    *, customer: SandboxCustomer, webhook_url: str, text: str = "", image_url: str = ""
-) -> SimulatedMessage:
-    now = timezone.now()
-    message = SimulatedMessage.objects.create(
-        customer=customer,
-        direction=SimulatedMessage.Direction.FROM_CUSTOMER,
-        mid=_new_mid(),
-        text=text,
-        attachment_type="image" if image_url else "",
-        attachment_url=image_url,
-        timestamp=now,
-    )
-    SandboxCustomer.objects.filter(pk=customer.pk).update(last_message_at=now)
-    body: dict[str, Any] = {"mid": message.mid}
-    if text:
-        body["text"] = text
-    if image_url:
-        body["attachments"] = [{"type": "image", "payload": {"url": image_url}}]
-    webhook_deliver(url=webhook_url, payload=_from_customer(customer, now, message=body))
-    return message
-
-
-def _latest(customer: SandboxCustomer, direction: str) -> SimulatedMessage | None:
-    return (
-        customer.messages.filter(direction=direction, is_deleted=False)
-        .order_by("-timestamp", "-id")
-        .first()
-    )
-
-
-def customer_react(*, customer: SandboxCustomer, webhook_url: str) -> SimulatedMessage | None:
-    """Toggle a ❤️ on the business's latest message."""
-    target = _latest(customer, SimulatedMessage.Direction.FROM_BUSINESS)
-    if target is None:
-        return None
-    action = "unreact" if target.reaction else "react"
-    reaction: dict[str, Any] = {"mid": target.mid, "action": action}
-    if action == "react":
-        reaction.update({"reaction": "love", "emoji": "❤️"})
-    target.reaction = "❤️" if action == "react" else ""
-    target.save(update_fields=["reaction"])
-    webhook_deliver(
-        url=webhook_url, payload=_from_customer(customer, timezone.now(), reaction=reaction)
-    )
-    return target
-
-
-def customer_unsend(*, customer: SandboxCustomer, webhook_url: str) -> SimulatedMessage | None:
-    """Unsend the customer's latest message."""
-    target = _latest(customer, SimulatedMessage.Direction.FROM_CUSTOMER)
-    if target is None:
-        return None
-    target.is_deleted = True
-    target.save(update_fields=["is_deleted"])
-    webhook_deliver(
-        url=webhook_url,
-        payload=_from_customer(
-            customer, timezone.now(), message={"mid": target.mid, "is_deleted": True}
-        ),
-    )
-    return target
-
-
-def customer_mark_read(*, customer: SandboxCustomer, webhook_url: str) -> SimulatedMessage | None:
-    """The customer opens the thread: everything the business sent is seen."""
-    target = _latest(customer, SimulatedMessage.Direction.FROM_BUSINESS)
-    if target is None:
-        return None
-    customer.messages.filter(direction=SimulatedMessage.Direction.FROM_BUSINESS).update(seen=True)
-    webhook_deliver(
-        url=webhook_url, payload=_from_customer(customer, timezone.now(), read={"mid": target.mid})
-    )
-    return target
-
-
-@transaction.atomic
-def customer_age(*, customer: SandboxCustomer, hours: int) -> None:
-    """Time travel: move the customer's messages N hours into the past, on Meta's side and in
-    the inbox alike, so the window states can be seen without waiting a day."""
-    shift = timedelta(hours=hours)
-    SandboxCustomer.objects.filter(pk=customer.pk, last_message_at__isnull=False).update(
-        last_message_at=F("last_message_at") - shift
-    )
-    customer.messages.update(timestamp=F("timestamp") - shift)
-    conversations = Conversation.objects.filter(
-        account__ig_id=settings.SANDBOX_ACCOUNT_ID, customer_igsid=customer.igsid
-    )
-    Message.objects.filter(conversation__in=conversations).update(timestamp=F("timestamp") - shift)
-    conversations.filter(last_customer_message_at__isnull=False).update(
-        last_customer_message_at=F("last_customer_message_at") - shift
-    )
-    conversations.filter(last_message_at__isnull=False).update(
-        last_message_at=F("last_message_at") - shift
-    )
 
 
 # --- faults --------------------------------------------------------------------------
@@ -336,7 +169,7 @@ def graph_message_receive(
     simulated = SimulatedMessage.objects.create(
         customer=customer,
         direction=SimulatedMessage.Direction.FROM_BUSINESS,
-        mid=_new_mid(),
+        mid=new_mid(),
         text=text,
         attachment_type=str(attachment.get("type", "")),
         attachment_url=str((attachment.get("payload") or {}).get("url", "")),
@@ -372,11 +205,11 @@ def _echo(
         echo["attachments"] = [
             {"type": simulated.attachment_type, "payload": {"url": simulated.attachment_url}}
         ]
-    payload = _envelope(
+    payload = webhook_envelope(
         {
             "sender": {"id": settings.SANDBOX_ACCOUNT_ID},
             "recipient": {"id": customer.igsid},
-            "timestamp": _epoch_ms(simulated.timestamp),
+            "timestamp": epoch_ms(simulated.timestamp),
             "message": echo,
         }
     )

@@ -1,0 +1,277 @@
+"""What the inbox pages show of a conversation, decided in Python once per request.
+
+A thread's reply state (the window's state, label and tag, and why a reply would be refused)
+is built once and handed to the thread's templates and to the live poll's version digest;
+the list's rows are built here too. Views and template tags both call this module; it
+renders nothing itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+
+from .models import Conversation
+from .outbound.replies import TEXT_LIMIT_BYTES, reply_refusal
+from .selectors import (
+    ListFilters,
+    assignable_agents,
+    conversation_list_page,
+    thread_fingerprint,
+    thread_messages,
+    unread_count,
+    user_accounts,
+)
+from .services.window import ReplyWindow, WindowState, conversation_reply_window
+
+# The heart (sticker, reactions, the sticker button), drawn rather than an emoji so it looks
+# the same on every system; passed in the thread's context rather than included per message.
+HEART_SVG = mark_safe(
+    '<svg class="heart-svg" viewBox="0 0 24 24" aria-hidden="true"><path d="M12 21s-7.6-4.4-9.6'
+    "-9.1C.9 8.5 3.1 4.8 6.8 4.8c2 0 3.5 1.1 4.3 2.6h1.8c.8-1.5 2.3-2.6 4.3-2.6 3.7 0 5.9 3.7 "
+    '4.4 7.1C19.6 16.6 12 21 12 21z"/></svg>'
+)
+# Query parameters of one request (paging, polling, the highlighted row), not the list's filters.
+REQUEST_ONLY_KEYS = ("older", "newer", "v", "before", "fragment", "visible", "current")
+# A row's age ("5m") in the rendered list; left out of the list's digest (see rows_version).
+AGE_LABEL = re.compile(r'(<time class="row-age"[^>]*>)[^<]*')
+
+
+def list_filters_query(query: QueryDict) -> QueryDict:
+    """The list's filters in a query string, carried through links so "back" returns to them."""
+    filters = query.copy()
+    for key in REQUEST_ONLY_KEYS:
+        filters.pop(key, None)
+    return filters
+
+
+def digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def duration_label(left: timedelta) -> str:
+    """ "5 d", "23 h", "12 min": floored, so the label never promises more than is left."""
+    seconds = int(left.total_seconds())
+    if seconds >= 86400:
+        return f"{seconds // 86400} d"
+    if seconds >= 3600:
+        return f"{seconds // 3600} h"
+    return f"{max(seconds // 60, 1)} min"
+
+
+def window_label(window: ReplyWindow, now: datetime | None = None) -> str:
+    left = window.time_left(now)
+    if window.state == WindowState.OPEN and left is not None:
+        # Hours, never "1 d": the standard window is a day long at most.
+        return f"{duration_label(min(left, timedelta(hours=23, minutes=59)))} left"
+    if window.state == WindowState.HUMAN_AGENT and left is not None:
+        return f"human agent: {duration_label(left)} left"
+    return "closed until the customer writes"
+
+
+@dataclass(frozen=True)
+class WindowView:
+    """The reply window as the pages show it."""
+
+    state: str  # "open", "human_agent" or "closed" (the CSS class win-<state>)
+    label: str  # "23 h left", "human agent: 5 d left", "closed until the customer writes"
+    tag: str  # the tag a reply sent now would carry ("" or "HUMAN_AGENT")
+    reason: str  # why nothing can be sent (empty unless closed)
+    closes_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ReplyState:
+    """What the thread shows about replying: the window, and why a reply would be refused."""
+
+    window: WindowView
+    refusal: str  # empty when a reply can be sent now
+
+    @property
+    def can_react(self) -> bool:
+        # Meta takes reactions within the standard 24 hours only, never with the tag.
+        return self.window.state == WindowState.OPEN and not self.refusal
+
+
+def window_present(*, conversation: Conversation, now: datetime | None = None) -> WindowView:
+    now = now or timezone.now()
+    window = conversation_reply_window(conversation=conversation, now=now)
+    return WindowView(
+        state=str(window.state),
+        label=window_label(window, now),
+        tag=window.tag,
+        reason=window.reason,
+        closes_at=window.closes_at,
+    )
+
+
+def reply_state_present(*, conversation: Conversation, now: datetime | None = None) -> ReplyState:
+    now = now or timezone.now()
+    return ReplyState(
+        window=window_present(conversation=conversation, now=now),
+        refusal=reply_refusal(conversation=conversation, now=now),
+    )
+
+
+def thread_version(*, conversation: Conversation, reply_state: ReplyState) -> str:
+    """What the live poll compares: the messages' state, the conversation's work state and
+    the window label (so "2 h left" moves on and a closing window disables the box)."""
+    return digest(
+        "|".join(
+            [
+                thread_fingerprint(conversation=conversation),
+                str(conversation.updated_at),
+                conversation.status,
+                str(conversation.assignee_id),
+                reply_state.window.label,
+                reply_state.refusal,
+                conversation.customer_name,
+                conversation.customer_username,
+            ]
+        )
+    )
+
+
+def thread_present(
+    *,
+    conversation: Conversation,
+    before_id: int | None = None,
+    reply_state: ReplyState | None = None,
+    version: str = "",
+) -> dict[str, Any]:
+    """The thread's part of a page: a page of messages (the newest, or those before
+    `before_id`), the reply state and the version; `reply_state` and `version` when the
+    caller has them already."""
+    reply_state = reply_state or reply_state_present(conversation=conversation)
+    messages, has_earlier = thread_messages(conversation=conversation, before_id=before_id)
+    return {
+        "conversation": conversation,
+        "thread": messages,
+        "replied": {m.mid: m for m in messages if m.mid},
+        "has_earlier": has_earlier,
+        "earlier_id": messages[0].pk if messages else None,
+        "window": reply_state.window,
+        "refusal": reply_state.refusal,
+        "can_react": reply_state.can_react,
+        "agents": list(assignable_agents(account=conversation.account)),
+        "fingerprint": version
+        or thread_version(conversation=conversation, reply_state=reply_state),
+        "text_limit": TEXT_LIMIT_BYTES,
+        "heart_svg": HEART_SVG,
+    }
+
+
+def list_present(
+    *,
+    user: AbstractBaseUser | AnonymousUser,
+    filters: ListFilters,
+    older: str = "",
+    newer: str = "",
+) -> dict[str, Any]:
+    """The list's part of a page: one page of conversations, the accounts and the unread
+    count (the rows themselves are built by `conversation_rows_present` as they render)."""
+    return {
+        "filters": filters,
+        "page": conversation_list_page(user=user, filters=filters, older=older, newer=newer),
+        "accounts": user_accounts(user=user),
+        "unread": unread_count(user=user, filters=filters),
+    }
+
+
+def rows_version(rows_html: str) -> str:
+    """The rendered list's digest, which lets the live poll answer 204. Ages ("5m") are left
+    out: they tick every minute for every row, and inbox.js keeps them current in the
+    browser from their datetime attribute."""
+    return digest(AGE_LABEL.sub(r"\1", rows_html))
+
+
+def age(moment: datetime | None) -> str:
+    """Compact age for the list: "now", "5m", "3h", "Mon", "12 Mar", "12 Mar 2023"."""
+    if moment is None:
+        return ""
+    now = timezone.now()
+    delta = now - moment
+    if delta < timedelta(minutes=1):
+        return "now"
+    if delta < timedelta(hours=1):
+        return f"{int(delta.total_seconds() // 60)}m"
+    if delta < timedelta(hours=24):
+        return f"{int(delta.total_seconds() // 3600)}h"
+    local = timezone.localtime(moment)
+    if delta < timedelta(days=7):
+        return local.strftime("%a")
+    if local.year == timezone.localtime(now).year:
+        return f"{local.day} {local:%b}"
+    return f"{local.day} {local:%b %Y}"
+
+
+def initials(name: str) -> str:
+    words = [w for w in name.replace("@", " ").replace(".", " ").split() if w]
+    return "".join(w[0] for w in words[:2]).upper() or "?"
+
+
+def safe_url(value: Any) -> str:
+    """Only http(s) links reach an href or src: a javascript: URL in a payload stays inert."""
+    if not isinstance(value, str):
+        return ""
+    return value if urlsplit(value).scheme in ("http", "https") else ""
+
+
+def _assignee_label(conversation: Conversation, user_pk: Any) -> str:
+    assignee = conversation.assignee
+    if assignee is None:
+        return ""
+    if assignee.pk == user_pk:
+        return "You"
+    return assignee.get_short_name() or assignee.get_username()
+
+
+def conversation_rows_present(
+    *,
+    conversations: Iterable[Conversation],
+    user_pk: Any,
+    current_id: int | None,
+    list_query: str,
+    several_accounts: bool,
+    base_url: str,
+) -> list[dict[str, Any]]:
+    """The list's rows as plain dicts: the list is rendered on every page and every live
+    poll, and dict lookups keep its template cheap (no per-row tags)."""
+    now = timezone.now()
+    rows = []
+    for c in conversations:
+        window = window_present(conversation=c, now=now)
+        name = c.display_name
+        rows.append(
+            {
+                "pk": c.pk,
+                "href": f"{base_url}/{c.pk}/" + (f"?{list_query}" if list_query else ""),
+                "name": name,
+                "initials": initials(name),
+                "picture": safe_url(c.customer_picture_url),
+                "username": c.customer_username,
+                "account": (c.account.username or c.account.ig_id) if several_accounts else "",
+                "at": c.last_message_at.isoformat() if c.last_message_at else "",
+                "age": age(c.last_message_at),
+                "preview": c.last_message_preview or "No messages yet",
+                "window_state": window.state,
+                "window_label": window.label,
+                "closed": c.status == "closed",
+                "assignee": _assignee_label(c, user_pk),
+                "assignee_username": c.assignee.get_username() if c.assignee else "",
+                "unread": bool(getattr(c, "is_unread", False)),
+                "current": c.pk == current_id,
+            }
+        )
+    return rows
