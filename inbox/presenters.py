@@ -104,9 +104,11 @@ class ReplyState:
         return self.window.state == WindowState.OPEN and not self.refusal
 
 
-def window_present(*, conversation: Conversation, now: datetime | None = None) -> WindowView:
+def window_present(
+    *, conversation: Conversation, now: datetime | None = None, window: ReplyWindow | None = None
+) -> WindowView:
     now = now or timezone.now()
-    window = conversation_reply_window(conversation=conversation, now=now)
+    window = window or conversation_reply_window(conversation=conversation, now=now)
     return WindowView(
         state=str(window.state),
         label=window_label(window, now),
@@ -118,9 +120,10 @@ def window_present(*, conversation: Conversation, now: datetime | None = None) -
 
 def reply_state_present(*, conversation: Conversation, now: datetime | None = None) -> ReplyState:
     now = now or timezone.now()
+    window = conversation_reply_window(conversation=conversation, now=now)  # once a request
     return ReplyState(
-        window=window_present(conversation=conversation, now=now),
-        refusal=reply_refusal(conversation=conversation, now=now),
+        window=window_present(conversation=conversation, now=now, window=window),
+        refusal=reply_refusal(conversation=conversation, window=window),
     )
 
 

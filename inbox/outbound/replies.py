@@ -25,7 +25,7 @@ from django.utils import timezone
 from accounts.models import InstagramAccount
 from inbox.models import Conversation, Message, Reaction
 from inbox.services.conversations import conversation_record_message
-from inbox.services.window import WindowState, conversation_reply_window
+from inbox.services.window import ReplyWindow, WindowState, conversation_reply_window
 
 from .attachments import (
     AttachmentRefused,
@@ -66,12 +66,15 @@ def _account_refusal(account: InstagramAccount) -> str:
     return ""
 
 
-def reply_refusal(*, conversation: Conversation, now: datetime | None = None) -> str:
-    """Empty when a reply can be sent now; otherwise why not, and what would change it."""
+def reply_refusal(
+    *, conversation: Conversation, now: datetime | None = None, window: ReplyWindow | None = None
+) -> str:
+    """Empty when a reply can be sent now; otherwise why not, and what would change it.
+    `window`: the conversation's reply window, when the caller has it already."""
     refusal = _account_refusal(conversation.account)
     if refusal:
         return refusal
-    window = conversation_reply_window(conversation=conversation, now=now)
+    window = window or conversation_reply_window(conversation=conversation, now=now)
     return "" if window.can_reply else window.reason
 
 

@@ -412,3 +412,27 @@ def test_a_picture_link_that_is_not_http_is_never_used(logged_in, conversation):
     conversation.save()
     assert "javascript:" not in thread(logged_in, conversation)
     assert "javascript:" not in logged_in.get("/").content.decode()
+
+
+@pytest.mark.parametrize("version", ["", "stale"])
+def test_a_thread_poll_works_out_the_reply_window_once(
+    logged_in, conversation, monkeypatch, version
+):
+    """The window decides the header, the composer, the reactions and the poll's version:
+    one computation serves them all (a changed poll renders, an unchanged one answers 204)."""
+    from inbox import presenters
+    from inbox.outbound import replies
+
+    calls = []
+    real = presenters.conversation_reply_window
+
+    def counted(**kwargs):
+        calls.append(kwargs["conversation"].pk)
+        return real(**kwargs)
+
+    monkeypatch.setattr(presenters, "conversation_reply_window", counted)
+    monkeypatch.setattr(replies, "conversation_reply_window", counted)
+    MessageFactory(conversation=conversation, text="hi")
+    response = logged_in.get(f"/c/{conversation.pk}/updates/", {"v": version})
+    assert response.status_code == 200
+    assert calls == [conversation.pk]
