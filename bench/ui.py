@@ -79,7 +79,8 @@ def main() -> None:
         .first()
     )
     someone = Conversation.objects.order_by("pk")[conversations // 2]
-    assert busiest and typical
+    assert busiest
+    assert typical
     thread_url = f"/c/{typical[0]}/"
     page = client.get(thread_url).content.decode()
     version = re.search(r'data-v="([0-9a-f]+)" data-conversation', page).group(1)

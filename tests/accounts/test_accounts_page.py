@@ -40,7 +40,8 @@ def test_agents_who_are_not_admins_get_403_everywhere(client, agent, account, me
     for method, path in account_pages(account):
         assert getattr(client, method)(path).status_code == 403, path
     account.refresh_from_db()
-    assert account.status == InstagramAccount.Status.ACTIVE and account.can_send
+    assert account.status == InstagramAccount.Status.ACTIVE
+    assert account.can_send
     assert len(meta.calls) == 0
 
 
@@ -52,7 +53,8 @@ def test_staff_managers_are_not_admins(client, manager, account):
 def test_anonymous_visitors_are_sent_to_log_in(client, account):
     for _method, path in account_pages(account):
         response = client.get(path)
-        assert response.status_code == 302 and response["Location"].startswith("/login/")
+        assert response.status_code == 302
+        assert response["Location"].startswith("/login/")
 
 
 def test_every_form_needs_a_csrf_token(admin_user, account):
@@ -63,7 +65,8 @@ def test_every_form_needs_a_csrf_token(admin_user, account):
             assert client.post(path).status_code == 403, path
     page = client.get("/accounts/").content.decode()
     forms = page.count('<form method="post"')
-    assert forms >= 2 and page.count("csrfmiddlewaretoken") == forms
+    assert forms >= 2
+    assert page.count("csrfmiddlewaretoken") == forms
 
 
 def test_unknown_accounts_are_404(admin_client):
@@ -91,20 +94,25 @@ def test_it_lists_every_account_with_its_status(admin_client):
     html = admin_client.get("/accounts/").content.decode()
 
     first = card(html, active)
-    assert "@active.shop" in first and 'src="https://cdn.test/a.jpg"' in first
+    assert "@active.shop" in first
+    assert 'src="https://cdn.test/a.jpg"' in first
     assert "token expires in 12 days" in first
     assert "Source: Instagram Login" in first
-    assert "Reconnect" in first and "Disconnect" in first
+    assert "Reconnect" in first
+    assert "Disconnect" in first
     assert "expires in 5 hours, not refreshed yet" in card(html, soon)
     assert "Needs reconnect: Meta refused to refresh the token: password changed" in card(
         html, broken
     )
     gone_card = card(html, gone)
-    assert "Disconnected" in gone_card and "Disconnect…" not in gone_card
+    assert "Disconnected" in gone_card
+    assert "Disconnect…" not in gone_card
     assert "Reconnect" in gone_card
     env_card = card(html, env)
-    assert "17841499999999999" in env_card and "Source: Environment" in env_card
-    assert "token from the environment" in env_card and "Reconnect" not in env_card
+    assert "17841499999999999" in env_card
+    assert "Source: Environment" in env_card
+    assert "token from the environment" in env_card
+    assert "Reconnect" not in env_card
 
 
 def test_it_offers_to_connect_an_account(admin_client):
@@ -123,13 +131,15 @@ def test_the_reconnect_button_goes_through_instagram_login(admin_client):
 def test_it_turns_the_human_agent_switch_off_and_on(admin_client, account):
     assert account.human_agent_enabled
     html = card(admin_client.get("/accounts/").content.decode(), account)
-    assert "Turn off" in html and 'name="enabled"' not in html
+    assert "Turn off" in html
+    assert 'name="enabled"' not in html
     admin_client.post(f"/accounts/{account.pk}/human-agent/")
     account.refresh_from_db()
     assert account.human_agent_enabled is False
 
     html = card(admin_client.get("/accounts/").content.decode(), account)
-    assert "Turn on" in html and 'name="enabled" value="on"' in html
+    assert "Turn on" in html
+    assert 'name="enabled" value="on"' in html
     response = admin_client.post(f"/accounts/{account.pk}/human-agent/", {"enabled": "on"})
     assert response.status_code == 302
     account.refresh_from_db()
@@ -146,8 +156,10 @@ def test_it_adds_and_removes_members(admin_client, account):
     UserFactory(username="root2", is_superuser=True)  # admins are not listed
     UserFactory(username="gone", is_active=False)
     form = admin_client.get(f"/accounts/{account.pk}/members/").content.decode()
-    assert "alice" in form and "bob" in form
-    assert "root2" not in form and "gone" not in form
+    assert "alice" in form
+    assert "bob" in form
+    assert "root2" not in form
+    assert "gone" not in form
 
     admin_client.post(f"/accounts/{account.pk}/members/", {"members": [alice.pk, bob.pk]})
     assert set(account.members.all()) == {alice, bob}
@@ -185,7 +197,8 @@ def test_it_refuses_an_unknown_member_with_a_400(admin_client, account):
 # --- disconnect -------------------------------------------------------------------------
 def test_it_asks_before_disconnecting(admin_client, account):
     html = admin_client.get(f"/accounts/{account.pk}/disconnect/").content.decode()
-    assert f"Disconnect {account}?" in html and 'method="post"' in html
+    assert f"Disconnect {account}?" in html
+    assert 'method="post"' in html
     account.refresh_from_db()
     assert account.status == InstagramAccount.Status.ACTIVE
 
@@ -202,7 +215,8 @@ def test_it_disconnects_an_account_and_keeps_its_history(admin_client, meta):
     assert call.request.headers["Authorization"] == "Bearer IGAAtokenToWipe00000000000000000000000"
     account.refresh_from_db()
     assert account.status == InstagramAccount.Status.DISCONNECTED
-    assert account.token_ciphertext == "" and account.token_expires_at is None
+    assert account.token_ciphertext == ""
+    assert account.token_expires_at is None
     assert not account.can_send
     assert account.conversations.count() == 1
     assert "is disconnected. Its history is kept." in response.content.decode()
@@ -215,7 +229,8 @@ def test_a_failed_unsubscribe_is_reported_but_does_not_block(admin_client, meta)
     account.refresh_from_db()
     assert account.status == InstagramAccount.Status.DISCONNECTED
     html = response.content.decode()
-    assert "did not confirm the webhook unsubscription" in html and "190/460" in html
+    assert "did not confirm the webhook unsubscription" in html
+    assert "190/460" in html
 
 
 def test_an_environment_account_is_disconnected_without_calling_the_gateway(admin_client, meta):
@@ -225,7 +240,8 @@ def test_an_environment_account_is_disconnected_without_calling_the_gateway(admi
     admin_client.post(f"/accounts/{account.pk}/disconnect/")
     assert len(meta.calls) == 0
     account.refresh_from_db()
-    assert account.status == InstagramAccount.Status.DISCONNECTED and not account.can_send
+    assert account.status == InstagramAccount.Status.DISCONNECTED
+    assert not account.can_send
 
 
 # --- the banner -------------------------------------------------------------------------
@@ -235,7 +251,8 @@ def test_admins_see_a_banner_for_accounts_needing_reconnect(client, admin_user, 
     )
     client.force_login(admin_user)
     html = client.get("/").content.decode()
-    assert 'class="account-alerts"' in html and "Token invalidated (190)" in html
+    assert 'class="account-alerts"' in html
+    assert "Token invalidated (190)" in html
     assert f'href="/accounts/#account-{account.pk}"' in html
 
     client.force_login(agent)

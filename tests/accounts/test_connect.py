@@ -71,7 +71,8 @@ def test_it_refuses_agents_who_are_not_admins(client, agent, path, meta):
 
 def test_it_sends_anonymous_visitors_to_the_login_form(client):
     response = client.get("/accounts/instagram/connect/")
-    assert response.status_code == 302 and response["Location"].startswith("/login/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
 
 
 # --- a successful connect ---------------------------------------------------------------
@@ -80,11 +81,13 @@ def test_it_connects_an_account(admin_client, meta):
     meta_connect(meta)
     state = start_connect(admin_client)
     response = callback(admin_client, code="AQBcode123", state=state)
-    assert response.status_code == 302 and response["Location"] == "/accounts/"
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/"
 
     account = InstagramAccount.objects.get()
     assert account.ig_id == ME_USER_ID  # /me's user_id, not the exchange's
-    assert account.username == "acme.shop" and account.name == "Acme Shop"
+    assert account.username == "acme.shop"
+    assert account.name == "Acme Shop"
     assert account.profile_picture_url == "https://scontent.cdninstagram.com/v/acme.jpg"
     assert account.source == InstagramAccount.Source.OAUTH
     assert account.status == InstagramAccount.Status.ACTIVE
@@ -104,7 +107,8 @@ def test_it_calls_meta_in_order_with_the_right_requests(admin_client, meta):
 
     exchange, long_lived, me, subscribe = (call.request for call in meta.calls)
     form = parse_qs(exchange.body)
-    assert exchange.url == TOKEN_URL and exchange.method == "POST"
+    assert exchange.url == TOKEN_URL
+    assert exchange.method == "POST"
     assert form == {
         "client_id": ["test-client-id"],
         "client_secret": ["test-app-secret"],
@@ -122,7 +126,8 @@ def test_it_calls_meta_in_order_with_the_right_requests(admin_client, meta):
     assert me.url.startswith(f"{GRAPH}/me?")
     assert "user_id" in query_of(me.url)["fields"].split(",")
     assert me.headers["Authorization"] == f"Bearer {LONG_TOKEN}"
-    assert subscribe.method == "POST" and subscribe.url.startswith(f"{GRAPH}/me/subscribed_apps")
+    assert subscribe.method == "POST"
+    assert subscribe.url.startswith(f"{GRAPH}/me/subscribed_apps")
     assert "messages" in query_of(subscribe.url)["subscribed_fields"].split(",")
     assert subscribe.headers["Authorization"] == f"Bearer {LONG_TOKEN}"
 
@@ -144,7 +149,8 @@ def test_it_accepts_the_data_wrapped_exchange_answer(admin_client, meta):
     meta_connect(meta, exchange=payload("exchange_wrapped"))
     callback(admin_client, code="c", state=start_connect(admin_client))
     account = InstagramAccount.objects.get()
-    assert account.ig_id == ME_USER_ID and account.access_token == LONG_TOKEN
+    assert account.ig_id == ME_USER_ID
+    assert account.access_token == LONG_TOKEN
     assert parse_qs(meta.calls[1].request.url.split("?", 1)[1])["access_token"] == [SHORT_TOKEN]
 
 
@@ -181,7 +187,8 @@ def test_it_reconnects_without_duplicating_and_keeps_the_history(admin_client, m
     assert response.status_code == 302
     assert InstagramAccount.objects.count() == 1
     account.refresh_from_db()
-    assert account.status == InstagramAccount.Status.ACTIVE and account.status_reason == ""
+    assert account.status == InstagramAccount.Status.ACTIVE
+    assert account.status_reason == ""
     assert account.access_token == LONG_TOKEN
     assert account.username == "acme.shop"
     assert account.human_agent_enabled is False  # the admin's settings survive
@@ -199,7 +206,8 @@ def test_it_warns_when_instagram_signed_in_as_another_account_than_the_one_to_re
     state = start_connect(admin_client, account_id=wanted.pk)
     response = callback(admin_client, code="c", state=state)
     notes = " ".join(flashes(admin_client.get(response["Location"])))
-    assert "You meant to reconnect @wanted" in notes and "@acme.shop" in notes
+    assert "You meant to reconnect @wanted" in notes
+    assert "@acme.shop" in notes
 
 
 # --- the state --------------------------------------------------------------------------
@@ -236,7 +244,8 @@ def test_it_refuses_a_reused_state(admin_client, meta):
     assert callback(admin_client, code="c", state=state).status_code == 302
     calls = len(meta.calls)
     response = callback(admin_client, code="c", state=state)
-    assert response.status_code == 400 and "already used" in response.content.decode()
+    assert response.status_code == 400
+    assert "already used" in response.content.decode()
     assert len(meta.calls) == calls
 
 
@@ -277,8 +286,10 @@ def test_it_shows_a_denied_consent_in_words(admin_client, meta):
     )
     text = " ".join(flashes(response))
     assert "the permissions were declined" in text
-    assert "user_denied" in text and "The user denied your request." in text
-    assert len(meta.calls) == 0 and not InstagramAccount.objects.exists()
+    assert "user_denied" in text
+    assert "The user denied your request." in text
+    assert len(meta.calls) == 0
+    assert not InstagramAccount.objects.exists()
 
 
 def test_it_escapes_metas_error_description(admin_client):
@@ -287,7 +298,8 @@ def test_it_escapes_metas_error_description(admin_client):
         admin_client, state=state, error="server_error", error_description="<b>x</b>", follow=True
     )
     html = response.content.decode()
-    assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html
+    assert "&lt;b&gt;x&lt;/b&gt;" in html
+    assert "<b>x</b>" not in html
 
 
 def test_it_says_when_no_code_came_back(admin_client, meta):

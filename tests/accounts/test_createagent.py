@@ -23,7 +23,8 @@ def test_it_creates_an_agent_for_the_named_accounts(capsys):
     bob = User.objects.get(username="bob")
     assert bob.check_password("pw-123456")
     assert set(bob.instagram_accounts.all()) == {first, second}
-    assert not bob.is_superuser and not bob.is_staff
+    assert not bob.is_superuser
+    assert not bob.is_staff
     assert "Created agent bob" in capsys.readouterr().out
 
 
@@ -40,7 +41,8 @@ def test_it_updates_an_existing_agent():
 def test_it_makes_an_admin():
     call_command("createagent", "root", "--password", "pw-123456", "--admin")
     root = User.objects.get(username="root")
-    assert root.is_superuser and root.is_staff
+    assert root.is_superuser
+    assert root.is_staff
 
 
 def test_it_refuses_an_unknown_account():

@@ -25,7 +25,8 @@ def test_it_stores_no_plaintext_in_the_database():
         cursor.execute("SELECT * FROM accounts_instagramaccount WHERE id = %s", [account.pk])
         row = cursor.fetchone()
     assert TOKEN not in " ".join(str(value) for value in row)
-    assert account.token_ciphertext and TOKEN not in account.token_ciphertext
+    assert account.token_ciphertext
+    assert TOKEN not in account.token_ciphertext
 
 
 def test_it_reads_tokens_written_under_an_older_key(settings):

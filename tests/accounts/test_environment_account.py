@@ -85,7 +85,8 @@ def test_a_new_account_id_replaces_the_previous_environment_account(own_account_
     migrate()
     old.refresh_from_db()
     assert old.status == InstagramAccount.Status.DISCONNECTED
-    assert old.token_ciphertext == "" and old.conversations.count() == 1
+    assert old.token_ciphertext == ""
+    assert old.conversations.count() == 1
     new = InstagramAccount.objects.get(ig_id="17841400000000002")
     assert new.status == InstagramAccount.Status.ACTIVE
 
@@ -100,7 +101,8 @@ def test_a_new_token_clears_needs_reconnect_but_the_same_token_does_not(own_acco
     own_account_env.INSTAGRAM_ACCESS_TOKEN = "hmat_new_token"
     migrate()
     account = InstagramAccount.objects.get()
-    assert account.status == InstagramAccount.Status.ACTIVE and account.status_reason == ""
+    assert account.status == InstagramAccount.Status.ACTIVE
+    assert account.status_reason == ""
 
 
 def test_it_takes_over_an_account_known_from_oauth(own_account_env):

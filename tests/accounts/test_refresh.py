@@ -77,7 +77,8 @@ def test_it_never_refreshes_an_expired_token_and_asks_for_a_reconnect(meta):
     account = due_account(token_expires_at=T0 - timedelta(seconds=1))
     [result] = tokens_refresh()
     assert len(meta.calls) == 0
-    assert result.outcome == RefreshOutcome.EXPIRED and result.failed
+    assert result.outcome == RefreshOutcome.EXPIRED
+    assert result.failed
     account.refresh_from_db()
     assert account.status == InstagramAccount.Status.NEEDS_RECONNECT
     assert "expired" in account.status_reason
@@ -133,7 +134,8 @@ def test_it_stores_the_refreshed_token_and_its_expiry(meta):
     assert account.access_token == REFRESHED_TOKEN
     assert account.token_expires_at == T0 + timedelta(seconds=5184000)
     assert account.token_refreshed_at == T0
-    assert result.outcome == RefreshOutcome.REFRESHED and not result.failed
+    assert result.outcome == RefreshOutcome.REFRESHED
+    assert not result.failed
     assert result.expires_at == account.token_expires_at
 
 
@@ -157,7 +159,8 @@ def test_a_dead_token_marks_the_account_for_reconnection(meta, client, admin_use
     meta.get(REFRESH_URL, status=400, json=payload("error_190"))
     account = due_account()
     [result] = tokens_refresh()
-    assert result.outcome == RefreshOutcome.NEEDS_RECONNECT and result.failed
+    assert result.outcome == RefreshOutcome.NEEDS_RECONNECT
+    assert result.failed
     account.refresh_from_db()
     assert account.status == InstagramAccount.Status.NEEDS_RECONNECT
     assert "user changed their password" in account.status_reason
@@ -167,14 +170,17 @@ def test_a_dead_token_marks_the_account_for_reconnection(meta, client, admin_use
     assert account.access_token == OLD_TOKEN
     client.force_login(admin_user)
     inbox = client.get("/").content.decode()
-    assert "account-alerts" in inbox and "@acme.shop" in inbox and "needs reconnecting" in inbox
+    assert "account-alerts" in inbox
+    assert "@acme.shop" in inbox
+    assert "needs reconnecting" in inbox
 
 
 def test_a_transient_failure_is_left_for_the_next_run(meta):
     meta.get(REFRESH_URL, status=503, json=payload("error_transient"))
     account = due_account()
     [result] = tokens_refresh()
-    assert result.outcome == RefreshOutcome.RETRY_LATER and result.failed
+    assert result.outcome == RefreshOutcome.RETRY_LATER
+    assert result.failed
     account.refresh_from_db()
     assert account.status == InstagramAccount.Status.ACTIVE
     assert account.access_token == OLD_TOKEN
@@ -195,7 +201,8 @@ def test_another_refusal_is_a_failure_without_reconnect(meta):
     meta.get(REFRESH_URL, status=400, json=payload("error_permission"))
     account = due_account()
     [result] = tokens_refresh()
-    assert result.outcome == RefreshOutcome.FAILED and "permission" in result.detail
+    assert result.outcome == RefreshOutcome.FAILED
+    assert "permission" in result.detail
     account.refresh_from_db()
     assert account.status == InstagramAccount.Status.ACTIVE
 
@@ -246,7 +253,8 @@ def test_a_reconnect_during_a_refresh_wins(meta):
 
     meta.add_callback("GET", REFRESH_URL, callback=meta_answers)
     [result] = tokens_refresh()
-    assert result.outcome == RefreshOutcome.SKIPPED and not result.failed
+    assert result.outcome == RefreshOutcome.SKIPPED
+    assert not result.failed
     account.refresh_from_db()
     assert account.access_token == "IGAAreconnectedToken999999999999999999999"
 
@@ -307,7 +315,8 @@ def test_admins_are_mailed_about_tokens_expiring_within_three_days(
     due_account(token_expires_at=T0 + timedelta(days=2, hours=1))
     tokens_refresh()
     [mail] = mailoutbox
-    assert "expire soon" in mail.subject and "expires in 2 days" in mail.body
+    assert "expire soon" in mail.subject
+    assert "expires in 2 days" in mail.body
 
 
 @pytest.mark.parametrize(("days", "shown"), [(2, True), (3, True), (4, False)])
@@ -350,7 +359,8 @@ def test_the_command_exits_non_zero_when_a_refresh_failed(meta):
     assert len(lines) == 2
     assert lines[0].startswith("@broken needs reconnect expires ")
     assert lines[1].startswith("@fine refreshed expires ")
-    assert OLD_TOKEN not in out.getvalue() and REFRESHED_TOKEN not in out.getvalue()
+    assert OLD_TOKEN not in out.getvalue()
+    assert REFRESHED_TOKEN not in out.getvalue()
 
 
 def test_the_beat_task_runs_the_same_service(meta, settings):

@@ -150,7 +150,8 @@ def test_a_closed_window_blocks_sending(page, agent, conversation, meta):
     assert page.locator("#reply-text").is_disabled()
     assert page.locator("#composer .send").is_disabled()
     notice = page.locator(".notice-blocked").inner_text()
-    assert "Replies are closed" in notice and "More than 7 days" in notice
+    assert "Replies are closed" in notice
+    assert "More than 7 days" in notice
     assert page.locator("#thread .win-closed").inner_text() == "closed until the customer writes"
     assert not Message.objects.filter(direction="out").exists()
 
@@ -199,7 +200,8 @@ def test_assign_and_close_in_place(page, agent, account, conversation):
     page.click("text=✓ Close")
     page.locator("button", has_text="Reopen").wait_for(timeout=LIVE_MS)
     conversation.refresh_from_db()
-    assert conversation.assignee == colleague and conversation.status == "closed"
+    assert conversation.assignee == colleague
+    assert conversation.status == "closed"
     assert page.evaluate("window.__notReloaded") is True
     page.click("text=Assign to me")
     page.locator("#assignee option:checked", has_text="Me").wait_for(

@@ -10,7 +10,8 @@ def test_it_sends_anonymous_users_to_the_login_form(client):
     assert response.status_code == 302
     assert response["Location"].startswith("/login/")
     form = client.get(response["Location"]).content.decode()
-    assert 'name="username"' in form and 'name="password"' in form
+    assert 'name="username"' in form
+    assert 'name="password"' in form
 
 
 def test_it_logs_an_agent_in(client, agent):
@@ -33,7 +34,8 @@ def test_an_admin_sees_every_account(client, admin_user):
     second = ConversationFactory(customer_name="Second Customer")
     client.force_login(admin_user)
     page = client.get("/").content.decode()
-    assert first.customer_name in page and second.customer_name in page
+    assert first.customer_name in page
+    assert second.customer_name in page
 
 
 def test_an_agent_with_no_accounts_sees_nothing(client):

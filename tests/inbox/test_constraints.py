@@ -42,7 +42,7 @@ def test_it_allows_many_queued_messages_without_a_mid():
 
 
 @pytest.mark.parametrize(
-    "field, value",
+    ("field", "value"),
     [
         ("direction", "up"),
         ("origin", "robot"),

@@ -51,7 +51,8 @@ def test_a_plain_form_post_sends_the_reply(logged_in, agent, conversation, meta)
         {"recipient": {"id": conversation.customer_igsid}, "message": {"text": "Hello there!"}}
     ]
     page = logged_in.get(response["Location"]).content.decode()
-    assert "Hello there!" in page and "✓ Sent" in page
+    assert "Hello there!" in page
+    assert "✓ Sent" in page
 
 
 def test_an_htmx_post_answers_204_and_asks_for_a_refresh(logged_in, conversation, meta):
@@ -67,9 +68,11 @@ def test_it_refuses_text_over_1000_bytes_and_keeps_the_draft(logged_in, conversa
     response = logged_in.post(f"/c/{conversation.pk}/", {"text": text})
     assert response.status_code == 422
     html = response.content.decode()
-    assert "1,001 bytes" in html and "1,000" in html
+    assert "1,001 bytes" in html
+    assert "1,000" in html
     assert f">{text}</textarea>" in html
-    assert not outbound(conversation) and not meta.calls
+    assert not outbound(conversation)
+    assert not meta.calls
 
 
 def test_htmx_refusals_come_back_as_422_with_the_reason(logged_in, conversation, meta):
@@ -90,7 +93,8 @@ def test_a_closed_window_sends_nothing_and_says_why(logged_in, conversation, met
     response = logged_in.post(f"/c/{conversation.pk}/", {"text": "anyone there?"})
     assert response.status_code == 422
     assert "More than 7 days" in response.content.decode()
-    assert not outbound(conversation) and not meta.calls
+    assert not outbound(conversation)
+    assert not meta.calls
 
 
 def test_past_24_hours_the_reply_carries_the_human_agent_tag(logged_in, conversation, meta):
@@ -171,7 +175,8 @@ def test_retry_sends_a_failed_reply_again(logged_in, agent, conversation, meta):
     response = logged_in.post(f"/m/{failed.pk}/retry/")
     assert response.status_code == 302
     failed.refresh_from_db()
-    assert failed.status == "sent" and failed.error_reason == ""
+    assert failed.status == "sent"
+    assert failed.error_reason == ""
 
 
 def test_retrying_a_sent_reply_is_refused(logged_in, agent, conversation, meta):
@@ -207,7 +212,8 @@ def test_an_uploaded_photo_is_stored_and_sent_by_its_public_url(
     [message] = outbound(conversation)
     assert message.kind == Message.Kind.ATTACHMENT
     sent = bodies(meta)[0]["message"]["attachment"]
-    assert sent["type"] == "image" and sent["payload"]["url"].startswith("http://testserver/")
+    assert sent["type"] == "image"
+    assert sent["payload"]["url"].startswith("http://testserver/")
 
 
 def test_a_file_instagram_does_not_take_is_refused_with_the_reason(
@@ -223,4 +229,5 @@ def test_a_file_instagram_does_not_take_is_refused_with_the_reason(
     )
     assert response.status_code == 422
     assert "Instagram accepts" in response.content.decode()
-    assert not outbound(conversation) and not meta.calls
+    assert not outbound(conversation)
+    assert not meta.calls

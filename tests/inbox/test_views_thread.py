@@ -62,7 +62,8 @@ def test_actions_on_another_accounts_conversation_answer_404(logged_in, path, da
     other = ConversationFactory(account=AccountFactory())
     assert logged_in.post(path.format(pk=other.pk), data).status_code == 404
     other.refresh_from_db()
-    assert other.status == "open" and not other.messages.exists()
+    assert other.status == "open"
+    assert not other.messages.exists()
 
 
 @pytest.mark.parametrize("path", ["/m/{pk}/react/", "/m/{pk}/retry/"])
@@ -77,7 +78,8 @@ def test_a_missing_conversation_answers_404(logged_in):
 
 def test_anonymous_users_are_sent_to_log_in(client, conversation):
     response = client.get(f"/c/{conversation.pk}/")
-    assert response.status_code == 302 and response["Location"].startswith("/login/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
 
 
 def test_an_admin_opens_any_conversation(client, admin_user, conversation):
@@ -104,7 +106,8 @@ def test_the_page_holds_the_messages_in_meta_time_order_with_day_separators(
 def test_the_reply_form_is_a_plain_post_form_with_csrf(logged_in, conversation):
     html = thread(logged_in, conversation)
     form = re.search(r'<form class="composer[^>]*>.*?</form>', html, re.S).group(0)
-    assert 'method="post"' in form and "<textarea" in form
+    assert 'method="post"' in form
+    assert "<textarea" in form
     assert 'name="csrfmiddlewaretoken"' in form
     assert " action=" not in form.split(">")[0]  # posts back to the conversation's URL
 
@@ -144,7 +147,8 @@ def test_links_in_text_are_escaped_then_linkified(logged_in, conversation):
         '<a href="https://example.com/a?b=1&amp;c=2" target="_blank" '
         'rel="nofollow noopener noreferrer">https://example.com/a?b=1&amp;c=2</a>'
     ) in html
-    assert '<b onclick="x">' not in html and "&lt;b onclick=&quot;x&quot;&gt;" in html
+    assert '<b onclick="x">' not in html
+    assert "&lt;b onclick=&quot;x&quot;&gt;" in html
 
 
 def test_attachment_urls_other_than_http_are_never_linked(logged_in, conversation):
@@ -245,24 +249,31 @@ def test_it_renders_every_kind(logged_in, conversation, agent):
     assert 'data-enlarge><img src="https://cdn.example.com/p.jpg"' in html
     assert '<video class="media media-video" src="https://cdn.example.com/v.mp4" controls' in html
     assert '<audio class="media media-audio" src="https://cdn.example.com/a.m4a" controls' in html
-    assert 'href="https://cdn.example.com/f.pdf"' in html and "Open file" in html
-    assert "My reel" in html and 'href="https://www.instagram.com/reel/1/"' in html
-    assert 'href="https://www.instagram.com/p/2/"' in html and "Open on Instagram" in html
+    assert 'href="https://cdn.example.com/f.pdf"' in html
+    assert "Open file" in html
+    assert "My reel" in html
+    assert 'href="https://www.instagram.com/reel/1/"' in html
+    assert 'href="https://www.instagram.com/p/2/"' in html
+    assert "Open on Instagram" in html
     assert "Mentioned you in their story" in html
-    assert (
-        "Replied to your story" in html
-        and 'href="https://www.instagram.com/stories/shop/9/"' in html
-    )
+    assert "Replied to your story" in html
+    assert 'href="https://www.instagram.com/stories/shop/9/"' in html
     assert '<p class="msg-quote">the original question</p>' in html
     assert "😍" in html
     assert "Edited" in html
-    assert "The customer unsent this message" in html and ">gone<" not in html
+    assert "The customer unsent this message" in html
+    assert ">gone<" not in html
     assert "can't be shown here" in html
     assert "Tapped “Get started”" in html
-    assert "Came from an ad (ad 777)" in html and "promo" in html
+    assert "Came from an ad (ad 777)" in html
+    assert "promo" in html
     assert "Sent from the Instagram app" in html
-    assert "◷ Queued" in html and "✓ Sent" in html and "✓✓ Seen" in html
-    assert "Not delivered" in html and "The window is closed." in html and "Retry" in html
+    assert "◷ Queued" in html
+    assert "✓ Sent" in html
+    assert "✓✓ Seen" in html
+    assert "Not delivered" in html
+    assert "The window is closed." in html
+    assert "Retry" in html
     assert "Human agent" in html
     assert 'aria-label="Heart"' in html
 
@@ -285,7 +296,8 @@ def test_opening_a_conversation_marks_it_read(logged_in, agent, conversation):
 def test_mark_unread_brings_it_back(logged_in, agent, conversation):
     thread(logged_in, conversation)
     response = logged_in.post(f"/c/{conversation.pk}/unread/", {"list_query": "box=mine"})
-    assert response.status_code == 302 and response["Location"] == "/?box=mine"
+    assert response.status_code == 302
+    assert response["Location"] == "/?box=mine"
     assert not ConversationReadState.objects.filter(conversation=conversation, user=agent).exists()
 
 
@@ -307,14 +319,16 @@ def test_the_window_state_sits_above_the_reply_box(logged_in, conversation):
     conversation.last_customer_message_at = timezone.now() - timedelta(days=3)
     conversation.save()
     html = thread(logged_in, conversation)
-    assert "Sent with the human agent tag" in html and "3 d left" in html
+    assert "Sent with the human agent tag" in html
+    assert "3 d left" in html
 
 
 def test_a_closed_window_disables_the_box_with_the_reason(logged_in, conversation):
     conversation.last_customer_message_at = timezone.now() - timedelta(days=8)
     conversation.save()
     html = thread(logged_in, conversation)
-    assert "Replies are closed." in html and "More than 7 days" in html
+    assert "Replies are closed." in html
+    assert "More than 7 days" in html
     assert re.search(r"<textarea[^>]*disabled", html)
 
 
@@ -329,14 +343,13 @@ def test_long_threads_show_the_newest_and_link_to_earlier(logged_in, conversatio
             timestamp=start + timedelta(seconds=i),
         )
     html = thread(logged_in, conversation)
-    assert "number 0002" not in html and f"number {THREAD_PAGE_SIZE + 2:04d}" in html
+    assert "number 0002" not in html
+    assert f"number {THREAD_PAGE_SIZE + 2:04d}" in html
     earlier = re.search(r'href="\?before=(\d+)"', html).group(1)
     older = thread(logged_in, conversation, before=earlier)
-    assert (
-        "number 0000" in older
-        and "number 0002" in older
-        and f"number {THREAD_PAGE_SIZE + 2:04d}" not in older
-    )
+    assert "number 0000" in older
+    assert "number 0002" in older
+    assert f"number {THREAD_PAGE_SIZE + 2:04d}" not in older
 
 
 def _thread_queries(client, conversation):
@@ -372,7 +385,8 @@ def test_updates_answer_204_until_something_changes(logged_in, conversation):
     assert logged_in.get(url, {"v": version}).status_code == 204
     MessageFactory(conversation=conversation, text="a new one")
     response = logged_in.get(url, {"v": version})
-    assert response.status_code == 200 and "a new one" in response.content.decode()
+    assert response.status_code == 200
+    assert "a new one" in response.content.decode()
     new_version = re.search(
         r'class="thread-update" data-v="([0-9a-f]+)"', response.content.decode()
     ).group(1)

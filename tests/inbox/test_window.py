@@ -14,7 +14,7 @@ def window_at(delta: timedelta, human_agent: bool = True):
 
 
 @pytest.mark.parametrize(
-    "delta, state, tag",
+    ("delta", "state", "tag"),
     [
         (timedelta(0), WindowState.OPEN, ""),
         (timedelta(hours=23, minutes=59, seconds=59), WindowState.OPEN, ""),

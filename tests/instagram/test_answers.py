@@ -32,9 +32,11 @@ def test_a_profile_caps_followers_drops_nul_and_keeps_unknown_flags_unknown():
             "is_user_follow_business": False,
         }
     )
-    assert profile.name == "Ann Lee" and profile.username == ""
+    assert profile.name == "Ann Lee"
+    assert profile.username == ""
     assert profile.follower_count == MAX_FOLLOWERS
-    assert profile.is_verified is None and profile.follows_business is False
+    assert profile.is_verified is None
+    assert profile.follows_business is False
 
 
 def test_me_takes_a_numeric_user_id_as_its_key():

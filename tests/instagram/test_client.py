@@ -184,7 +184,7 @@ def test_a_bare_401_is_an_auth_error(client):
 
 
 @pytest.mark.parametrize(
-    "status, body",
+    ("status", "body"),
     [
         (400, graph_error(4)),
         (400, graph_error(17)),
@@ -204,7 +204,7 @@ def test_throttling_is_a_rate_limited_error(client, status, body):
 
 
 @pytest.mark.parametrize(
-    "status, body",
+    ("status", "body"),
     [
         (500, None),
         (502, "<html>Bad gateway</html>"),
@@ -226,7 +226,7 @@ def test_server_failures_and_transient_codes_are_transient_errors(client, status
 
 
 @pytest.mark.parametrize(
-    "status, body, label",
+    ("status", "body", "label"),
     [
         (400, graph_error(10, 2534022), "10/2534022"),
         (400, graph_error(10, 2018278), "10/2018278"),

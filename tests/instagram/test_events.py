@@ -90,7 +90,8 @@ def test_it_parses_flags():
     assert only("message_unsupported").is_unsupported
     assert only("message_deleted").is_deleted
     echo = only("message_echo")
-    assert echo.is_echo and echo.outbound
+    assert echo.is_echo
+    assert echo.outbound
     assert echo.mid == ECHO_MID
     assert echo.customer_id == CUSTOMER
 
@@ -109,14 +110,17 @@ def test_it_parses_reactions_reads_postbacks_referrals_and_optins():
     assert (react.action, react.reaction, react.emoji) == ("react", "love", "❤️")
     assert only("reaction_unreact").action == "unreact"
     read = only("read")
-    assert isinstance(read, ReadEvent) and read.mid == ECHO_MID
+    assert isinstance(read, ReadEvent)
+    assert read.mid == ECHO_MID
     postback = only("postback")
     assert isinstance(postback, PostbackEvent)
     assert (postback.title, postback.payload) == ("Talk to a human", "HUMAN_AGENT")
     referral = only("referral")
-    assert isinstance(referral, ReferralEvent) and referral.details["source"] == "IGME"
+    assert isinstance(referral, ReferralEvent)
+    assert referral.details["source"] == "IGME"
     optin = only("optin")
-    assert isinstance(optin, OptinEvent) and optin.details["payload"] == "weekly_deals"
+    assert isinstance(optin, OptinEvent)
+    assert optin.details["payload"] == "weekly_deals"
 
 
 def test_it_unwraps_the_dashboard_test_shape():
@@ -140,7 +144,8 @@ def test_it_handles_every_entry_and_every_list():
         (OTHER_IG_ID, "changes", "MessageEvent"),
     ]
     comment = batch.events[4]
-    assert isinstance(comment, ChangeEvent) and comment.field_name == "comments"
+    assert isinstance(comment, ChangeEvent)
+    assert comment.field_name == "comments"
     assert only("standby").source == "standby"
 
 
@@ -159,7 +164,8 @@ def test_unknown_shapes_become_unknown_events():
 )
 def test_odd_bodies_become_unknown_events(payload):
     batch = parse_webhook(payload)
-    assert batch.events and all(isinstance(e, UnknownEvent) for e in batch.events)
+    assert batch.events
+    assert all(isinstance(e, UnknownEvent) for e in batch.events)
 
 
 def test_ids_are_strings_and_text_is_cleaned():

@@ -76,7 +76,8 @@ def test_it_accepts_a_reply_inside_the_window(client, customer, settings):
     assert response.status_code == 200
     mid = response.json()["message_id"]
     reply = SimulatedMessage.objects.get(mid=mid)
-    assert reply.text == "Hi Maya" and reply.direction == "business"
+    assert reply.text == "Hi Maya"
+    assert reply.direction == "business"
 
 
 def test_it_needs_the_tag_after_24_hours_and_refuses_after_7_days(customer, settings):
@@ -101,7 +102,7 @@ def test_it_needs_the_tag_after_24_hours_and_refuses_after_7_days(customer, sett
 
 
 @pytest.mark.parametrize(
-    "kind, error",
+    ("kind", "error"),
     [
         (SandboxFault.Kind.SERVER_ERROR, TransientError),
         (SandboxFault.Kind.RATE_LIMITED, RateLimitedError),

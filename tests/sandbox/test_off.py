@@ -31,7 +31,7 @@ def test_the_sandbox_is_off_in_a_production_like_configuration():
     assert settings.SANDBOX_ENABLED is False
 
 
-@pytest.mark.parametrize("method, path", ROUTES)
+@pytest.mark.parametrize(("method", "path"), ROUTES)
 def test_every_sandbox_route_is_404(admin_client, method, path):
     headers = {"HTTP_AUTHORIZATION": "Bearer sandbox-token"}
     assert getattr(admin_client, method)(path, **headers).status_code == 404

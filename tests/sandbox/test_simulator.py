@@ -89,7 +89,8 @@ def test_react_unsend_and_read_reach_the_inbox(customer, webhook_url):
 
     customer_unsend(customer=customer, webhook_url=webhook_url)
     first = conversation_of(customer).messages.get(direction="in")
-    assert first.is_deleted and first.text == ""
+    assert first.is_deleted
+    assert first.text == ""
 
 
 def test_time_travel_ages_both_sides(customer, webhook_url):

@@ -136,4 +136,5 @@ def test_an_echo_of_an_unsent_business_message_removes_its_content(deliver, conv
     deliver(webhook_fixture("message_echo"))
     deliver(webhook_body(echo_item(ECHO_MID, is_deleted=True)))
     message = Message.objects.get()
-    assert message.is_deleted and message.text == ""
+    assert message.is_deleted
+    assert message.text == ""

@@ -87,7 +87,8 @@ def test_requests_arriving_during_a_statement_share_the_next_one(statements):
     assert statements.groups == [[rows[0].body_sha256], [r.body_sha256 for r in rows[1:]]]
     assert ids == [101, 102, 103, 104, 105]  # each request its own row's id
     assert announced == [101, 105]  # one publish per statement, with its newest id
-    assert not writer._in_flight and writer._queue == []
+    assert not writer._in_flight
+    assert writer._queue == []
 
 
 def test_a_request_alone_inserts_at_once(statements):
@@ -203,7 +204,8 @@ def test_requests_kept_waiting_past_the_patience_insert_beside_the_slow_statemen
 
     assert statements.groups == [[rows[0]], [rows[1]], [rows[2], rows[3]]]
     assert [future.result() for future in futures] == [r.event_id for r in rows]
-    assert writer._in_flight == 0 and writer._queue == []
+    assert writer._in_flight == 0
+    assert writer._queue == []
 
 
 def test_a_request_leading_after_its_patience_takes_its_own_row_first(monkeypatch):
@@ -255,8 +257,10 @@ def test_a_row_the_database_refuses_fails_alone():
     bad.body = bad.body.replace("text m-bad", "text \x00")
     group = [row("m-1"), bad, row("m-2")]
     ledger_insert_rows(group)
-    assert group[0].event_id and group[2].event_id
-    assert bad.event_id is None and bad.error is not None
+    assert group[0].event_id
+    assert group[2].event_id
+    assert bad.event_id is None
+    assert bad.error is not None
     assert WebhookEvent.objects.count() == 2
 
 

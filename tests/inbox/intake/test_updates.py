@@ -78,7 +78,8 @@ def test_an_edit_without_sender_updates_the_text_found_by_mid(deliver, received)
     deliver(webhook_fixture("message_edit"))
     received.refresh_from_db()
     assert received.text == "Hi! Is the blue jacket still available in M?"
-    assert received.edit_count == 1 and received.is_edited
+    assert received.edit_count == 1
+    assert received.is_edited
     assert "in M?" in Conversation.objects.get().last_message_preview
 
 
@@ -116,7 +117,8 @@ def test_an_edit_of_an_unsent_message_does_not_bring_text_back(deliver, received
     deliver(webhook_fixture("message_deleted"))
     deliver(webhook_fixture("message_edit"))
     received.refresh_from_db()
-    assert received.is_deleted and received.text == ""
+    assert received.is_deleted
+    assert received.text == ""
 
 
 # --- reactions -------------------------------------------------------------------------

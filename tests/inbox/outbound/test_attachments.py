@@ -57,7 +57,7 @@ def refusal(convo, writer, **kwargs):
 
 
 @pytest.mark.parametrize(
-    "fmt, attachment_type, content_type, expected_type",
+    ("fmt", "attachment_type", "content_type", "expected_type"),
     [
         ("png", "", "image/png", "image"),
         ("jpeg", "image", "image/jpeg", "image"),
@@ -114,7 +114,7 @@ def test_stored_names_are_unguessable_and_never_the_agents_file_name(
 
 
 @pytest.mark.parametrize(
-    "fmt, attachment_type, limit",
+    ("fmt", "attachment_type", "limit"),
     [("png", "image", 8), ("wav", "audio", 25), ("mp4", "video", 25), ("pdf", "file", 25)],
 )
 def test_an_upload_over_metas_size_limit_is_refused(convo, writer, fmt, attachment_type, limit):
@@ -132,7 +132,7 @@ def test_an_upload_at_the_size_limit_is_accepted(convo, writer, meta, media):
 
 
 @pytest.mark.parametrize(
-    "data, name, attachment_type, says",
+    ("data", "name", "attachment_type", "says"),
     [
         (b"<html><script>alert(1)</script>", "cat.png", "", "none of those"),
         (b"<html><script>alert(1)</script>", "cat.png", "image", "must be PNG, JPEG or GIF"),
@@ -151,7 +151,7 @@ def test_an_upload_meta_would_refuse_is_refused(convo, writer, data, name, attac
 
 
 @pytest.mark.parametrize(
-    "url, attachment_type, expected_type",
+    ("url", "attachment_type", "expected_type"),
     [
         ("https://cdn.test/a/photo.JPG", "", "image"),
         ("https://cdn.test/a/anim.gif", "image", "image"),
@@ -182,7 +182,7 @@ def test_a_link_attachment_is_sent_for_meta_to_fetch(
 
 
 @pytest.mark.parametrize(
-    "url, attachment_type, says",
+    ("url", "attachment_type", "says"),
     [
         ("not a url", "image", "isn't a valid http(s) URL"),
         ("ftp://cdn.test/a.png", "image", "isn't a valid http(s) URL"),

@@ -99,7 +99,7 @@ def test_text_over_1000_bytes_is_refused_with_its_byte_count(
 
 
 @pytest.mark.parametrize(
-    "kwargs, says",
+    ("kwargs", "says"),
     [
         ({}, "Write a message"),
         ({"text": "   \n "}, "Write a message"),
@@ -137,7 +137,7 @@ def test_reply_refusal_says_why_or_nothing(convo):
 
 
 @pytest.mark.parametrize(
-    "status, token, says",
+    ("status", "token", "says"),
     [
         ("needs_reconnect", "IGAAtoken", "needs to be reconnected by an admin"),
         ("active", "", "needs to be reconnected by an admin"),

@@ -56,7 +56,8 @@ def test_it_leaves_alone_what_is_not_due(convo, writer):
         assert messages_sweep() == [due.pk]
         # Touched: the next sweep does not queue it again right away.
         assert messages_sweep() == []
-    assert fresh.pk and backing_off.pk
+    assert fresh.pk
+    assert backing_off.pk
 
 
 def test_queued_replies_of_an_account_that_cannot_send_wait(convo, writer):

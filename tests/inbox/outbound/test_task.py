@@ -42,7 +42,7 @@ def run_at(when, message):
 
 
 @pytest.mark.parametrize(
-    "age, tagged",
+    ("age", "tagged"),
     [(24 * H - S, False), (24 * H + S, True), (7 * D - S, True)],
     ids=["23:59:59", "24:00:01", "6d23:59:59"],
 )
@@ -59,7 +59,8 @@ def test_it_tags_only_replies_past_24_hours(meta, convo, writer, age, tagged):
         assert body["tag"] == "HUMAN_AGENT"
         assert message.tag == Message.Tag.HUMAN_AGENT
     else:
-        assert "tag" not in body and "messaging_type" not in body
+        assert "tag" not in body
+        assert "messaging_type" not in body
         assert message.tag == ""
 
 
@@ -242,7 +243,7 @@ def test_after_reconnection_the_sweep_sends_what_waited(meta, convo, writer):
 
 
 @pytest.mark.parametrize(
-    "status, code, subcode, says",
+    ("status", "code", "subcode", "says"),
     [
         (400, 10, 2534022, "reply window has closed"),
         (400, 10, 2018278, "reply window has closed"),
