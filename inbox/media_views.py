@@ -2,7 +2,7 @@
 
 No login (Meta's fetcher has none). Only the `outbound/` folder of the media storage is
 served, where every file was sniffed as media Meta accepts and named at random (see
-`inbox/services/attachments.py`); `..` cannot climb out of it.
+`inbox/outbound/attachments.py`); `..` cannot climb out of it.
 """
 
 from __future__ import annotations
