@@ -1,1 +1,2 @@
-"""Services: every write the inbox makes goes through a function here."""
+"""What the intake, the sends and the pages share: a conversation's summary, the reply window,
+customer profiles, and the agents' work on a conversation (assign, close, read state)."""
