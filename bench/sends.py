@@ -18,22 +18,31 @@ bench drops everything it created and stops every process it started, even on Ct
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
+import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import json  # noqa: E402
-import tempfile  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
+from bench.figures import percentile
+from bench.stack import (
+    ROOT,
+    migrate_and_set_up,
+    required_urls,
+    start,
+    stop,
+    wait_for,
+    worker_command,
+)
 
 
 @dataclass
@@ -71,13 +80,7 @@ class FakeMeta:
         self._skip = len(self.record.read_text().splitlines())
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop(self.process)
         self.record.unlink(missing_ok=True)
 
 
@@ -98,9 +101,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def environment(args: argparse.Namespace) -> dict[str, str]:
-    for name in ("DATABASE_URL", "REDIS_URL"):
-        if not os.environ.get(name):
-            sys.exit(f"{name} must be set: this bench runs against PostgreSQL and Redis.")
+    required_urls()
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",
@@ -114,38 +115,16 @@ def environment(args: argparse.Namespace) -> dict[str, str]:
 
 
 def start_workers(args: argparse.Namespace, env: dict[str, str]) -> list[subprocess.Popen]:
-    workers = []
-    for n in range(args.workers):
-        command = [
-            sys.executable, "-m", "celery", "-A", "config", "worker",
-            "--pool", args.pool, "--concurrency", str(args.concurrency),
-            "--loglevel", "WARNING", "-n", f"bench{n}-{os.getpid()}@%h",
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
-        ]  # fmt: skip
-        workers.append(subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True))
-    return workers
-
-
-def stop_workers(workers: list[subprocess.Popen]) -> None:
-    for worker in workers:
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGTERM)
-    for worker in workers:
-        try:
-            worker.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
+    return [
+        start(worker_command(args.pool, args.concurrency, name=f"bench{n}-{os.getpid()}@%h"), env)
+        for n in range(args.workers)
+    ]
 
 
 def wait_for_workers(count: int) -> None:
     from config.celery import app
 
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if len(app.control.ping(timeout=1.0) or []) >= count:
-            return
-    raise SystemExit("the workers did not start within a minute")
+    wait_for(lambda: len(app.control.ping(timeout=1.0) or []) >= count, 60, "the workers")
 
 
 def seed(args: argparse.Namespace, graph: FakeMeta, run: str):  # type: ignore[no-untyped-def]
@@ -184,21 +163,11 @@ def new_conversation(account, n: int, last_message):  # type: ignore[no-untyped-
 def wait_until_settled(ids: list[int], timeout: float) -> None:
     from inbox.models import Message
 
-    deadline = time.monotonic() + timeout
-    pending = ["queued", "sending"]
-    while time.monotonic() < deadline:
-        if not Message.objects.filter(pk__in=ids, status__in=pending).exists():
-            return
-        time.sleep(0.5)
-    left = Message.objects.filter(pk__in=ids, status__in=pending).count()
-    print(f"  !! {left} replies still pending after {timeout:.0f}s")
-
-
-def percentile(values: list[float], pct: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+    pending = Message.objects.filter(pk__in=ids, status__in=["queued", "sending"])
+    try:
+        wait_for(lambda: not pending.exists(), timeout, "the replies", every=0.5)
+    except RuntimeError:
+        print(f"  !! {pending.count()} replies still pending after {timeout:.0f}s")
 
 
 def max_in_one_second(times: list[float]) -> int:
@@ -220,9 +189,8 @@ def idle_phase(args, graph, author, accounts, last_message) -> dict[str, float]:
         queued_at[conversation.customer_igsid] = time.time()
         reply_create(conversation=conversation, author=author, text=f"idle reply {n}")
         time.sleep(args.idle_gap)
-    deadline = time.monotonic() + 30
-    while len(graph.calls) < args.idle and time.monotonic() < deadline:
-        time.sleep(0.1)
+    with contextlib.suppress(RuntimeError):  # a reply not sent by then is left out
+        wait_for(lambda: len(graph.calls) >= args.idle, 30, "the idle calls", every=0.1)
     latencies = [c.at - queued_at[c.recipient] for c in graph.calls if c.recipient in queued_at]
     return {
         "count": len(latencies),
@@ -315,12 +283,7 @@ def cleanup(run: str) -> None:
 def main() -> None:
     args = parse_args()
     env = environment(args)
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True
-    )
-    import django
-
-    django.setup()
+    migrate_and_set_up(env)
 
     run = uuid.uuid4().hex[:6]
     workers: list[subprocess.Popen] = []
@@ -333,7 +296,7 @@ def main() -> None:
         ids, queued_at = backlog_phase(args, graph, author, accounts, last_message)
         report(args, graph, accounts, ids, queued_at, idle)
     finally:
-        stop_workers(workers)
+        stop(*workers)
         graph.stop()
         cleanup(run)
 

@@ -30,6 +30,7 @@ from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 
+from bench.figures import percentile  # noqa: E402
 from inbox.models import Conversation, Message  # noqa: E402
 
 TARGET_MS = 100.0
@@ -49,11 +50,6 @@ def measure(client: Client, url: str, runs: int, expect: int = 200) -> tuple[lis
         if response.status_code != expect:
             raise SystemExit(f"{url} answered {response.status_code}, expected {expect}")
     return wall, cpu
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -106,7 +102,7 @@ def main() -> None:
         if "{rows_version}" in url:  # taken now: opening threads above marked some read
             url = url.format(rows_version=client.get("/?fragment=rows")["X-Inbox-Version"])
         timings, cpu = measure(client, url, args.runs, expect)
-        p50, p95 = statistics.median(timings), percentile(timings, 0.95)
+        p50, p95 = statistics.median(timings), percentile(timings, 95)
         worst = max(worst, p95) if not label.startswith("live") else worst
         flag = "" if p95 <= TARGET_MS else "  over target"
         print(f"{label:52} {p50:8.1f} {p95:8.1f} {statistics.median(cpu):8.1f}{flag}")
