@@ -79,7 +79,7 @@ def task_queue(
 
 def task_queue_paused(name: str, args: tuple[Any, ...] = ()) -> bool:
     """True while a recent failure to reach the broker keeps this process from trying."""
-    if current_app.conf.task_always_eager or time.monotonic() >= _paused_until:
+    if time.monotonic() >= _paused_until or task_named(name).app.conf.task_always_eager:
         return False
     logger.info("broker unavailable recently: %s%s left for the sweep", name, args)
     return True

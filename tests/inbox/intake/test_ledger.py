@@ -267,7 +267,9 @@ def test_a_row_the_database_refuses_fails_alone():
 @pytest.mark.postgres  # the suite's in-memory SQLite refuses concurrent writers outright
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("patience", [intake_ledger.PATIENCE_SECONDS, 0])
-def test_concurrent_webhooks_are_each_stored_once_and_answered_200(patience, monkeypatch):
+def test_concurrent_webhooks_are_each_stored_once_and_answered_200(
+    patience, monkeypatch, fake_meta
+):
     """Real requests on real threads, in real concurrent transactions: distinct bodies each
     get a row, and copies of one body get one between them. With no patience, requests
     queued behind a statement insert in statements of their own, beside it."""
