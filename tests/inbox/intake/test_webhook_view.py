@@ -111,6 +111,7 @@ def body_of(name="message_text"):
         ("", "missing"),
         ("sha1=abc", "malformed"),
         ("sha256=nothex", "malformed"),
+        ("sha256=" + "é" * 64, "malformed"),  # a non-ASCII header once answered 500
         ("sha256=" + "0" * 64, "wrong"),
     ],
 )
