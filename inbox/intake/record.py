@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 
+from instagram.event_values import clean_text
 from instagram.events import account_ids_of
 
 from .ledger import ledger_insert
@@ -35,12 +36,13 @@ def webhook_event_record(*, body: bytes) -> int | None:
         payload = json.loads(text)
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise NotJSONError(str(e)[:200]) from e
-    object_type = payload.get("object") if isinstance(payload, dict) else None
+    # Meta's "instagram"; a database refuses NUL and lone surrogates, which JSON can carry.
+    object_type = clean_text(payload.get("object") if isinstance(payload, dict) else None)
     body_sha256 = hashlib.sha256(body).hexdigest()
     event_id = ledger_insert(
         body=text,
         body_sha256=body_sha256,
-        object_type=object_type[:32] if isinstance(object_type, str) else "",
+        object_type=object_type[:32],
         account_ids=[account_id[:64] for account_id in account_ids_of(payload)[:100]],
         on_stored=webhook_event_publish_new,
     )

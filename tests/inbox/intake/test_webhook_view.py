@@ -251,3 +251,19 @@ def test_a_redelivery_outside_any_transaction_is_accepted_too(client):
     assert post_signed(client, body).status_code == 200
     assert post_signed(client, body).status_code == 200
     assert WebhookEvent.objects.count() == 1
+
+
+@pytest.mark.parametrize("object_type", ["instagram\ud800", "insta\u0000gram", 7, None])
+def test_an_object_no_database_stores_as_is_is_stored_cleaned_and_accepted(
+    deliver, fake_meta, object_type
+):
+    """JSON can carry NUL and lone surrogates; the ledger's column cannot. Such a body once
+    failed the shared insert, with the innocent webhooks beside it."""
+    AccountFactory(ig_id=IG_ID)
+    payload = {**webhook_fixture("message_text"), "object": object_type}
+    body = json.dumps(payload).encode()  # ASCII escapes: valid UTF-8 JSON
+    assert deliver(body).status_code == 200
+    event = WebhookEvent.objects.get()
+    assert "\x00" not in event.object_type
+    event.object_type.encode("utf-8")  # storable as UTF-8
+    assert Message.objects.count() == 1
