@@ -169,6 +169,6 @@ class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def pretty_body(self, obj: WebhookEvent) -> str:
         try:
             text = json.dumps(json.loads(obj.body), indent=2, ensure_ascii=False)
-        except ValueError:
+        except (ValueError, RecursionError):  # stored as received: shown as received
             text = obj.body
         return format_html("<pre style='white-space:pre-wrap'>{}</pre>", text)

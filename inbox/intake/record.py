@@ -21,8 +21,13 @@ from .publish import webhook_event_publish_new
 logger = logging.getLogger(__name__)
 
 
+# Meta's payloads nest about ten levels deep. Deeper is a forgery or a bug, and every later
+# reader (the worker's parser, the admin's page) would have to survive it.
+MAX_DEPTH = 64
+
+
 class NotJSONError(ValueError):
-    """The body is not UTF-8 JSON."""
+    """The body is not UTF-8 JSON (or is JSON nested absurdly deep)."""
 
 
 def webhook_event_record(*, body: bytes) -> int | None:
@@ -36,6 +41,8 @@ def webhook_event_record(*, body: bytes) -> int | None:
         payload = json.loads(text)
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise NotJSONError(str(e)[:200]) from e
+    if _nests_deeper(body, payload, MAX_DEPTH):
+        raise NotJSONError(f"nested deeper than {MAX_DEPTH} levels")
     # Meta's "instagram"; a database refuses NUL and lone surrogates, which JSON can carry.
     object_type = clean_text(payload.get("object") if isinstance(payload, dict) else None)
     body_sha256 = hashlib.sha256(body).hexdigest()
@@ -49,3 +56,23 @@ def webhook_event_record(*, body: bytes) -> int | None:
     if event_id is None:
         logger.info("webhook redelivery ignored (sha256 %s…)", body_sha256[:12])
     return event_id
+
+
+def _nests_deeper(body: bytes, payload: object, limit: int) -> bool:
+    """True when the JSON nests objects and arrays more than `limit` deep. A body with fewer
+    brackets than that cannot (counting bytes is cheap; walking is only for the rare rest)."""
+    if body.count(b"{") + body.count(b"[") <= limit:
+        return False
+    level: list[dict[str, object] | list[object]] = (
+        [payload] if isinstance(payload, dict | list) else []
+    )
+    for _ in range(limit):
+        level = [
+            child
+            for node in level
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, dict | list)
+        ]
+        if not level:
+            return False
+    return True

@@ -267,3 +267,36 @@ def test_an_object_no_database_stores_as_is_is_stored_cleaned_and_accepted(
     assert "\x00" not in event.object_type
     event.object_type.encode("utf-8")  # storable as UTF-8
     assert Message.objects.count() == 1
+
+
+@pytest.mark.parametrize(("depth", "status"), [(64, 200), (65, 400), (900, 400)])
+def test_absurdly_nested_bodies_are_refused_with_400(deliver, fake_meta, depth, status):
+    """Meta's payloads nest about ten deep; a body 900 deep was once stored and then broke
+    its admin page."""
+    AccountFactory(ig_id=IG_ID)
+    payload = webhook_fixture("message_text")
+    nested: object = "deep"
+    for _ in range(depth - 3):  # the payload, `entry` and its item are the first three
+        nested = [nested]
+    payload["entry"][0]["extra"] = nested
+    response = deliver(json.dumps(payload).encode())
+    assert response.status_code == status
+    assert WebhookEvent.objects.exists() == (status == 200)
+
+
+def test_a_wide_body_is_not_taken_for_a_deep_one(deliver, fake_meta):
+    AccountFactory(ig_id=IG_ID)
+    payload = webhook_fixture("message_text")
+    payload["entry"][0]["extra"] = [{"k": [i]} for i in range(500)]
+    assert deliver(json.dumps(payload).encode()).status_code == 200
+
+
+def test_the_admin_page_of_a_deep_event_stored_before_the_limit_renders(admin_client):
+    from tests.webhooks import stored_event
+
+    deep: object = 1
+    for _ in range(900):
+        deep = [deep]
+    event = stored_event({"object": "instagram", "entry": deep})
+    response = admin_client.get(f"/admin/inbox/webhookevent/{event.pk}/change/")
+    assert response.status_code == 200
