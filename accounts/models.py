@@ -37,6 +37,14 @@ class InstagramAccount(models.Model):
         help_text="Reply from 24 hours to 7 days after the customer's last message with "
         "Meta's HUMAN_AGENT tag (needs the Human Agent feature on the Meta app).",
     )
+    # Webhook health (the accounts page, the daily check). Written by the intake worker at
+    # most once a minute per account, so a burst of webhooks costs one statement.
+    last_webhook_at = models.DateTimeField("last webhook", null=True, blank=True)
+    # What Meta listed at the last daily check of `GET /me/subscribed_apps`, comma-separated.
+    subscribed_fields = models.CharField(max_length=500, blank=True)
+    subscription_checked_at = models.DateTimeField(null=True, blank=True)
+    # Why the subscription is not complete ("": complete, or never checked).
+    subscription_problem = models.CharField(max_length=500, blank=True)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="instagram_accounts", blank=True
     )

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 
 from .models import InstagramAccount
-from .selectors import expiry_text
+from .selectors import accounts_webhooks_unhealthy, expiry_text, webhook_alerts
 
 logger = logging.getLogger(__name__)
 
@@ -82,3 +82,26 @@ def tokens_expiring_alert_send(*, now: datetime) -> int:
         f"{lines}\n\nReconnect them before they expire: {accounts_page_url()}\n"
     )
     return admins_email(subject="Instagram tokens expire soon", body=body)
+
+
+def webhook_health_alert_send(*, now: datetime) -> int:
+    """One mail (from the daily check) listing accounts that may be missing messages:
+    subscriptions the check could not complete, and accounts silent for too long."""
+    if not settings.ACCOUNTS_ALERT_EMAILS:
+        return 0
+    alerts = [
+        alert
+        for account in accounts_webhooks_unhealthy(now=now)
+        for alert in webhook_alerts(account, now=now)
+    ]
+    if not alerts:
+        return 0
+    lines = "\n".join(f"- {a.account} ({a.account.ig_id}) {a.text}" for a in alerts)
+    body = (
+        "Meta may not be delivering every message to these Instagram accounts:\n\n"
+        f"{lines}\n\n"
+        "Customers' messages that Meta does not deliver never reach the inbox. Check the "
+        "accounts (reconnecting an account subscribes it again), and Meta's app dashboard "
+        f"for webhook errors: {accounts_page_url()}\n"
+    )
+    return admins_email(subject="Instagram webhooks need a look", body=body)

@@ -101,6 +101,13 @@ ACCOUNTS_TOKEN_REFRESH_HORIZON_DAYS: int = env.int(
 )
 # Admins see a banner (and get an email) for a token this close to expiry.
 ACCOUNTS_TOKEN_WARNING_DAYS: int = env.int("ACCOUNTS_TOKEN_WARNING_DAYS", default=3)
+# Admins see a banner (and the daily check mails them) when an active account has received
+# no webhook for this many days: Meta may have stopped delivering.
+ACCOUNTS_WEBHOOK_SILENCE_DAYS: int = env.int("ACCOUNTS_WEBHOOK_SILENCE_DAYS", default=3)
+if ACCOUNTS_WEBHOOK_SILENCE_DAYS < 1:
+    raise ImproperlyConfigured(
+        "ACCOUNTS_WEBHOOK_SILENCE_DAYS must be a whole number of days, 1 or more."
+    )
 # EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587. Unset: no email is sent
 # (alerts still show as a banner), and Django's own mail goes to the console.
 EMAIL_URL: str = env.str("EMAIL_URL", default="")
@@ -288,6 +295,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "refresh-tokens-daily": {
         "task": "accounts.tasks.tokens_refresh_task",
         "schedule": crontab(hour=3, minute=17),
+    },
+    "webhook-health-daily": {
+        "task": "accounts.tasks.webhook_health_check_task",
+        "schedule": crontab(hour=3, minute=47),
     },
 }
 

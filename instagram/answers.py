@@ -131,3 +131,42 @@ class TokenGrant:
     def expires_at(self, *, now: datetime) -> datetime | None:
         """The absolute expiry; None when unknown."""
         return now + timedelta(seconds=self.expires_in) if self.expires_in else None
+
+
+@dataclass(frozen=True)
+class SubscribedApp:
+    """One app of `GET /me/subscribed_apps`: its id ("" when Meta left it out) and fields."""
+
+    app_id: str
+    fields: frozenset[str]
+
+
+@dataclass(frozen=True)
+class SubscribedApps:
+    """`GET /me/subscribed_apps`: `{"data": [{"id", "name", "subscribed_fields": [...]}]}`.
+    An app subscribed without fields has no `subscribed_fields` key; no app: `data` is []."""
+
+    apps: tuple[SubscribedApp, ...]
+
+    @classmethod
+    def read(cls, answer: dict[str, Any]) -> SubscribedApps:
+        data = answer.get("data")
+        entries = data if isinstance(data, list) else []
+        return cls(
+            apps=tuple(_subscribed_app(entry) for entry in entries if isinstance(entry, dict))
+        )
+
+    def fields_of(self, *, app_id: str = "") -> frozenset[str]:
+        """The fields of the app `app_id` when Meta lists it by id; otherwise of every app
+        listed (an Instagram user token normally sees its own app only)."""
+        mine = [app for app in self.apps if app_id and app.app_id == app_id]
+        return frozenset().union(*(app.fields for app in (mine or self.apps)))
+
+
+def _subscribed_app(entry: dict[str, Any]) -> SubscribedApp:
+    fields = entry.get("subscribed_fields")
+    names = fields if isinstance(fields, list) else []
+    return SubscribedApp(
+        app_id=_id(entry.get("id")),
+        fields=frozenset(_text(name, 100) for name in names if isinstance(name, str)),
+    )

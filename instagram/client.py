@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from .answers import Me, Profile, SentMessage, TokenGrant
+from .answers import Me, Profile, SentMessage, SubscribedApps, TokenGrant
 from .errors import GraphError, PermanentError, TransientError, classify_error
 from .usage import Usage, parse_usage
 
@@ -33,6 +33,21 @@ SUBSCRIBED_FIELDS = (
     "messages,message_reactions,messaging_seen,messaging_postbacks,"
     "messaging_referral,messaging_optins"
 )
+# Meta's pages spell two of these fields both ways (META_API.md): either spelling counts.
+FIELD_SPELLINGS = {
+    "message_reactions": frozenset({"message_reactions", "messaging_reactions"}),
+    "messaging_referral": frozenset({"messaging_referral", "messaging_referrals"}),
+}
+
+
+def subscription_missing(fields: frozenset[str], *, wanted: str = SUBSCRIBED_FIELDS) -> list[str]:
+    """The fields of `wanted` that `fields` (what Meta lists) lacks, in `wanted`'s order."""
+    return [
+        name
+        for name in wanted.split(",")
+        if not FIELD_SPELLINGS.get(name, frozenset({name})) & fields
+    ]
+
 
 _session: requests.Session | None = None
 _session_pid = 0
@@ -106,6 +121,10 @@ class GraphClient:
         """False only when Meta answered `"success": false`."""
         answer = self.request("POST", "/me/subscribed_apps", params={"subscribed_fields": fields})
         return answer.get("success") is not False
+
+    def get_subscribed_apps(self) -> SubscribedApps:
+        """What Meta delivers for this account: the apps subscribed and their fields."""
+        return SubscribedApps.read(self.request("GET", "/me/subscribed_apps"))
 
     def unsubscribe_app(self) -> None:
         self.request("DELETE", "/me/subscribed_apps")
@@ -263,6 +282,7 @@ __all__ = [
     "Me",
     "Profile",
     "SentMessage",
+    "SubscribedApps",
     "TokenGrant",
     "Usage",
     "host_root",

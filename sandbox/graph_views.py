@@ -14,6 +14,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
+from instagram.client import SUBSCRIBED_FIELDS
+
 from .fake_meta import graph_error, graph_me, graph_message_receive, graph_profile, graph_token
 
 View = Callable[..., HttpResponse]
@@ -72,8 +74,10 @@ def node(request: HttpRequest, version: str, node: str) -> HttpResponse:
 @fake_meta
 def subscribed_apps(request: HttpRequest, version: str) -> HttpResponse:
     if request.method == "GET":
-        fields = ["messages", "message_reactions", "messaging_seen", "messaging_postbacks"]
-        return JsonResponse({"data": [{"subscribed_fields": fields}]})
+        # Complete, as after the connect flow's subscription: the sandbox stays healthy.
+        fields = SUBSCRIBED_FIELDS.split(",")
+        app = {"id": settings.INSTAGRAM_CLIENT_ID or "sandbox-app", "subscribed_fields": fields}
+        return JsonResponse({"data": [{"name": "Sandbox app", **app}]})
     return JsonResponse({"success": True})
 
 

@@ -19,8 +19,10 @@ import time
 
 from django.conf import settings
 from django.db import DatabaseError
+from django.utils import timezone
 
 from accounts.models import InstagramAccount
+from accounts.webhook_health import account_webhooks_heard
 from inbox.models import WebhookEvent
 from instagram.events import WebhookBatch
 
@@ -119,6 +121,8 @@ def _work(events: list[WebhookEvent], deadline: float) -> int:
     accounts = webhook_accounts(
         ig_ids={ig_id for batch in batches.values() if batch for ig_id in batch.account_ids}
     )
+    # For the accounts page: at most one statement for the whole group, once a minute.
+    account_webhooks_heard(accounts=accounts.values(), now=timezone.now())
     together = [
         (event, batch)
         for event in events

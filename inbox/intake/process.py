@@ -12,7 +12,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from django.utils import timezone
+
 from accounts.models import InstagramAccount
+from accounts.webhook_health import account_webhooks_heard
 from inbox.models import WebhookEvent
 from instagram.events import ChangeEvent, UnknownEvent, WebhookBatch
 
@@ -52,6 +55,7 @@ def webhook_event_process(*, event_id: int) -> str | None:
     (event,) = claimed
     batch = webhook_event_parse(event=event)
     accounts = webhook_accounts(ig_ids=batch.account_ids if batch else ())
+    account_webhooks_heard(accounts=accounts.values(), now=timezone.now())
     state, error = webhook_event_apply(event=event, batch=batch, accounts=accounts)
     return webhook_event_settle(event=event, state=state, error=error)
 
