@@ -37,6 +37,9 @@ class InstagramAccount(models.Model):
         help_text="Reply from 24 hours to 7 days after the customer's last message with "
         "Meta's HUMAN_AGENT tag (needs the Human Agent feature on the Meta app).",
     )
+    # When Meta refused a tagged reply because the app lacks the Human Agent feature (and
+    # the switch above was turned off for it): the admins' banner says so for a while.
+    human_agent_refused_at = models.DateTimeField(null=True, blank=True, editable=False)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="instagram_accounts", blank=True
     )

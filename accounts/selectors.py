@@ -13,12 +13,16 @@ from django.utils import timezone
 
 from .models import InstagramAccount
 
+# How long the banner tells admins that Meta refused an account's human agent tag.
+HUMAN_AGENT_ALERT_DAYS = 7
+
 
 @dataclass(frozen=True)
 class AccountAlert:
     account: InstagramAccount
-    kind: str  # "needs_reconnect" | "expiring" | "expired"
+    kind: str  # "needs_reconnect" | "expiring" | "expired" | "human_agent"
     text: str
+    action: str = "Reconnect"  # the words of the link to the accounts page
 
 
 def accounts_needing_attention(*, now: datetime) -> QuerySet[InstagramAccount]:
@@ -48,7 +52,23 @@ def account_alerts(*, now: datetime | None = None) -> list[AccountAlert]:
             expiry = expiry_text(account.token_expires_at, now=now)
             text = f"its token {expiry} and could not be refreshed."
             alerts.append(AccountAlert(account, "expiring", text))
-    return alerts
+    return alerts + human_agent_alerts(now=now)
+
+
+def human_agent_alerts(*, now: datetime) -> list[AccountAlert]:
+    """Accounts whose human agent tag was turned off because Meta refused it, lately."""
+    since = now - timedelta(days=HUMAN_AGENT_ALERT_DAYS)
+    accounts = InstagramAccount.objects.filter(
+        human_agent_enabled=False, human_agent_refused_at__gte=since
+    ).order_by("username", "ig_id")
+    text = (
+        "lost its human agent tag: Instagram refused it because the Meta app lacks the Human "
+        "Agent feature, so replies past 24 hours are off. Request the feature in App Review, "
+        "then turn the tag back on."
+    )
+    return [
+        AccountAlert(account, "human_agent", text, "Human agent setting") for account in accounts
+    ]
 
 
 def expiry_text(expires_at: datetime | None, *, now: datetime) -> str:

@@ -7,7 +7,7 @@ from collections import Counter
 
 from celery import shared_task
 
-from .notifications import account_reconnect_alert_send
+from .notifications import account_human_agent_alert_send, account_reconnect_alert_send
 from .refresh import tokens_refresh
 
 logger = logging.getLogger(__name__)
@@ -26,3 +26,8 @@ def tokens_refresh_task() -> dict[str, int]:
 @shared_task(name="accounts.tasks.account_reconnect_alert_task")
 def account_reconnect_alert_task(account_id: int) -> None:
     account_reconnect_alert_send(account_id=account_id)
+
+
+@shared_task(name="accounts.tasks.account_human_agent_alert_task")
+def account_human_agent_alert_task(account_id: int) -> None:
+    account_human_agent_alert_send(account_id=account_id)
