@@ -56,10 +56,12 @@ def account_disconnect(*, account_id: int) -> DisconnectResult:
 
 
 def account_human_agent_set(*, account_id: int, enabled: bool) -> InstagramAccount:
-    """The per-account switch for replies tagged HUMAN_AGENT (24 h to 7 days)."""
+    """The per-account switch for replies tagged HUMAN_AGENT (24 h to 7 days). An admin who
+    sets it has seen Meta's refusal, if there was one: the banner about it goes."""
     account = InstagramAccount.objects.get(pk=account_id)
     account.human_agent_enabled = enabled
-    account.save(update_fields=["human_agent_enabled", "updated_at"])
+    account.human_agent_refused_at = None
+    account.save(update_fields=["human_agent_enabled", "human_agent_refused_at", "updated_at"])
     return account
 
 

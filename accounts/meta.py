@@ -16,6 +16,7 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from common.queueing import task_queue
 from common.redact import redact
@@ -27,6 +28,7 @@ from .models import InstagramAccount
 logger = logging.getLogger(__name__)
 
 RECONNECT_ALERT_TASK = "accounts.tasks.account_reconnect_alert_task"
+HUMAN_AGENT_ALERT_TASK = "accounts.tasks.account_human_agent_alert_task"
 
 
 def graph_client(*, base_url: str = "", token: str = "") -> GraphClient:
@@ -68,11 +70,27 @@ def account_mark_needs_reconnect(*, account_id: int, reason: str) -> bool:
     ).update(status=InstagramAccount.Status.NEEDS_RECONNECT, status_reason=reason[:500])
     if changed:
         logger.warning("account %s needs reconnect: %s", account_id, redact(reason[:200]))
-        transaction.on_commit(lambda: _queue_reconnect_alert(account_id))
+        transaction.on_commit(lambda: _queue_alert(RECONNECT_ALERT_TASK, account_id))
     return bool(changed)
 
 
-def _queue_reconnect_alert(account_id: int) -> None:
+def _queue_alert(task: str, account_id: int) -> None:
     # A broker outage loses only the email: the banner still tells the admins.
     if settings.ACCOUNTS_ALERT_EMAILS:
-        task_queue(RECONNECT_ALERT_TASK, account_id)
+        task_queue(task, account_id)
+
+
+def account_human_agent_refused(*, account_id: int) -> bool:
+    """Meta refused a HUMAN_AGENT-tagged reply because the app lacks the Human Agent
+    feature: turn the account's switch off, so replies past 24 hours are refused here with
+    a reason rather than sent to be refused, and tell the admins (banner; email once, when
+    this call changed the switch). Returns True when it did."""
+    changed = InstagramAccount.objects.filter(pk=account_id, human_agent_enabled=True).update(
+        human_agent_enabled=False, human_agent_refused_at=timezone.now()
+    )
+    if changed:
+        logger.warning(
+            "account %s: Meta refused the human agent tag; switch turned off", account_id
+        )
+        transaction.on_commit(lambda: _queue_alert(HUMAN_AGENT_ALERT_TASK, account_id))
+    return bool(changed)

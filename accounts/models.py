@@ -45,6 +45,9 @@ class InstagramAccount(models.Model):
     subscription_checked_at = models.DateTimeField(null=True, blank=True)
     # Why the subscription is not complete ("": complete, or never checked).
     subscription_problem = models.CharField(max_length=500, blank=True)
+    # When Meta refused a tagged reply because the app lacks the Human Agent feature (and
+    # the switch above was turned off for it): the admins' banner says so for a while.
+    human_agent_refused_at = models.DateTimeField(null=True, blank=True, editable=False)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="instagram_accounts", blank=True
     )

@@ -59,6 +59,22 @@ def account_reconnect_alert_send(*, account_id: int) -> int:
     return admins_email(subject=f"{account} needs reconnecting", body=body)
 
 
+def account_human_agent_alert_send(*, account_id: int) -> int:
+    account = InstagramAccount.objects.filter(pk=account_id).first()
+    if account is None or account.human_agent_enabled or account.human_agent_refused_at is None:
+        return 0  # gone, or an admin already turned the tag back on
+    body = (
+        f"Instagram refused a reply of the account {account} ({account.ig_id}) sent with the "
+        "human agent tag: the Meta app lacks Meta's Human Agent feature.\n\n"
+        "The account's human agent tag has been turned off, so replies more than 24 hours "
+        "after a customer's last message are not sent; replies within 24 hours still are.\n\n"
+        "To answer up to 7 days, request the Human Agent feature in the Meta app's App "
+        "Review, then turn the tag back on here: "
+        f"{accounts_page_url()}\n"
+    )
+    return admins_email(subject=f"{account}: Instagram refused the human agent tag", body=body)
+
+
 def tokens_expiring_alert_send(*, now: datetime) -> int:
     """One mail listing OAuth tokens within the warning period that are still active."""
     if not settings.ACCOUNTS_ALERT_EMAILS:

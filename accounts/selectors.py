@@ -14,11 +14,15 @@ from django.utils.timesince import timesince
 
 from .models import InstagramAccount
 
+# How long the banner tells admins that Meta refused an account's human agent tag.
+HUMAN_AGENT_ALERT_DAYS = 7
+
 
 @dataclass(frozen=True)
 class AccountAlert:
     account: InstagramAccount
-    kind: str  # "needs_reconnect" | "expiring" | "expired" | "subscription" | "silent"
+    # "needs_reconnect" | "expiring" | "expired" | "subscription" | "silent" | "human_agent"
+    kind: str
     text: str
     action: str = "Reconnect"  # the words of the link to the accounts page
 
@@ -73,7 +77,23 @@ def account_alerts(*, now: datetime | None = None) -> list[AccountAlert]:
     for account in accounts_needing_attention(now=now):
         alerts.extend(_token_alerts(account, now=now))
         alerts.extend(webhook_alerts(account, now=now))
-    return alerts
+    return alerts + human_agent_alerts(now=now)
+
+
+def human_agent_alerts(*, now: datetime) -> list[AccountAlert]:
+    """Accounts whose human agent tag was turned off because Meta refused it, lately."""
+    since = now - timedelta(days=HUMAN_AGENT_ALERT_DAYS)
+    accounts = InstagramAccount.objects.filter(
+        human_agent_enabled=False, human_agent_refused_at__gte=since
+    ).order_by("username", "ig_id")
+    text = (
+        "lost its human agent tag: Instagram refused it because the Meta app lacks the Human "
+        "Agent feature, so replies past 24 hours are off. Request the feature in App Review, "
+        "then turn the tag back on."
+    )
+    return [
+        AccountAlert(account, "human_agent", text, "Human agent setting") for account in accounts
+    ]
 
 
 def _token_alerts(account: InstagramAccount, *, now: datetime) -> list[AccountAlert]:

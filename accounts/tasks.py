@@ -7,7 +7,7 @@ from collections import Counter
 
 from celery import shared_task
 
-from .notifications import account_reconnect_alert_send
+from .notifications import account_human_agent_alert_send, account_reconnect_alert_send
 from .refresh import tokens_refresh
 from .webhook_health import webhook_health_check
 
@@ -36,3 +36,8 @@ def webhook_health_check_task() -> dict[str, int]:
     counts = Counter(str(result.outcome) for result in webhook_health_check())
     logger.info("webhook health: %s", dict(counts) or "no active account")
     return dict(counts)
+
+
+@shared_task(name="accounts.tasks.account_human_agent_alert_task")
+def account_human_agent_alert_task(account_id: int) -> None:
+    account_human_agent_alert_send(account_id=account_id)

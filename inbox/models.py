@@ -48,6 +48,11 @@ class Conversation(models.Model):
     last_message_at = models.DateTimeField(null=True, blank=True)
     last_message_preview = models.CharField(max_length=255, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    # Another app (Instagram's own inbox, a bot) controls the thread: Meta sends its events
+    # to us on `standby` and may refuse our replies. Since when (Meta's clock), or None.
+    other_app_since = models.DateTimeField(null=True, blank=True)
+    # Meta's time of the newest event that told who controls the thread (forward only).
+    control_seen_at = models.DateTimeField(null=True, blank=True)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -170,6 +175,8 @@ class Message(models.Model):
     # Meta's clock (the event's `timestamp`); for our own replies, when the agent wrote it.
     timestamp = models.DateTimeField(default=timezone.now)
     edit_count = models.PositiveIntegerField(default=0)
+    # Received on `standby`: another app controlled the thread when it arrived.
+    via_standby = models.BooleanField("received on standby", default=False)
     is_deleted = models.BooleanField("unsent", default=False)
     # Outbound delivery.
     status = models.CharField(max_length=10, choices=Status.choices, blank=True, default="")

@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import InstagramAccount
 from inbox.models import Conversation, Message, Reaction
 from inbox.outbound.echoes import echo_adopt_own_send, echo_confirm_own_send
+from inbox.services.control import conversation_control_note
 from inbox.services.conversations import conversation_record_message, conversation_refresh_preview
 from inbox.services.profiles import conversation_profile_queue_if_stale
 from instagram.events import (
@@ -77,8 +78,8 @@ def _existing_conversation(account: InstagramAccount, igsid: str) -> Conversatio
     of a 3 ms event."""
     table = transaction.get_connection().ops.quote_name(Conversation._meta.db_table)
     rows = Conversation.objects.raw(
-        "SELECT id, account_id, customer_igsid, created_at, profile_fetched_at "  # noqa: S608
-        f"FROM {table} WHERE account_id = %s AND customer_igsid = %s",
+        "SELECT id, account_id, customer_igsid, created_at, profile_fetched_at, "  # noqa: S608
+        f"other_app_since FROM {table} WHERE account_id = %s AND customer_igsid = %s",
         [account.pk, igsid],
     )
     for conversation in rows:
@@ -116,6 +117,9 @@ def _store_inbound(
     )
     if message is not None:
         conversation_record_message(message=message)
+        conversation_control_note(
+            conversation=conversation, at=message.timestamp, standby=message.via_standby
+        )
         conversation_profile_queue_if_stale(conversation=conversation, created=created)
     return message
 
@@ -165,12 +169,15 @@ def _echo(account: InstagramAccount, event: MessageEvent) -> None:
         status=Status.SENT,
         sent_at=sent_at,
         timestamp=sent_at,
+        via_standby=event.source == "standby",
         **message_fields(event),
     )
     if message is None:  # our send took the mid meanwhile
         echo_confirm_own_send(account=account, mid=event.mid, sent_at=sent_at)
         return
     conversation_record_message(message=message)
+    if message.via_standby:  # the other app's own reply: it still holds the thread
+        conversation_control_note(conversation=conversation, at=sent_at, standby=True)
     if created:
         conversation_profile_queue_if_stale(conversation=conversation, created=True)
 

@@ -22,6 +22,7 @@ from django.db import transaction
 
 from accounts.models import InstagramAccount
 from inbox.models import Conversation, Message, WebhookEvent
+from inbox.services.control import conversation_control_note
 from inbox.services.conversations import conversations_record_messages
 from inbox.services.profiles import conversation_profile_queue_if_stale
 from instagram.events import MessageEvent, WebhookBatch
@@ -81,6 +82,10 @@ def webhook_events_store_messages(
         conversations_record_messages(messages=[newest[pk] for pk in sorted(newest)])
         for conversation, created in conversations.values():
             if conversation.pk in newest:
+                latest = newest[conversation.pk]
+                conversation_control_note(
+                    conversation=conversation, at=latest.timestamp, standby=latest.via_standby
+                )
                 conversation_profile_queue_if_stale(conversation=conversation, created=created)
         webhook_events_settle_processed(event_ids=[event.pk for event, _ in events])
 
@@ -93,7 +98,9 @@ def _conversations(
     candidates = Conversation.objects.filter(
         account_id__in={account_id for account_id, _ in wanted},
         customer_igsid__in={igsid for _, igsid in wanted},
-    ).only("id", "account_id", "customer_igsid", "created_at", "profile_fetched_at")
+    ).only(
+        "id", "account_id", "customer_igsid", "created_at", "profile_fetched_at", "other_app_since"
+    )
     for conversation in candidates:
         key = (conversation.account_id, conversation.customer_igsid)
         if key in wanted:

@@ -53,6 +53,7 @@ def inbound_fields(*, account: InstagramAccount, event: Event, mid: str) -> dict
         "origin": Message.Origin.CUSTOMER,
         "status": Message.Status.NONE,
         "timestamp": occurred_at(event),
+        "via_standby": event.source == "standby",
     }
 
 

@@ -17,8 +17,9 @@ from django.conf import settings
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from accounts.meta import account_call
+from accounts.meta import account_call, account_human_agent_refused
 from inbox.models import Message
+from inbox.services.control import conversation_control_note
 from inbox.services.window import conversation_reply_window
 from instagram.errors import AuthError, GraphError, RateLimitedError
 
@@ -27,7 +28,9 @@ from .errors import (
     AUTOMATED_PAST_24H,
     UNKNOWN_NO_ANSWER,
     WAITING_FOR_RECONNECT,
+    Refusal,
     error_reason,
+    refusal_kind,
     retry_reason,
 )
 from .pacing import Bucket, SendOutcome, bucket_for, bucket_pause, gate_pass, retry_delay, slot_wait
@@ -212,7 +215,7 @@ def _call(message: Message, *, tag: str, bucket: Bucket) -> SendOutcome:
         with account_call(account, doing="sending a reply") as client:
             sent = client.send_message(ig_id=account.ig_id, body=body)
     except GraphError as error:
-        return _failed_call(message, error, bucket=bucket)
+        return _failed_call(message, error, bucket=bucket, tag=tag)
     if client.last_usage is not None and client.last_usage.percent >= 100:
         # Meta says the account's allowance is used up: slow down before it starts refusing.
         bucket_pause(bucket=bucket, seconds=client.last_usage.regain_after or USAGE_FULL_PAUSE)
@@ -220,11 +223,13 @@ def _call(message: Message, *, tag: str, bucket: Bucket) -> SendOutcome:
     if not mid:
         logger.warning("message %s: Meta answered without a message id", message.pk)
     message_record_sent(message=message, mid=mid)
+    # Meta took it, so no other app holds the thread against us now.
+    conversation_control_note(conversation=message.conversation, at=timezone.now(), standby=False)
     logger.info("sent message %s as %s", message.pk, mid or "(no mid)")
     return SendOutcome(follow_up=_next_queued(message))
 
 
-def _failed_call(message: Message, error: GraphError, *, bucket: Bucket) -> SendOutcome:
+def _failed_call(message: Message, error: GraphError, *, bucket: Bucket, tag: str) -> SendOutcome:
     label = error.code_label
     sending = Status.SENDING
     if isinstance(error, AuthError):
@@ -252,15 +257,28 @@ def _failed_call(message: Message, error: GraphError, *, bucket: Bucket) -> Send
         return SendOutcome(follow_up=_next_queued(message))
     if not error.retryable:
         logger.info("message %s failed: %s %s", message.pk, type(error).__name__, label)
+        refusal = _refusal(message, error, tagged=bool(tag))
         _finish(
             message,
             status=Status.FAILED,
             code=label,
-            reason=error_reason(error),
+            reason=error_reason(error, refusal=refusal),
             from_status=sending,
         )
         return SendOutcome(follow_up=_next_queued(message))
     return _retry_or_give_up(message, error, bucket=bucket)
+
+
+def _refusal(message: Message, error: GraphError, *, tagged: bool) -> Refusal:
+    """What Meta's refusal means beyond this reply; a refused Human Agent tag turns the
+    account's switch off (and tells the admins) so the next replies are not sent to fail."""
+    conversation = message.conversation
+    refusal = refusal_kind(
+        error, tagged=tagged, other_app_controls=conversation.other_app_since is not None
+    )
+    if refusal == Refusal.HUMAN_AGENT:
+        account_human_agent_refused(account_id=conversation.account_id)
+    return refusal
 
 
 def _retry_or_give_up(message: Message, error: GraphError, *, bucket: Bucket) -> SendOutcome:

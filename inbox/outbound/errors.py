@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from instagram.errors import AuthError, GraphError, RateLimitedError
 
 RECONNECT = "This account needs to be reconnected by an admin."
@@ -22,6 +24,27 @@ AUTOMATED_PAST_24H = (
     "last message. It reopens when the customer writes again."
 )
 
+HUMAN_AGENT_REFUSED = (
+    "Instagram refused the human agent tag: the Meta app lacks Meta's Human Agent feature, so "
+    "nothing can be sent more than 24 hours after the customer's last message. The account's "
+    "human agent tag was turned off and the admins were told. An admin can request the Human "
+    "Agent feature in the Meta app's App Review, then turn the tag back on in Accounts."
+)
+OTHER_APP_CONTROLS = (
+    "Instagram refused it because another app controls this conversation (for example "
+    "Instagram's own inbox or a bot). Answer from that app, or have it hand the conversation "
+    "back, then retry here."
+)
+
+
+class Refusal(StrEnum):
+    """What a permanent refusal means beyond this one message (docs/meta.md)."""
+
+    OTHER = ""
+    HUMAN_AGENT = "human_agent"  # the app lacks Meta's Human Agent feature
+    THREAD_CONTROL = "thread_control"  # another app controls the conversation
+
+
 _WINDOW_CLOSED = (
     "Instagram refused it: the reply window has closed (24 hours after the customer's last "
     "message, or 7 days with the human agent tag). It reopens when the customer writes again."
@@ -33,8 +56,8 @@ _BY_CODE_AND_SUBCODE = {
     "deactivated their account.",
 }
 _BY_CODE = {
-    10: "Instagram refused it: the app lacks a permission for this message (after 24 hours "
-    "that is Meta's Human Agent feature; an admin can turn the human agent tag off).",
+    10: "Instagram refused it: the app lacks a permission for this message, or another app "
+    "(such as Instagram's own inbox) controls this conversation.",
     100: "Instagram rejected the message as invalid",
     551: "This person isn't available right now: they may have blocked this account or "
     "turned off message requests.",
@@ -44,18 +67,36 @@ _BY_CODE = {
     368: "Instagram blocked this message for violating its policies; the account may be "
     "temporarily restricted from sending.",
 }
+_REFUSALS = {Refusal.HUMAN_AGENT: HUMAN_AGENT_REFUSED, Refusal.THREAD_CONTROL: OTHER_APP_CONTROLS}
 _PERMISSIONS = (
     "The app is missing a permission to send messages for this account. An admin may need "
     "to reconnect it and grant messaging access."
 )
 
 
-def error_reason(error: GraphError) -> str:
+def refusal_kind(error: GraphError, *, tagged: bool, other_app_controls: bool) -> Refusal:
+    """Whether Meta refused the Human Agent tag or a thread another app controls. Meta's
+    documentation names no code of its own for either (docs/meta.md): code 10 is its
+    "no permission for this action", so code 10, outside the window-closed subcodes, is read
+    by what we know of the conversation, and Meta's own words decide where they are plain."""
+    words = (error.message or "").lower()
+    if "thread" in words and ("control" in words or "owner" in words):
+        return Refusal.THREAD_CONTROL
+    if tagged and ("human agent" in words or "human_agent" in words):
+        return Refusal.HUMAN_AGENT
+    if error.code != 10 or (10, error.subcode or 0) in _BY_CODE_AND_SUBCODE:
+        return Refusal.OTHER
+    if other_app_controls:
+        return Refusal.THREAD_CONTROL
+    return Refusal.HUMAN_AGENT if tagged else Refusal.OTHER
+
+
+def error_reason(error: GraphError, *, refusal: Refusal = Refusal.OTHER) -> str:
     """Why a send failed, as one or two sentences (with Meta's own words where they help)."""
     if isinstance(error, AuthError):
         return RECONNECT
     code, subcode = error.code, error.subcode
-    sentence = _BY_CODE_AND_SUBCODE.get((code or 0, subcode or 0))
+    sentence = _REFUSALS.get(refusal) or _BY_CODE_AND_SUBCODE.get((code or 0, subcode or 0))
     if sentence is None and code is not None:
         sentence = _BY_CODE.get(code)
         if sentence is None and 200 <= code <= 299:
