@@ -15,4 +15,5 @@ urlpatterns = [
     path("c/<int:pk>/unread/", views.conversation_unread, name="conversation_unread"),
     path("m/<int:pk>/react/", views.message_react, name="message_react"),
     path("m/<int:pk>/retry/", views.message_retry, name="message_retry"),
+    path("m/<int:pk>/refresh/", views.message_refresh, name="message_refresh"),
 ]

@@ -34,7 +34,7 @@ from .presenters import (
     thread_version,
 )
 from .selectors import ListFilters, conversations_for_user
-from .services import work
+from .services import media, work
 
 CHANGED_EVENT = "inbox:changed"
 
@@ -276,3 +276,14 @@ def message_retry(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     except sending.ReplyRefused as refused:
         return _refused(request, message.conversation, refused.message)
     return _done(request, message.conversation, "Sending again.")
+
+
+@require_POST
+def message_refresh(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Ask Instagram for new links to a message's media (its CDN links expire)."""
+    message = _message_for(request, pk)
+    try:
+        media.message_media_refresh(message=message)
+    except media.MediaRefreshRefused as refused:
+        return _refused(request, message.conversation, refused.message)
+    return _done(request, message.conversation, "Media links refreshed.")

@@ -170,3 +170,41 @@ def _subscribed_app(entry: dict[str, Any]) -> SubscribedApp:
         app_id=_id(entry.get("id")),
         fields=frozenset(_text(name, 100) for name in names if isinstance(name, str)),
     )
+
+
+def _attachment(item: Any) -> dict[str, str] | None:
+    """One item of `attachments.data[]` in the webhook's flat shape ({"type", "url", ...}).
+    Images come as `image_data`, videos (and voice notes) as `video_data`, anything else as
+    `file_url`; the MIME type tells audio from video."""
+    if not isinstance(item, dict):
+        return None
+    mime = _text(item.get("mime_type"), 100).lower()
+    image, video = item.get("image_data"), item.get("video_data")
+    if isinstance(image, dict) and _text(image.get("url"), 2000):
+        kind, url = "image", _text(image.get("url"), 2000)
+    elif isinstance(video, dict) and _text(video.get("url"), 2000):
+        kind, url = ("audio" if mime.startswith("audio/") else "video"), _text(video["url"], 2000)
+    elif _text(item.get("file_url"), 2000):
+        kind = "audio" if mime.startswith("audio/") else "file"
+        url = _text(item.get("file_url"), 2000)
+    else:
+        return None
+    found = {"type": kind, "url": url}
+    name = _text(item.get("name"), 255)
+    return {**found, "name": name} if name else found
+
+
+@dataclass(frozen=True)
+class MessageAttachments:
+    """`GET /{mid}?fields=attachments`: the message's media with fresh CDN links, in Meta's
+    order, each as `{"type", "url"[, "name"]}`; items without a link are left out."""
+
+    mid: str
+    attachments: tuple[dict[str, str], ...]
+
+    @classmethod
+    def read(cls, answer: dict[str, Any]) -> MessageAttachments:
+        edge = answer.get("attachments")
+        items = edge.get("data") if isinstance(edge, dict) else edge
+        found = [_attachment(item) for item in items] if isinstance(items, list) else []
+        return cls(mid=_id(answer.get("id")), attachments=tuple(a for a in found if a))

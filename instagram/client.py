@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from .answers import Me, Profile, SentMessage, SubscribedApps, TokenGrant
+from .answers import Me, MessageAttachments, Profile, SentMessage, SubscribedApps, TokenGrant
 from .errors import GraphError, PermanentError, TransientError, classify_error
 from .usage import Usage, parse_usage
 
@@ -109,6 +109,13 @@ class GraphClient:
     def send_message(self, *, ig_id: str, body: Mapping[str, Any]) -> SentMessage:
         """POST /{ig_id}/messages: a message, a reaction or a sender action."""
         return SentMessage.read(self.request("POST", f"/{ig_id}/messages", json=body))
+
+    def get_message_attachments(self, *, mid: str) -> MessageAttachments:
+        """GET /{mid}?fields=attachments: the message's media with fresh links (Meta answers
+        only for a conversation's 20 newest messages)."""
+        # A mid is base64-like: "/" or "+" in it must not change the path.
+        answer = self.request("GET", f"/{quote(mid, safe='')}", params={"fields": "attachments"})
+        return MessageAttachments.read(answer)
 
     def get_user_profile(self, *, igsid: str) -> Profile:
         return Profile.read(self.request("GET", f"/{igsid}", params={"fields": PROFILE_FIELDS}))
@@ -280,6 +287,7 @@ __all__ = [
     "GraphClient",
     "GraphError",
     "Me",
+    "MessageAttachments",
     "Profile",
     "SentMessage",
     "SubscribedApps",

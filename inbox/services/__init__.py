@@ -1,2 +1,3 @@
 """What the intake, the sends and the pages share: a conversation's summary, the reply window,
-customer profiles, and the agents' work on a conversation (assign, close, read state)."""
+customer profiles, the agents' work on a conversation (assign, close, read state), and fresh
+links for customers' media (which expire)."""

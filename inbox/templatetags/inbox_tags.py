@@ -18,6 +18,12 @@ from django.utils.safestring import SafeString, mark_safe
 
 from inbox.models import Message
 from inbox.presenters import age, initials, list_filters_query, safe_url
+from inbox.presenters_media import (
+    EXPIRED_LABEL,
+    STORY_TYPES,
+    media_refreshable,
+    story_expired,
+)
 
 register = template.Library()
 
@@ -110,7 +116,11 @@ def attachment_view(attachment: Any) -> dict[str, str]:
     kind = str(data.get("type") or "file")
     url = safe_url(data.get("url") or payload.get("url") or payload.get("link"))
     title = str(data.get("title") or payload.get("title") or data.get("name") or "")
-    if kind in IMAGE_TYPES:
+    # A shared story's picture or video is `story_media_url`; its `url` is the link to it.
+    story_media = safe_url(data.get("story_media_url") or payload.get("story_media_url"))
+    if kind in STORY_TYPES:
+        shape = "story"
+    elif kind in IMAGE_TYPES:
         shape = "image"
     elif kind in VIDEO_TYPES:
         shape = "video"
@@ -126,7 +136,32 @@ def attachment_view(attachment: Any) -> dict[str, str]:
         "url": url,
         "title": title,
         "label": CARD_LABELS.get(kind, "Attachment"),
+        "media_url": story_media or (url if shape == "story" else ""),
+        "expired": "",
     }
+
+
+@register.filter
+def media_views(message: Message) -> list[dict[str, str]]:
+    """The message's attachments as `attachment_view`s; a story older than a day is marked
+    expired (the template shows the placeholder without trying its link)."""
+    attachments = message.attachments if isinstance(message.attachments, list) else []
+    views = [attachment_view(a) for a in attachments]
+    if any(v["shape"] == "story" for v in views) and story_expired(message.timestamp):
+        for view in views:
+            if view["shape"] == "story":
+                view.update(url="", media_url="", expired=EXPIRED_LABEL)
+    return views
+
+
+@register.filter
+def story_gone(message: Message) -> bool:
+    """A story reply older than a day: its story has left Instagram."""
+    return story_expired(message.timestamp)
+
+
+register.filter("media_refreshable", media_refreshable)
+register.simple_tag(lambda: EXPIRED_LABEL, name="expired_label")
 
 
 @register.simple_tag

@@ -27,10 +27,47 @@
 
   // ---- small things ------------------------------------------------------------------
   // Profile pictures are signed CDN links that expire: fall back to the initials under them.
+  // Customers' media expire too: the thread swaps a link that stopped loading for a note.
+  // `error` does not bubble, so one listener in the capture phase sees every image, video
+  // and audio, including those the live poll merges in later.
   document.addEventListener("error", (event) => {
-    const img = event.target;
-    if (img.tagName === "IMG" && img.parentElement && img.parentElement.classList.contains("avatar")) img.remove();
+    const el = event.target;
+    if (el.tagName === "IMG" && el.parentElement && el.parentElement.classList.contains("avatar")) el.remove();
+    else if (/^(IMG|VIDEO|AUDIO)$/.test(el.tagName) && el.closest("[data-media]")) mediaFailed(el);
   }, true);
+
+  const EXPIRED = "No longer available on Instagram";
+  function mediaFailed(el) {
+    const box = el.closest("[data-media]");
+    if (!box || !box.isConnected) return;
+    // A story is a photo or a video, and its link does not say which: try it as a video
+    // before calling it gone.
+    if (box.dataset.media === "story" && el.tagName === "IMG") {
+      const video = document.createElement("video");
+      Object.assign(video, { controls: true, preload: "metadata", playsInline: true, muted: true });
+      video.src = el.getAttribute("src");
+      el.replaceWith(video);
+      return;
+    }
+    const note = document.createElement("span");
+    note.className = "media-expired";
+    note.setAttribute("role", "note");
+    note.textContent = EXPIRED;
+    const message = box.closest(".msg");
+    if (message) message.classList.add("has-expired");
+    box.replaceWith(note);
+  }
+
+  // What failed before this script ran (it is deferred) fired no event it could hear.
+  function sweepFailedMedia(root) {
+    $$("[data-media] img", root).forEach((img) => {
+      if (img.complete && img.naturalWidth === 0 && img.getAttribute("src")) mediaFailed(img);
+    });
+    $$("[data-media] video, [data-media] audio, video[data-media], audio[data-media]", root).forEach((media) => {
+      if (media.error || media.networkState === HTMLMediaElement.NETWORK_NO_SOURCE) mediaFailed(media);
+    });
+  }
+  sweepFailedMedia(document);
 
   document.addEventListener("change", (event) => {
     if (event.target.matches("[data-autosubmit]")) event.target.form.requestSubmit();

@@ -58,3 +58,37 @@ def test_a_token_grant_knows_its_expiry_only_when_meta_gives_one(expires_in, exp
     grant = TokenGrant.read({"access_token": "T", "expires_in": expires_in})
     assert grant.access_token == "T"
     assert grant.expires_at(now=NOW) == expires_at
+
+
+def test_message_attachments_read_images_videos_audio_and_files_in_order():
+    from instagram.answers import MessageAttachments
+    from tests.fixtures import meta_fixture
+
+    answer = MessageAttachments.read(meta_fixture("graph", "message_attachments"))
+    assert answer.mid.endswith("000000000001")
+    assert [a["type"] for a in answer.attachments] == ["image", "image", "video"]
+    assert answer.attachments[0]["url"].endswith("signature=FrEsH1")
+    assert answer.attachments[0]["name"] == "image-18000000000001.jpg"
+    voice = {"mime_type": "audio/mpeg", "video_data": {"url": "https://cdn/a.mp4"}}
+    pdf = {"mime_type": "application/pdf", "file_url": "https://cdn/f.pdf", "name": 7}
+    read = MessageAttachments.read({"attachments": {"data": [voice, pdf]}})
+    assert read.attachments == (
+        {"type": "audio", "url": "https://cdn/a.mp4"},
+        {"type": "file", "url": "https://cdn/f.pdf"},
+    )
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {},
+        {"attachments": None},
+        {"attachments": {"data": "nope"}},
+        {"attachments": {"data": [None, 3, {"image_data": {"url": 5}}, {"video_data": []}]}},
+        {"attachments": [{"file_url": ""}]},
+    ],
+)
+def test_message_attachments_without_usable_links_read_as_none(answer):
+    from instagram.answers import MessageAttachments
+
+    assert MessageAttachments.read(answer).attachments == ()

@@ -408,3 +408,16 @@ def test_errors_and_logs_never_carry_the_token(client, caplog):
     assert TOKEN not in str(caught.value)
     assert TOKEN not in caplog.text
     assert "refresh_access_token" in caplog.text
+
+
+@responses.activate
+def test_it_reads_a_messages_attachments_with_the_mid_kept_whole_in_the_path(client):
+    mid = "aWdf+ZAG1/faXRl=="
+    responses.add(
+        responses.GET,
+        f"{BASE}/aWdf%2BZAG1%2FfaXRl%3D%3D",
+        json={"attachments": {"data": [{"image_data": {"url": "https://cdn/new.jpg"}}]}},
+    )
+    answer = client.get_message_attachments(mid=mid)
+    assert answer.attachments == ({"type": "image", "url": "https://cdn/new.jpg"},)
+    assert responses.calls[0].request.params == {"fields": "attachments"}
