@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from .answers import Me, Profile, SentMessage, TokenGrant
+from .answers import Me, MessageText, Profile, SentMessage, TokenGrant
 from .errors import GraphError, PermanentError, TransientError, classify_error
 from .usage import Usage, parse_usage
 
@@ -94,6 +94,11 @@ class GraphClient:
     def send_message(self, *, ig_id: str, body: Mapping[str, Any]) -> SentMessage:
         """POST /{ig_id}/messages: a message, a reaction or a sender action."""
         return SentMessage.read(self.request("POST", f"/{ig_id}/messages", json=body))
+
+    def get_message_text(self, *, mid: str) -> MessageText:
+        """GET /{mid}?fields=message: the text as it is now (after the customer's edits)."""
+        path = f"/{quote(mid, safe='')}"
+        return MessageText.read(self.request("GET", path, params={"fields": "message"}))
 
     def get_user_profile(self, *, igsid: str) -> Profile:
         return Profile.read(self.request("GET", f"/{igsid}", params={"fields": PROFILE_FIELDS}))
@@ -261,6 +266,7 @@ __all__ = [
     "GraphClient",
     "GraphError",
     "Me",
+    "MessageText",
     "Profile",
     "SentMessage",
     "TokenGrant",
