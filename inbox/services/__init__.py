@@ -1,2 +1,3 @@
 """What the intake, the sends and the pages share: a conversation's summary, the reply window,
-customer profiles, and the agents' work on a conversation (assign, close, read state)."""
+customer profiles, a message's edits (the newest text wins, earlier ones are kept), and the
+agents' work on a conversation (assign, close, read state)."""
