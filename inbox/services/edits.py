@@ -36,6 +36,8 @@ def message_edit_record(*, message: Message, num_edit: int, text: str) -> None:
     if num_edit <= 0 or message.is_deleted:
         return  # `num_edit: 0` also announces a new message: nothing was edited
     locked = Message.objects.select_for_update().get(pk=message.pk)
+    if locked.is_deleted:
+        return  # unsent meanwhile
     seen = num_edit > locked.edit_count
     replaced = bool(text) and _replace_text(locked, text=text, num_edit=num_edit)
     if seen:
