@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from accounts.roles import user_is_admin
 
@@ -92,9 +92,32 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["conversation__account"]
     show_full_result_count = False
 
+    # The edit history, readable: earlier versions of the text, newest first.
+    exclude = ["earlier_texts"]
+    readonly_fields = ["earlier_versions"]
+
     @admin.display(description="text")
     def short_text(self, obj: Message) -> str:
         return obj.text[:80]
+
+    @admin.display(description="earlier versions (newest first)")
+    def earlier_versions(self, obj: Message) -> str:
+        versions = [v for v in reversed(obj.earlier_texts) if isinstance(v, dict)]
+        if not versions:
+            return "—"
+        items = format_html_join(
+            "",
+            "<li><small>{}</small><br><span style='white-space:pre-wrap'>{}</span></li>",
+            ((_version_label(v), str(v.get("text", ""))) for v in versions),
+        )
+        return format_html("<ol style='margin:0;padding-left:1.2rem'>{}</ol>", items)
+
+
+def _version_label(version: dict[str, Any]) -> str:
+    edit = version.get("edit")
+    name = f"edit {edit}" if isinstance(edit, int) and edit > 0 else "original"
+    replaced = version.get("replaced_at")
+    return f"{name}, replaced {replaced}" if replaced else name
 
 
 @admin.register(Reaction)

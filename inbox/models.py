@@ -174,9 +174,15 @@ class Message(models.Model):
     details = models.JSONField(default=dict, blank=True)
     # Meta's clock (the event's `timestamp`); for our own replies, when the agent wrote it.
     timestamp = models.DateTimeField(default=timezone.now)
+    # Meta's `num_edit`: the highest edit number seen for this message.
     edit_count = models.PositiveIntegerField(default=0)
     # Received on `standby`: another app controlled the thread when it arrived.
     via_standby = models.BooleanField("received on standby", default=False)
+    # The edit number of the text we hold: below `edit_count` while an edit that came without
+    # its text is being read from Meta (the text shown until then is the previous one).
+    text_edit_count = models.PositiveIntegerField(default=0)
+    # The texts an edit replaced, oldest first: [{"text": ..., "edit": n, "replaced_at": iso}].
+    earlier_texts = models.JSONField(default=list, blank=True)
     is_deleted = models.BooleanField("unsent", default=False)
     # Outbound delivery.
     status = models.CharField(max_length=10, choices=Status.choices, blank=True, default="")
@@ -236,6 +242,11 @@ class Message(models.Model):
     @property
     def is_edited(self) -> bool:
         return self.edit_count > 0
+
+    @property
+    def edit_text_pending(self) -> bool:
+        """Edited on Instagram, and the new text has not reached us (yet)."""
+        return self.text_edit_count < self.edit_count and not self.is_deleted
 
 
 class ReactionActor(models.TextChoices):

@@ -10,15 +10,34 @@ from celery import Task, shared_task
 
 from inbox.intake import tasks as intake_tasks
 from inbox.outbound import tasks as outbound_tasks
+from inbox.services.edits import message_edit_fetch
 from inbox.services.profiles import conversation_profile_fetch
 
-__all__ = ["conversation_profile_fetch_task", "intake_tasks", "outbound_tasks"]
+__all__ = [
+    "conversation_profile_fetch_task",
+    "intake_tasks",
+    "message_edit_fetch_task",
+    "outbound_tasks",
+]
 
 PROFILE_RETRIES = 3
+EDIT_FETCH_RETRIES = 4
 
 
 @shared_task(bind=True, name="inbox.tasks.conversation_profile_fetch_task")
 def conversation_profile_fetch_task(self: Task, conversation_id: int) -> None:
     retry = conversation_profile_fetch(conversation_id=conversation_id)
     if retry and self.request.retries < PROFILE_RETRIES:
+        raise self.retry(countdown=30 * 2**self.request.retries)
+
+
+@shared_task(
+    bind=True,
+    name="inbox.tasks.message_edit_fetch_task",
+    ignore_result=True,
+    max_retries=EDIT_FETCH_RETRIES,
+)
+def message_edit_fetch_task(self: Task, message_id: int, num_edit: int) -> None:
+    retry = message_edit_fetch(message_id=message_id, num_edit=num_edit)
+    if retry and self.request.retries < EDIT_FETCH_RETRIES:
         raise self.retry(countdown=30 * 2**self.request.retries)

@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 MAX_FOLLOWERS = 2_147_483_647  # what a database's positive integer column holds
+# Meta sends at most 1000 bytes of text; anything far beyond that is not a message's text.
+MESSAGE_TEXT_MAX = 10_000
 
 
 def _text(value: Any, length: int) -> str:
@@ -64,6 +66,19 @@ class SentMessage:
             message_id=_id(answer.get("message_id")),
             recipient_id=_id(answer.get("recipient_id")),
         )
+
+
+@dataclass(frozen=True)
+class MessageText:
+    """`GET /{mid}?fields=message`: a message's current text ("" when Meta sent none, as for
+    an attachment, or a value that is not text)."""
+
+    mid: str
+    text: str
+
+    @classmethod
+    def read(cls, answer: dict[str, Any]) -> MessageText:
+        return cls(mid=_id(answer.get("id")), text=_text(answer.get("message"), MESSAGE_TEXT_MAX))
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,15 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from .answers import Me, MessageAttachments, Profile, SentMessage, SubscribedApps, TokenGrant
+from .answers import (
+    Me,
+    MessageAttachments,
+    MessageText,
+    Profile,
+    SentMessage,
+    SubscribedApps,
+    TokenGrant,
+)
 from .errors import GraphError, PermanentError, TransientError, classify_error
 from .usage import Usage, parse_usage
 
@@ -116,6 +124,11 @@ class GraphClient:
         # A mid is base64-like: "/" or "+" in it must not change the path.
         answer = self.request("GET", f"/{quote(mid, safe='')}", params={"fields": "attachments"})
         return MessageAttachments.read(answer)
+
+    def get_message_text(self, *, mid: str) -> MessageText:
+        """GET /{mid}?fields=message: the text as it is now (after the customer's edits)."""
+        path = f"/{quote(mid, safe='')}"
+        return MessageText.read(self.request("GET", path, params={"fields": "message"}))
 
     def get_user_profile(self, *, igsid: str) -> Profile:
         return Profile.read(self.request("GET", f"/{igsid}", params={"fields": PROFILE_FIELDS}))
@@ -288,6 +301,7 @@ __all__ = [
     "GraphError",
     "Me",
     "MessageAttachments",
+    "MessageText",
     "Profile",
     "SentMessage",
     "SubscribedApps",

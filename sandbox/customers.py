@@ -116,6 +116,26 @@ def customer_unsend(*, customer: SandboxCustomer, webhook_url: str) -> Simulated
     return target
 
 
+def customer_edit(
+    *, customer: SandboxCustomer, webhook_url: str, text: str
+) -> SimulatedMessage | None:
+    """Edit the customer's latest text message. The webhook carries only `{mid, num_edit}`,
+    as Instagram's often do: the inbox reads the new text from the fake Graph API."""
+    target = _latest(customer, SimulatedMessage.Direction.FROM_CUSTOMER)
+    if target is None or not target.text or not text:
+        return None
+    target.text = text
+    target.save(update_fields=["text"])
+    # The fake keeps no count of edits: the next number follows the inbox's.
+    edits = Message.objects.filter(
+        account__ig_id=settings.SANDBOX_ACCOUNT_ID, mid=target.mid
+    ).values_list("edit_count", flat=True)
+    edit = {"mid": target.mid, "num_edit": max(edits, default=0) + 1}
+    item = {"timestamp": epoch_ms(timezone.now()), "message_edit": edit}  # no sender, like Meta's
+    webhook_deliver(url=webhook_url, payload=webhook_envelope(item))
+    return target
+
+
 def customer_mark_read(*, customer: SandboxCustomer, webhook_url: str) -> SimulatedMessage | None:
     """The customer opens the thread: everything the business sent is seen."""
     target = _latest(customer, SimulatedMessage.Direction.FROM_BUSINESS)

@@ -219,6 +219,16 @@ def _echo(
         logger.warning("sandbox echo not delivered: %s", e)
 
 
+def graph_message(*, mid: str) -> tuple[int, dict[str, Any]] | None:
+    """GET /{mid}?fields=message: the message as it reads now (None: no message has this id)."""
+    message = SimulatedMessage.objects.filter(mid=mid).first()
+    if message is None:
+        return None
+    if message.is_deleted:
+        return graph_error(400, 100, "Unsupported get request. Object does not exist.", subcode=33)
+    return 200, {"message": message.text, "id": message.mid}
+
+
 def graph_profile(*, igsid: str) -> tuple[int, dict[str, Any]]:
     customer = SandboxCustomer.objects.filter(igsid=igsid).first()
     if customer is None:

@@ -16,7 +16,14 @@ from django.views.decorators.csrf import csrf_exempt
 
 from instagram.client import SUBSCRIBED_FIELDS
 
-from .fake_meta import graph_error, graph_me, graph_message_receive, graph_profile, graph_token
+from .fake_meta import (
+    graph_error,
+    graph_me,
+    graph_message,
+    graph_message_receive,
+    graph_profile,
+    graph_token,
+)
 
 View = Callable[..., HttpResponse]
 
@@ -68,7 +75,8 @@ def messages(request: HttpRequest, version: str, node: str) -> HttpResponse:
 def node(request: HttpRequest, version: str, node: str) -> HttpResponse:
     if node == "me":
         return JsonResponse(graph_me())
-    return _answer(*graph_profile(igsid=node))
+    message = graph_message(mid=node)
+    return _answer(*(message or graph_profile(igsid=node)))
 
 
 @fake_meta

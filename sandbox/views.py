@@ -20,6 +20,7 @@ from .customers import (
     customer_age,
     customer_conversation,
     customer_create,
+    customer_edit,
     customer_mark_read,
     customer_message_send,
     customer_react,
@@ -130,6 +131,8 @@ def _perform(request: HttpRequest, customer: SandboxCustomer, action: str) -> No
         _send(request, customer)
     elif action == "age":
         _age(request, customer)
+    elif action == "edit":
+        _edit(request, customer)
     elif action in LATEST_MESSAGE_ACTIONS:
         act, nothing_there = LATEST_MESSAGE_ACTIONS[action]
         if act(customer=customer, webhook_url=_webhook_url(request)) is None:
@@ -149,6 +152,15 @@ def _send(request: HttpRequest, customer: SandboxCustomer) -> None:
         text=form.cleaned_data["text"].strip(),
         image_url=form.cleaned_data["image_url"],
     )
+
+
+def _edit(request: HttpRequest, customer: SandboxCustomer) -> None:
+    text = str(request.POST.get("text", "")).strip()[:2000]
+    if not text:
+        messages.error(request, "Type the new text of your last message, then Edit.")
+        return
+    if customer_edit(customer=customer, webhook_url=_webhook_url(request), text=text) is None:
+        messages.error(request, "There is no text message of the customer's to edit.")
 
 
 def _age(request: HttpRequest, customer: SandboxCustomer) -> None:

@@ -66,6 +66,8 @@ class MessageFactory(factory.django.DjangoModelFactory):
     kind = Message.Kind.TEXT
     text = factory.Sequence(lambda n: f"Hello {n}")
     timestamp = factory.LazyFunction(timezone.now)
+    edit_count = 0
+    text_edit_count = factory.SelfAttribute("edit_count")  # an edited text holds its edit's
 
 
 class OutboundMessageFactory(MessageFactory):

@@ -21,6 +21,7 @@ from inbox.models import Conversation, Message, Reaction
 from inbox.outbound.echoes import echo_adopt_own_send, echo_confirm_own_send
 from inbox.services.control import conversation_control_note
 from inbox.services.conversations import conversation_record_message, conversation_refresh_preview
+from inbox.services.edits import message_edit_record
 from inbox.services.profiles import conversation_profile_queue_if_stale
 from instagram.events import (
     Event,
@@ -186,17 +187,11 @@ def _message_edit(account: InstagramAccount, event: Event) -> None:
     assert isinstance(event, MessageEditEvent)
     target = _find(account, event.mid)
     if target is None:
-        if event.num_edit == 0:
+        if event.num_edit <= 0:
             return  # Meta also fires num_edit 0 for a new message; its message event holds it
         raise TargetMissing(f"message {event.mid[:60]} edited")
-    if event.num_edit == 0 or target.is_deleted:
-        return
-    # Edits may arrive out of order: only a higher edit number replaces the text.
-    changed = Message.objects.filter(pk=target.pk, edit_count__lt=event.num_edit).update(
-        text=event.text, edit_count=event.num_edit, updated_at=timezone.now()
-    )
-    if changed:
-        conversation_refresh_preview(conversation_id=target.conversation_id)
+    # Out of order, redelivered or without its text: the service keeps the newest text.
+    message_edit_record(message=target, num_edit=event.num_edit, text=event.text)
 
 
 # --- reactions and reads ---------------------------------------------------------------
