@@ -31,6 +31,11 @@
     const img = event.target;
     if (img.tagName === "IMG" && img.parentElement && img.parentElement.classList.contains("avatar")) img.remove();
   }, true);
+  // An ad's photo is one too: its "No longer available on Instagram" shows once it is gone.
+  document.addEventListener("error", (event) => {
+    if (event.target.matches && event.target.matches(".ad-photo img")) event.target.remove();
+  }, true);
+  $$(".ad-photo img").forEach((img) => { if (img.complete && !img.naturalWidth) img.remove(); });
 
   document.addEventListener("change", (event) => {
     if (event.target.matches("[data-autosubmit]")) event.target.form.requestSubmit();
