@@ -14,6 +14,12 @@ from accounts.roles import user_is_admin
 
 from .intake.sweep import webhook_events_reprocess
 from .models import Conversation, Message, Reaction, WebhookEvent
+from .presenters_actions import (
+    AdView,
+    conversation_ad_present,
+    message_action_present,
+    message_came_from_present,
+)
 
 
 class ReadOnlyAdminMixin:
@@ -59,6 +65,20 @@ class MessageInline(ReadOnlyAdminMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("author")
 
 
+def _ad_html(ad: AdView | None) -> str:
+    """A click-to-DM ad for managers: its title, its photo as a link (http(s) only) and ids."""
+    if ad is None:
+        return "—"
+    photo = format_html(' · <a href="{}" rel="noopener noreferrer">photo</a>', ad.photo_url)
+    return format_html(
+        "Ad “{}” · ad ID {}{}{}",
+        ad.title or "without a title",
+        ad.ad_id or "unknown",
+        format_html(" · post {}", ad.post_id) if ad.post_id else "",
+        photo if ad.photo_url else "",
+    )
+
+
 @admin.register(Conversation)
 class ConversationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "customer_name", "account", "status", "assignee", "last_message_at"]
@@ -67,7 +87,12 @@ class ConversationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "last_message_at"
     list_select_related = ["account", "assignee"]
     inlines = [MessageInline]
+    readonly_fields = ["came_from_ad"]
     show_full_result_count = False
+
+    @admin.display(description="came from ad")
+    def came_from_ad(self, obj: Conversation) -> str:
+        return _ad_html(conversation_ad_present(conversation=obj))
 
 
 @admin.register(Message)
@@ -91,14 +116,30 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "timestamp"
     list_select_related = ["conversation__account"]
     show_full_result_count = False
-
-    # The edit history, readable: earlier versions of the text, newest first.
+    # What the customer tapped or came from, and the edit history (earlier versions of the
+    # text, newest first) in words rather than as raw JSON.
     exclude = ["earlier_texts"]
-    readonly_fields = ["earlier_versions"]
+    readonly_fields = ["customer_action", "earlier_versions"]
 
     @admin.display(description="text")
     def short_text(self, obj: Message) -> str:
         return obj.text[:80]
+
+    @admin.display(description="what the customer tapped or came from")
+    def customer_action(self, obj: Message) -> str:
+        """The postback, referral or opt-in, or a message's referral, in words."""
+        action = message_action_present(obj) or message_came_from_present(obj)
+        if action is None:
+            return "—"
+        parts = [action.label or "Message", action.source, action.ref and f"ref “{action.ref}”"]
+        summary = " · ".join(part for part in parts if part)
+        payload = format_html(" · payload <code>{}</code>", action.payload)
+        return format_html(
+            "{}{}{}",
+            summary,
+            payload if action.payload else "",
+            format_html("<br>{}", _ad_html(action.ad)) if action.ad else "",
+        )
 
     @admin.display(description="earlier versions (newest first)")
     def earlier_versions(self, obj: Message) -> str:

@@ -267,3 +267,17 @@ def assignable_agents(*, account: InstagramAccount) -> QuerySet[User]:
 
 def user_accounts(*, user: AbstractBaseUser | AnonymousUser) -> list[InstagramAccount]:
     return list(accounts_for_user(user).order_by("username", "ig_id"))
+
+
+REFERRALS_LOOKED_AT = 20
+
+
+def conversation_referrals(*, conversation: Conversation) -> list[Message]:
+    """The customer's newest messages that carry a referral (an ig.me link or ad followed,
+    alone, in a button's tap or in a message), newest first: where the customer came from.
+    Bounded, so a long thread costs the same."""
+    return list(
+        Message.objects.filter(conversation=conversation, direction=Message.Direction.INBOUND)
+        .filter(Q(kind=Message.Kind.REFERRAL) | Q(details__has_key="referral"))
+        .order_by("-timestamp", "-id")[:REFERRALS_LOOKED_AT]
+    )

@@ -3,6 +3,7 @@ epoch timestamps in milliseconds whichever unit Meta used. Pure Python, never ra
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -26,6 +27,14 @@ def clean_text(value: Any) -> str:
     except UnicodeEncodeError:
         value = value.encode("utf-8", "replace").decode("utf-8")
     return value
+
+
+def loose_text(value: Any) -> str:
+    """A field Meta documents as text, as sent; a number or an object where text belongs
+    becomes JSON text, so an odd postback still shows what it carried."""
+    if value is None or isinstance(value, str):
+        return clean_text(value)
+    return json.dumps(clean_json(value), ensure_ascii=False)
 
 
 def clean_id(value: Any) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .event_values import clean_id, clean_json, clean_text, epoch_ms, ms_to_datetime
+from .event_values import clean_id, clean_json, clean_text, epoch_ms, loose_text, ms_to_datetime
 
 SOURCES = ("messaging", "standby", "changes")
 # Keys that make a `changes[].value` a messaging item (the dashboard's "Test" button).
@@ -376,8 +376,8 @@ def _postback(raw: Any, common: dict[str, Any]) -> Event:
     referral = raw.get("referral")
     return PostbackEvent(
         mid=clean_id(raw.get("mid")),
-        title=clean_text(raw.get("title")),
-        payload=clean_text(raw.get("payload")),
+        title=loose_text(raw.get("title")),
+        payload=loose_text(raw.get("payload")),
         referral=_details(referral) if referral is not None else {},
         **common,
     )

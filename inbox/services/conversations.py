@@ -32,6 +32,8 @@ def message_preview(message: Message) -> str:
     """One line for the conversation list."""
     if message.is_deleted:
         text = "Message unsent"
+    elif message.kind in ACTION_KINDS:
+        text = customer_action_label(message)
     elif message.text:
         text = message.text
     elif message.kind == Message.Kind.STICKER:
@@ -47,10 +49,50 @@ def message_preview(message: Message) -> str:
     return (prefix + " ".join(text.split()))[:255]
 
 
-# Only these open (or keep open) Meta's reply window; postbacks, referrals and opt-ins do not.
+# What the customer did rather than wrote: a button tapped, a link or an ad followed, an opt-in.
+ACTION_KINDS = frozenset({Message.Kind.POSTBACK, Message.Kind.REFERRAL, Message.Kind.OPTIN})
+# A customer's message or action opens (or keeps open) Meta's reply window, marks the
+# conversation unread and reopens it: Meta's policy counts a tapped button, a followed ig.me
+# link or ad and an opt-in as the customer reaching out (docs/meta.md). Echoes and our own
+# sends are outbound and never do.
 WINDOW_KINDS = frozenset(
     {Message.Kind.TEXT, Message.Kind.ATTACHMENT, Message.Kind.STICKER, Message.Kind.UNSUPPORTED}
+    | ACTION_KINDS
 )
+
+
+def customer_action_label(message: Message) -> str:
+    """A postback, referral or opt-in in words: "Tapped: Get started", "Came from an ad:
+    Summer sale", "Opened the chat from a link (ref spring_promo)", "Opted in: Weekly deals".
+    Whatever fields Meta left out, it says as much as it can."""
+    details = message.details if isinstance(message.details, dict) else {}
+    if message.kind == Message.Kind.POSTBACK:
+        title = detail_text(details.get("title")) or message.text
+        return f"Tapped: {title}" if title else "Tapped a button"
+    if message.kind == Message.Kind.OPTIN:
+        title = detail_text(details.get("title"))
+        return f"Opted in: {title}" if title else "Opted in"
+    ad = details.get("ads_context_data")
+    ad_title = detail_text(ad.get("ad_title")) if isinstance(ad, dict) else ""
+    if ad_title:
+        return f"Came from an ad: {ad_title}"
+    if (
+        ad is not None
+        or detail_text(details.get("ad_id"))
+        or detail_text(details.get("source")) == "ADS"
+    ):
+        return "Came from an ad"
+    ref = detail_text(details.get("ref"))
+    return f"Opened the chat from a link (ref {ref})" if ref else "Opened the chat from a link"
+
+
+def detail_text(value: object) -> str:
+    """A detail as text: Meta's strings, ids sent as numbers; anything else is left out."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return ""
 
 
 def conversation_record_message(*, message: Message) -> None:

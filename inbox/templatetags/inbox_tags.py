@@ -16,8 +16,14 @@ from django.utils import timezone
 from django.utils.html import escape, urlize
 from django.utils.safestring import SafeString, mark_safe
 
-from inbox.models import Message
+from inbox.models import Conversation, Message
 from inbox.presenters import age, initials, list_filters_query, safe_url
+from inbox.presenters_actions import (
+    AdView,
+    conversation_ad_present,
+    message_action_present,
+    message_came_from_present,
+)
 from inbox.presenters_media import (
     EXPIRED_LABEL,
     STORY_TYPES,
@@ -46,6 +52,15 @@ CARD_LABELS = {
 register.filter("age", age)
 register.filter("initials", initials)
 register.filter("safe_url", safe_url)
+# What a customer tapped or came from (a postback, a referral, a click-to-DM ad).
+register.filter("customer_action", message_action_present)
+register.filter("came_from", message_came_from_present)
+
+
+@register.simple_tag
+def conversation_ad(conversation: Conversation) -> AdView | None:
+    """The ad the customer came from, for the customer panel."""
+    return conversation_ad_present(conversation=conversation)
 
 
 @register.filter

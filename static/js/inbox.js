@@ -35,6 +35,11 @@
     if (el.tagName === "IMG" && el.parentElement && el.parentElement.classList.contains("avatar")) el.remove();
     else if (/^(IMG|VIDEO|AUDIO)$/.test(el.tagName) && el.closest("[data-media]")) mediaFailed(el);
   }, true);
+  // An ad's photo is one too: its "No longer available on Instagram" shows once it is gone.
+  document.addEventListener("error", (event) => {
+    if (event.target.matches && event.target.matches(".ad-photo img")) event.target.remove();
+  }, true);
+  $$(".ad-photo img").forEach((img) => { if (img.complete && !img.naturalWidth) img.remove(); });
 
   const EXPIRED = "No longer available on Instagram";
   function mediaFailed(el) {

@@ -45,15 +45,17 @@ def test_a_reply_does_not_move_the_window_clock(conversation):
     assert conversation.last_message_preview.startswith("You: ")
 
 
-def test_a_postback_neither_opens_the_window_nor_reopens(conversation):
+@pytest.mark.parametrize("kind", ["postback", "referral", "optin"])
+def test_a_customer_action_opens_the_window_and_reopens(conversation, kind):
     conversation.status = Conversation.Status.CLOSED
     conversation.save()
-    postback = MessageFactory(conversation=conversation, kind="postback", text="Get started")
-    conversation_record_message(message=postback)
+    action = MessageFactory(conversation=conversation, kind=kind, text="Get started")
+    conversation_record_message(message=action)
     conversation.refresh_from_db()
-    assert conversation.last_customer_message_at is None
-    assert conversation.status == Conversation.Status.CLOSED
-    assert conversation.last_message_at == postback.timestamp
+    assert conversation.last_customer_message_at == action.timestamp
+    assert conversation.last_inbound_received_at is not None
+    assert conversation.status == Conversation.Status.OPEN
+    assert conversation.last_message_at == action.timestamp
 
 
 def test_it_updates_in_one_query(conversation, django_assert_num_queries):

@@ -264,9 +264,10 @@ def test_it_renders_every_kind(logged_in, conversation, agent):
     assert "The customer unsent this message" in html
     assert ">gone<" not in html
     assert "can't be shown here" in html
-    assert "Tapped “Get started”" in html
-    assert "Came from an ad (ad 777)" in html
-    assert "promo" in html
+    assert "Tapped: Get started" in html
+    assert "Came from an ad" in html
+    assert "Ad ID <code>777</code>" in html
+    assert "ref “promo”" in html
     assert "Sent from the Instagram app" in html
     assert "◷ Queued" in html
     assert "✓ Sent" in html

@@ -243,7 +243,9 @@ def test_referrals_and_optins_are_recorded_once(deliver, account, name, kind):
     assert message.kind == kind
     assert message.mid.startswith(f"{kind}:")
     assert message.details
-    assert Conversation.objects.get().last_message_preview == f"[{message.get_kind_display()}]"
+    conversation = Conversation.objects.get()
+    assert conversation.last_message_preview.startswith(("Opened the chat", "Opted in"))
+    assert conversation.last_customer_message_at == message.timestamp
 
 
 def test_a_postback_without_mid_is_recorded_once(deliver, account):
