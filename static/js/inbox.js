@@ -33,13 +33,10 @@
   document.addEventListener("error", (event) => {
     const el = event.target;
     if (el.tagName === "IMG" && el.parentElement && el.parentElement.classList.contains("avatar")) el.remove();
+    // An ad's photo: its "No longer available on Instagram" sits under it, shown once it goes.
+    else if (el.tagName === "IMG" && el.closest(".ad-photo")) el.remove();
     else if (/^(IMG|VIDEO|AUDIO)$/.test(el.tagName) && el.closest("[data-media]")) mediaFailed(el);
   }, true);
-  // An ad's photo is one too: its "No longer available on Instagram" shows once it is gone.
-  document.addEventListener("error", (event) => {
-    if (event.target.matches && event.target.matches(".ad-photo img")) event.target.remove();
-  }, true);
-  $$(".ad-photo img").forEach((img) => { if (img.complete && !img.naturalWidth) img.remove(); });
 
   const EXPIRED = "No longer available on Instagram";
   function mediaFailed(el) {
@@ -65,6 +62,7 @@
 
   // What failed before this script ran (it is deferred) fired no event it could hear.
   function sweepFailedMedia(root) {
+    $$(".ad-photo img", root).forEach((img) => { if (img.complete && !img.naturalWidth) img.remove(); });
     $$("[data-media] img", root).forEach((img) => {
       if (img.complete && img.naturalWidth === 0 && img.getAttribute("src")) mediaFailed(img);
     });
