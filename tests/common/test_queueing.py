@@ -1,5 +1,6 @@
 """The one way to queue a task: by name, never raising for the broker."""
 
+import logging
 from types import SimpleNamespace
 
 import pytest
@@ -25,8 +26,9 @@ class Task:
 
 
 @pytest.fixture(autouse=True)
-def _no_pause():
+def _no_pause(caplog):
     queueing.task_queue_pause_reset()
+    caplog.set_level(logging.WARNING, logger=queueing.logger.name)  # these tests read its lines
     yield
     queueing.task_queue_pause_reset()
 

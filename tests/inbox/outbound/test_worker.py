@@ -1,6 +1,7 @@
 """A real Celery worker on Redis and PostgreSQL against a local fake Meta: the contract's
 "fails transiently twice, delivered once within 2 minutes", with real countdowns."""
 
+import logging
 import time
 
 import pytest
@@ -25,11 +26,15 @@ def live_worker(settings, monkeypatch):
     # The app reads Django settings under the CELERY_ namespace: that key is the one that
     # counts (other tests set it too), not `task_always_eager`.
     app.conf.CELERY_TASK_ALWAYS_EAGER = False
+    # The worker's logging set-up lowers the root logger to ERROR: tests after this one read
+    # warnings, so it is put back.
+    root_level = logging.getLogger().level
     try:
         with start_worker(app, pool="threads", concurrency=4, perform_ping_check=False):
             yield
     finally:
         app.conf.CELERY_TASK_ALWAYS_EAGER = True
+        logging.getLogger().setLevel(root_level)
 
 
 @pytest.fixture
