@@ -50,6 +50,7 @@ MESSAGE_FIELDS = (
     "mid",
     "edit_count",
     "is_deleted",
+    "via_standby",
 )
 
 

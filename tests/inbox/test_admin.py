@@ -76,3 +76,18 @@ def test_no_token_appears_in_admin(client, admin_user):
         page = client.get(url).content.decode()
         assert "IGAAneverShowThisToken123456789" not in page
         assert account.token_ciphertext not in page
+
+
+def test_a_manager_sees_which_messages_came_on_standby_and_since_when_another_app_holds_it(
+    client, manager
+):
+    from datetime import UTC, datetime
+
+    since = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    conversation = ConversationFactory(other_app_since=since)
+    MessageFactory(conversation=conversation, text="Sent while a bot held it", via_standby=True)
+    client.force_login(manager)
+    page = client.get(f"/admin/inbox/conversation/{conversation.pk}/change/").content.decode()
+    assert "received on standby" in page.lower()
+    assert "other app since" in page.lower()
+    assert "2026" in page
