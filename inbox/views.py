@@ -268,14 +268,26 @@ def message_react(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _done(request, conversation)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def message_retry(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Send a reply again: a failed one at once; an unknown one (Instagram may have it) once
+    the agent confirms. The second step is a page of its own, or a part under htmx."""
     message = _message_for(request, pk)
+    if request.method == "GET":
+        return _retry_confirm(request, message)
+    confirmed = request.POST.get("confirmed") == "1"
     try:
-        sending.message_retry(message=message, author=_agent(request))
+        sending.message_retry(message=message, author=_agent(request), confirmed=confirmed)
+    except sending.RetryNeedsConfirmation:
+        return _retry_confirm(request, message)
     except sending.ReplyRefused as refused:
         return _refused(request, message.conversation, refused.message)
     return _done(request, message.conversation, "Sending again.")
+
+
+def _retry_confirm(request: HtmxHttpRequest, message: Message) -> HttpResponse:
+    template = "inbox/_retry_confirm.html" if request.htmx else "inbox/retry_confirm.html"
+    return render(request, template, {"message": message})
 
 
 @require_POST

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from accounts.meta import account_call, account_human_agent_refused
@@ -33,7 +33,16 @@ from .errors import (
     refusal_kind,
     retry_reason,
 )
-from .pacing import Bucket, SendOutcome, bucket_for, bucket_pause, gate_pass, retry_delay, slot_wait
+from .pacing import (
+    Bucket,
+    SendOutcome,
+    bucket_for,
+    bucket_pause,
+    gate_pass,
+    retry_delay,
+    send_lease,
+    slot_wait,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +73,8 @@ def message_body(*, message: Message, tag: str) -> dict[str, Any]:
     return body
 
 
-def _next_queued(message: Message) -> int | None:
+def next_queued_reply(message: Message) -> int | None:
+    """The conversation's next reply waiting to leave after this one, if any."""
     return (
         Message.objects.filter(
             conversation_id=message.conversation_id,
@@ -79,14 +89,19 @@ def _next_queued(message: Message) -> int | None:
     )
 
 
-def _earlier_pending_reply() -> Exists:
-    """An earlier reply of the same conversation that has not left yet."""
+def _earlier_pending_reply(now: datetime) -> Exists:
+    """An earlier reply of the same conversation that has not left yet. One "sending" past
+    its lease lost its worker: whether Meta has it cannot be known, so waiting for it would
+    only hold the thread until the sweep marks it unknown."""
+    alive = Q(status=Status.QUEUED) | Q(
+        status=Status.SENDING, sending_started_at__gte=now - send_lease()
+    )
     return Exists(
         Message.objects.filter(
+            alive,
             conversation_id=OuterRef("conversation_id"),
             direction=Message.Direction.OUTBOUND,
             origin=Message.Origin.AGENT,
-            status__in=[Status.QUEUED, Status.SENDING],
             pk__lt=OuterRef("pk"),
         )
     )
@@ -127,7 +142,7 @@ def message_deliver(*, message_id: int, slot_at: float | None = None) -> SendOut
     """One attempt at sending a queued reply."""
     message = (
         Message.objects.select_related("conversation__account")
-        .annotate(waits=_earlier_pending_reply())
+        .annotate(waits=_earlier_pending_reply(timezone.now()))
         .filter(pk=message_id)
         .first()
     )
@@ -185,7 +200,7 @@ def message_deliver(*, message_id: int, slot_at: float | None = None) -> SendOut
 def _refuse(message: Message, reason: str) -> SendOutcome:
     logger.info("message %s not sent: the reply window is closed", message.pk)
     _finish(message, status=Status.FAILED, code="window", reason=reason, from_status=Status.QUEUED)
-    return SendOutcome(follow_up=_next_queued(message))
+    return SendOutcome(follow_up=next_queued_reply(message))
 
 
 def _call(message: Message, *, tag: str, bucket: Bucket) -> SendOutcome:
@@ -226,7 +241,7 @@ def _call(message: Message, *, tag: str, bucket: Bucket) -> SendOutcome:
     # Meta took it, so no other app holds the thread against us now.
     conversation_control_note(conversation=message.conversation, at=timezone.now(), standby=False)
     logger.info("sent message %s as %s", message.pk, mid or "(no mid)")
-    return SendOutcome(follow_up=_next_queued(message))
+    return SendOutcome(follow_up=next_queued_reply(message))
 
 
 def _failed_call(message: Message, error: GraphError, *, bucket: Bucket, tag: str) -> SendOutcome:
@@ -254,7 +269,7 @@ def _failed_call(message: Message, error: GraphError, *, bucket: Bucket, tag: st
             reason=UNKNOWN_NO_ANSWER,
             from_status=sending,
         )
-        return SendOutcome(follow_up=_next_queued(message))
+        return SendOutcome(follow_up=next_queued_reply(message))
     if not error.retryable:
         logger.info("message %s failed: %s %s", message.pk, type(error).__name__, label)
         refusal = _refusal(message, error, tagged=bool(tag))
@@ -265,7 +280,7 @@ def _failed_call(message: Message, error: GraphError, *, bucket: Bucket, tag: st
             reason=error_reason(error, refusal=refusal),
             from_status=sending,
         )
-        return SendOutcome(follow_up=_next_queued(message))
+        return SendOutcome(follow_up=next_queued_reply(message))
     return _retry_or_give_up(message, error, bucket=bucket)
 
 
@@ -292,7 +307,7 @@ def _retry_or_give_up(message: Message, error: GraphError, *, bucket: Bucket) ->
             reason=retry_reason(error, attempts=attempts, final=True),
             from_status=Status.SENDING,
         )
-        return SendOutcome(follow_up=_next_queued(message))
+        return SendOutcome(follow_up=next_queued_reply(message))
     delay = retry_delay(attempt=attempts, error=error)
     if isinstance(error, RateLimitedError):
         # Meta throttles the account, not the message: hold back its other replies too.

@@ -11,13 +11,14 @@ WAITING_FOR_RECONNECT = (
     "Waiting: Instagram refused this account's access, so it needs to be reconnected by an "
     "admin. The message will be sent then, if the reply window is still open."
 )
+# A reply whose worker died mid-call: no answer from Meta was recorded.
 UNKNOWN_STUCK = (
-    "No answer from Instagram was recorded for this message, so it may or may not have been "
-    "delivered. Check the conversation in Instagram before retrying."
+    "We could not tell whether Instagram received this. Check the conversation in Instagram "
+    "before sending again."
 )
 UNKNOWN_NO_ANSWER = (
-    "Instagram did not answer in time, so this message may or may not have been delivered. "
-    "Check the conversation in Instagram before retrying."
+    "Instagram did not answer in time, so we could not tell whether it received this. Check "
+    "the conversation in Instagram before sending again."
 )
 AUTOMATED_PAST_24H = (
     "Only replies written by a person can be sent more than 24 hours after the customer's "

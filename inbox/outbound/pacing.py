@@ -19,6 +19,7 @@ import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import redis
@@ -26,7 +27,7 @@ from django.conf import settings
 
 from instagram.errors import GraphError
 
-from .ratelimit import bucket_key, bucket_rate, send_limiter
+from .ratelimit import REDIS_TIMEOUT, bucket_key, bucket_rate, send_limiter
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,9 @@ BACKOFF_FACTOR = 3.0
 BACKOFF_MAX = 300.0
 # The longest wait Meta's own hints (Retry-After, usage headers) can impose on one retry.
 HINT_MAX = 3600.0
+# A reply's lease in "sending" is never shorter than this (see send_lease).
+SEND_LEASE_MIN = 60.0
+SEND_LEASE_MARGIN = 10.0
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,25 @@ def bucket_pause(*, bucket: Bucket, seconds: float) -> None:
         send_limiter().pause(bucket=bucket.key, seconds=min(seconds, HINT_MAX))
     except redis.RedisError:
         logger.warning("rate limiter unavailable; %s not paused", bucket.key)
+
+
+def send_lease() -> timedelta:
+    """How long a reply may stay "sending" before its worker is taken for dead.
+
+    The lease starts at the claim; a live run then only passes the gate and makes one call.
+    The gate sleeps at most GATE_TRIES x GATE_MAX_WAIT, each try one Redis call bounded by
+    REDIS_TIMEOUT (11.25 s). The call is bounded by the client's timeouts
+    (`INSTAGRAM_HTTP_TIMEOUT`, 3.05 s, 15 s): a connect per address (IPv6, then IPv4) and a
+    read timeout that bounds each read, not the whole answer; Meta's answer to a send is a
+    few hundred bytes, headers and body at most two reads (6.1 s + 30 s). That is 47.35 s
+    with the defaults; the margin covers a DNS lookup on a new connection (pooled ones need
+    none). Longer timeouts in the settings lengthen the lease with them. Recording the
+    answer is not covered and need not be: a reply marked unknown still becomes sent when
+    its answer (or its echo) arrives."""
+    connect, read = settings.INSTAGRAM_HTTP_TIMEOUT
+    gate = GATE_TRIES * (GATE_MAX_WAIT + REDIS_TIMEOUT)
+    longest = gate + 2 * connect + 2 * read + SEND_LEASE_MARGIN
+    return timedelta(seconds=max(SEND_LEASE_MIN, longest))
 
 
 def retry_delay(*, attempt: int, error: GraphError | None = None) -> float:

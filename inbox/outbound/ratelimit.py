@@ -148,11 +148,17 @@ return 1
 """
 
 
+# Seconds one call to Redis may take (connect, then answer) before the limiter gives up.
+REDIS_TIMEOUT = 2.0
+
+
 class RedisLimiter:
     """Slots shared by every worker through Redis, on Redis's clock."""
 
     def __init__(self, url: str) -> None:
-        self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._redis = redis.Redis.from_url(
+            url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
+        )
         self._reserve = self._redis.register_script(_RESERVE)
         self._admit = self._redis.register_script(_ADMIT)
         self._pause = self._redis.register_script(_PAUSE)

@@ -33,7 +33,7 @@ from .attachments import (
     attachment_upload_store,
     attachment_url_check,
 )
-from .errors import RECONNECT
+from .errors import RECONNECT, UNKNOWN_STUCK
 from .pacing import slot_reserve
 from .reactions import EMOJI, REACTION
 from .schedule import message_send_queue, reaction_send_queue
@@ -56,6 +56,11 @@ class ReplyRefused(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class RetryNeedsConfirmation(ReplyRefused):
+    """A reply whose outcome is unknown may already be in the customer's thread: it is sent
+    again only once the agent has confirmed, having checked Instagram."""
 
 
 def _account_refusal(account: InstagramAccount) -> str:
@@ -165,9 +170,9 @@ def _queue(
     return message
 
 
-def message_retry(*, message: Message, author: User) -> Message:
+def message_retry(*, message: Message, author: User, confirmed: bool = False) -> Message:
     """An agent sends a failed (or unknown) reply again. It moves to the end of the thread,
-    where the customer will see it."""
+    where the customer will see it. An unknown one needs `confirmed`: it may have arrived."""
     if message.direction != Message.Direction.OUTBOUND or message.origin != Message.Origin.AGENT:
         raise ReplyRefused("Only replies sent from this inbox can be retried.")
     retryable = [Message.Status.FAILED, Message.Status.UNKNOWN]
@@ -179,6 +184,8 @@ def message_retry(*, message: Message, author: User) -> Message:
     refusal = reply_refusal(conversation=message.conversation)
     if refusal:
         raise ReplyRefused(refusal)
+    if message.status == Message.Status.UNKNOWN and not confirmed:
+        raise RetryNeedsConfirmation(message.error_reason or UNKNOWN_STUCK)
     now = timezone.now()
     with transaction.atomic():
         reset = Message.objects.filter(pk=message.pk, status__in=retryable).update(

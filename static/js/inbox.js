@@ -322,6 +322,11 @@
     threadTimer = setTimeout(pollThread, THREAD_POLL_MS);
     document.addEventListener("visibilitychange", () => visible() && pollThread());
     document.body.addEventListener("inbox:changed", () => pollThread());
+    // A second step shown in the action area (confirm sending again) is done once it worked.
+    document.body.addEventListener("htmx:afterRequest", (event) => {
+      const area = event.detail.successful && event.detail.elt.closest && event.detail.elt.closest("#action-error");
+      if (area) area.innerHTML = "";
+    });
     if (jump) {
       jump.addEventListener("click", () => { toBottom(); jump.hidden = true; });
       scroller.addEventListener("scroll", () => { if (nearBottom()) jump.hidden = true; }, { passive: true });

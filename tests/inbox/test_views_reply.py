@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from inbox.models import Message, Reaction
+from inbox.outbound.errors import UNKNOWN_STUCK
 from tests.factories import ConversationFactory, MessageFactory, OutboundMessageFactory
 from tests.inbox.outbound.sendkit import answer_ok, bodies
 
@@ -183,6 +184,103 @@ def test_retrying_a_sent_reply_is_refused(logged_in, agent, conversation, meta):
     sent = OutboundMessageFactory(conversation=conversation, author=agent, status="sent")
     response = logged_in.post(f"/m/{sent.pk}/retry/", headers=HTMX)
     assert response.status_code == 422
+
+
+@pytest.fixture
+def unknown(agent, conversation):
+    return OutboundMessageFactory(
+        conversation=conversation,
+        author=agent,
+        text="See you at 5",
+        status="unknown",
+        error_code="unknown",
+        error_reason=UNKNOWN_STUCK,
+    )
+
+
+def test_an_unknown_reply_shows_why_and_a_send_again_button(logged_in, conversation, unknown):
+    page = logged_in.get(f"/c/{conversation.pk}/").content.decode()
+    article = page[page.index(f'id="m-{unknown.pk}"') :]
+    article = article[: article.index("</article>")]
+    assert "We could not tell whether Instagram received this." in article
+    assert f'action="/m/{unknown.pk}/retry/"' in article
+    assert "Send again" in article
+    assert "hx-confirm=" in article  # with htmx: the browser asks first
+    assert "onclick" not in article
+    assert "onsubmit" not in article
+    assert 'name="confirmed"' not in article  # the plain form takes the second step
+
+
+def test_sending_an_unknown_reply_again_asks_first_without_javascript(
+    logged_in, conversation, unknown, meta
+):
+    answer_ok(meta, conversation.account, mid="m_again")
+    step = logged_in.post(f"/m/{unknown.pk}/retry/")
+    assert step.status_code == 200
+    page = step.content.decode()
+    assert "Send this reply again?" in page
+    assert "See you at 5" in page
+    assert "Check the conversation in Instagram before sending again." in page
+    assert '<input type="hidden" name="confirmed" value="1">' in page
+    assert "csrfmiddlewaretoken" in page
+    unknown.refresh_from_db()
+    assert unknown.status == "unknown"
+    assert len(meta.calls) == 0
+
+    done = logged_in.post(f"/m/{unknown.pk}/retry/", {"confirmed": "1"})
+    assert done.status_code == 302
+    unknown.refresh_from_db()
+    assert unknown.status == "sent"
+    assert unknown.mid == "m_again"
+    assert len(meta.calls) == 1
+
+
+def test_the_confirmation_page_can_be_opened_as_a_link(logged_in, unknown):
+    page = logged_in.get(f"/m/{unknown.pk}/retry/")
+    assert page.status_code == 200
+    assert "Send this reply again?" in page.content.decode()
+
+
+def test_sending_an_unknown_reply_again_asks_first_with_htmx(
+    logged_in, conversation, unknown, meta
+):
+    answer_ok(meta, conversation.account)
+    step = logged_in.post(f"/m/{unknown.pk}/retry/", headers=HTMX)
+    assert step.status_code == 200
+    part = step.content.decode()
+    assert "<html" not in part
+    assert "Send this reply again?" in part
+    assert f'hx-post="/m/{unknown.pk}/retry/"' in part
+    unknown.refresh_from_db()
+    assert unknown.status == "unknown"
+
+    done = logged_in.post(f"/m/{unknown.pk}/retry/", {"confirmed": "1"}, headers=HTMX)
+    assert done.status_code == 204
+    assert "inbox:changed" in done["HX-Trigger"]
+    unknown.refresh_from_db()
+    assert unknown.status == "sent"
+    assert len(meta.calls) == 1
+
+
+def test_a_failed_reply_still_goes_again_in_one_click(logged_in, agent, conversation, meta):
+    answer_ok(meta, conversation.account)
+    failed = OutboundMessageFactory(conversation=conversation, author=agent, status="failed")
+    assert logged_in.post(f"/m/{failed.pk}/retry/", headers=HTMX).status_code == 204
+    failed.refresh_from_db()
+    assert failed.status == "sent"
+
+
+def test_another_accounts_reply_cannot_be_sent_again(logged_in, meta):
+    theirs = OutboundMessageFactory(
+        conversation=ConversationFactory(), status="unknown", error_reason=UNKNOWN_STUCK
+    )
+    assert logged_in.get(f"/m/{theirs.pk}/retry/").status_code == 404
+    assert logged_in.post(f"/m/{theirs.pk}/retry/").status_code == 404
+    confirmed = logged_in.post(f"/m/{theirs.pk}/retry/", {"confirmed": "1"}, headers=HTMX)
+    assert confirmed.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.status == "unknown"
+    assert len(meta.calls) == 0
 
 
 def test_line_breaks_arrive_as_newlines(logged_in, conversation, meta):

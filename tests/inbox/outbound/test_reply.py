@@ -10,6 +10,7 @@ from inbox.models import Conversation, Message
 from inbox.outbound.replies import (
     TEXT_LIMIT_BYTES,
     ReplyRefused,
+    RetryNeedsConfirmation,
     message_retry,
     reply_create,
     reply_refusal,
@@ -212,7 +213,7 @@ def test_an_agent_retries_a_failed_or_unknown_message(
     answer_ok(meta, convo.account, mid="again")
     message = failed_reply(convo, writer, status)
     with django_capture_on_commit_callbacks(execute=True):
-        retried = message_retry(message=message, author=writer)
+        retried = message_retry(message=message, author=writer, confirmed=True)
     assert retried.pk == message.pk
     retried.refresh_from_db()
     assert retried.status == Message.Status.SENT
@@ -221,6 +222,20 @@ def test_an_agent_retries_a_failed_or_unknown_message(
     assert retried.error_reason == ""
     assert retried.timestamp == T0 + H  # moved to where the customer will see it
     assert len(meta.calls) == 1
+
+
+def test_it_sends_an_unknown_reply_again_only_once_confirmed(
+    meta, convo, writer, at_t0_plus_1h, django_capture_on_commit_callbacks
+):
+    message = failed_reply(convo, writer, Message.Status.UNKNOWN)
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RetryNeedsConfirmation),
+    ):
+        message_retry(message=message, author=writer)
+    message.refresh_from_db()
+    assert message.status == Message.Status.UNKNOWN
+    assert len(meta.calls) == 0
 
 
 def test_a_retry_rechecks_the_window(convo, writer, django_capture_on_commit_callbacks):
