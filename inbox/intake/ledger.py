@@ -20,18 +20,32 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
-from django.db import DatabaseError, InterfaceError, OperationalError, transaction
+from django.db import DataError, InterfaceError, OperationalError, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from inbox.models import WebhookEvent
+from instagram.event_values import clean_text
 
 logger = logging.getLogger(__name__)
+
+# What a value of one row can make the database (DataError: a NUL in text on PostgreSQL, an
+# invalid escape in JSON) or its driver (UnicodeEncodeError for a lone surrogate, ValueError)
+# refuse: that row's failure, never its group's, and never an outage's 503.
+REFUSED_VALUE = (DataError, ValueError, TypeError)
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+class UnstorableError(ValueError):
+    """The database refuses a value of this body, even with its unstorable characters
+    escaped."""
+
 
 # A statement's rows at most; more wait for the next one. (A web process has a few threads,
 # so a group is rarely near this.)
@@ -66,6 +80,19 @@ class LedgerRow:
     error: BaseException | None = None
     leads: bool = False  # inserts the queued rows itself
     done: threading.Event = field(default_factory=threading.Event)
+
+    escaped: bool = False  # its unstorable characters escaped after a refusal
+
+    def escape(self) -> LedgerRow:
+        """This row with its text values cleaned of what a database or its driver refuses:
+        in the body, NUL and lone surrogates become JSON escapes (raw, JSON can only hold
+        them inside strings, so the body keeps its meaning and its hash stays the one of
+        the bytes Meta signed)."""
+        self.body = _UNSTORABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", self.body)
+        self.object_type = clean_text(self.object_type)
+        self.account_ids = [clean_text(account_id) for account_id in self.account_ids]
+        self.escaped = True
+        return self
 
     def result(self) -> int | None:
         if self.error is not None:
@@ -162,34 +189,42 @@ def _announce(rows: Sequence[LedgerRow]) -> None:
 
 
 def ledger_insert_rows(rows: Sequence[LedgerRow]) -> None:
-    """Insert these rows in one statement and set each one's id or error. A database error
-    is set, not raised; anything else (a bug) is set on every row and raised.
+    """Insert these rows in one statement and set each one's id or error; an exception is
+    set, not raised (but for one that stops the process, which every row hears of too).
 
     `ON CONFLICT DO NOTHING` makes a redelivery a no-op without an error (no savepoint, no
     error line in the database log), and in autocommit the rows are durable when this
     returns. Raw SQL because the ORM cannot return the ids of an insert that ignores
-    conflicts; SQLite (3.35+) and PostgreSQL share this syntax. A group that fails for a
-    reason of its own (a value the database refuses, say) is tried a row at a time, so one
-    row's error is its request's alone."""
+    conflicts; SQLite (3.35+) and PostgreSQL share this syntax. A group that fails for any
+    reason but a lost database (a value the database or its driver refuses, say) is tried
+    a row at a time, so one row's error is its request's alone; a row refused for a value
+    of its own is tried once more with its unstorable characters escaped."""
     try:
         ids = _insert(rows)
-    except DatabaseError as e:
-        if len(rows) > 1 and _usable(transaction.get_connection()):
+    except Exception as e:
+        if not _usable(transaction.get_connection()):
+            _fail(rows, e)  # the database is gone, or the caller's transaction is broken
+        elif len(rows) > 1:
             for row in rows:
                 ledger_insert_rows([row])
-            return
-        for row in rows:
-            row.error = e
+        elif isinstance(e, REFUSED_VALUE) and not rows[0].escaped:
+            ledger_insert_rows([rows[0].escape()])
+        else:
+            _fail(rows, UnstorableError(str(e)[:200]) if isinstance(e, REFUSED_VALUE) else e)
         return
     except BaseException as e:  # the waiting requests must hear of it too
-        for row in rows:
-            row.error = e
+        _fail(rows, e)
         raise
     first: set[str] = set()
     for row in rows:  # the same body twice in one group: the second is a redelivery
         if row.body_sha256 not in first:
             first.add(row.body_sha256)
             row.event_id = ids.get(row.body_sha256)
+
+
+def _fail(rows: Sequence[LedgerRow], error: BaseException) -> None:
+    for row in rows:
+        row.error = error
 
 
 def _insert(rows: Sequence[LedgerRow]) -> dict[str, int]:

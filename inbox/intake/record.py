@@ -15,7 +15,7 @@ import logging
 from instagram.event_values import clean_text
 from instagram.events import account_ids_of
 
-from .ledger import ledger_insert
+from .ledger import UnstorableError, ledger_insert
 from .publish import webhook_event_publish_new
 
 logger = logging.getLogger(__name__)
@@ -27,7 +27,8 @@ MAX_DEPTH = 64
 
 
 class NotJSONError(ValueError):
-    """The body is not UTF-8 JSON (or is JSON nested absurdly deep)."""
+    """The body is not UTF-8 JSON (or is JSON nested absurdly deep, or holds a value the
+    database refuses even escaped)."""
 
 
 def webhook_event_record(*, body: bytes) -> int | None:
@@ -46,13 +47,16 @@ def webhook_event_record(*, body: bytes) -> int | None:
     # Meta's "instagram"; a database refuses NUL and lone surrogates, which JSON can carry.
     object_type = clean_text(payload.get("object") if isinstance(payload, dict) else None)
     body_sha256 = hashlib.sha256(body).hexdigest()
-    event_id = ledger_insert(
-        body=text,
-        body_sha256=body_sha256,
-        object_type=object_type[:32],
-        account_ids=[account_id[:64] for account_id in account_ids_of(payload)[:100]],
-        on_stored=webhook_event_publish_new,
-    )
+    try:
+        event_id = ledger_insert(
+            body=text,
+            body_sha256=body_sha256,
+            object_type=object_type[:32],
+            account_ids=[account_id[:64] for account_id in account_ids_of(payload)[:100]],
+            on_stored=webhook_event_publish_new,
+        )
+    except UnstorableError as e:
+        raise NotJSONError(f"the database refuses it: {e}") from e
     if event_id is None:
         logger.info("webhook redelivery ignored (sha256 %s…)", body_sha256[:12])
     return event_id

@@ -10,10 +10,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import DataError, OperationalError, connection
 
 from inbox.intake import ledger as intake_ledger
-from inbox.intake.ledger import LedgerRow, LedgerWriter, ledger_insert_rows
+from inbox.intake.ledger import LedgerRow, LedgerWriter, UnstorableError, ledger_insert_rows
 from inbox.models import WebhookEvent
 from tests.factories import AccountFactory
 from tests.webhooks import IG_ID, message_item, post_signed, webhook_body
@@ -248,20 +248,80 @@ def test_one_statement_stores_a_group_and_tells_each_row_its_id():
     assert json.loads(event.body)["entry"][0]["messaging"][0]["message"]["mid"] == "m-1"
 
 
+@pytest.mark.django_db
+def test_a_row_the_driver_refuses_is_stored_escaped_and_its_group_with_it():
+    """A lone surrogate cannot be encoded for the database (UnicodeEncodeError, not a
+    database error): once that failed the whole group, and every request in it got a 500."""
+    bad = row("m-bad")
+    bad.object_type, bad.account_ids = "instagram\ud800", [f"{IG_ID}\udc00"]
+    group = [row("m-1"), bad, row("m-2")]
+    ledger_insert_rows(group)
+    assert all(r.error is None and r.event_id for r in group)
+    stored = WebhookEvent.objects.get(pk=bad.event_id)
+    assert (stored.object_type, stored.account_ids) == ("instagram?", [f"{IG_ID}?"])
+    assert WebhookEvent.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_a_row_refused_even_escaped_fails_alone_as_unstorable(monkeypatch):
+    """Its request answers 400 (record → NotJSONError), not the 503 of an outage."""
+    bad = row("m-bad")
+    insert = intake_ledger._insert
+
+    def refusing(rows):
+        if any(r.body_sha256 == bad.body_sha256 for r in rows):
+            raise DataError("value refused")
+        return insert(rows)
+
+    monkeypatch.setattr(intake_ledger, "_insert", refusing)
+    group = [row("m-1"), bad]
+    ledger_insert_rows(group)
+    assert group[0].event_id
+    assert group[0].error is None
+    assert isinstance(bad.error, UnstorableError)
+    assert bad.escaped
+    assert WebhookEvent.objects.count() == 1
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_row_the_database_refuses_fails_alone():
-    """PostgreSQL cannot store a NUL character in text: that row's request gets the error,
-    the others of its group are stored."""
+def test_a_row_the_database_refuses_is_stored_escaped_alone():
+    """PostgreSQL cannot store a NUL character in text: that row goes in with the NUL as a
+    JSON escape (the same JSON), the others of its group as they are."""
     bad = row("m-bad")
     bad.body = bad.body.replace("text m-bad", "text \x00")
     group = [row("m-1"), bad, row("m-2")]
     ledger_insert_rows(group)
-    assert group[0].event_id
-    assert group[2].event_id
-    assert bad.event_id is None
-    assert bad.error is not None
-    assert WebhookEvent.objects.count() == 2
+    assert all(r.error is None and r.event_id for r in group)
+    stored = WebhookEvent.objects.get(pk=bad.event_id)
+    assert json.loads(stored.body)["entry"][0]["messaging"][0]["message"]["text"] == "text \x00"
+    assert WebhookEvent.objects.count() == 3
+
+
+@pytest.mark.postgres  # concurrent writers, as in production
+@pytest.mark.django_db(transaction=True)
+def test_one_bad_row_among_concurrent_requests_fails_none_of_the_others():
+    """Rounds of 15 good rows and 1 that the driver refuses (a lone surrogate), inserted at
+    the same moment: they share statements, and every one is stored."""
+    for round_ in range(5):
+        rows = [row(f"m-{round_}-{n}") for n in range(15)]
+        bad = row(f"m-{round_}-bad")
+        bad.object_type = "instagram\ud800"
+        rows.insert(round_ * 3, bad)
+        start = threading.Barrier(len(rows))
+
+        def insert(r):
+            start.wait(WAIT)
+            try:
+                return intake_ledger._writer.insert(r)
+            finally:
+                connection.close()
+
+        with ThreadPoolExecutor(len(rows)) as pool:
+            ids = list(pool.map(insert, rows))
+        assert all(isinstance(event_id, int) for event_id in ids)
+    assert WebhookEvent.objects.count() == 80
+    assert WebhookEvent.objects.filter(object_type="instagram?").count() == 5
 
 
 @pytest.mark.postgres  # the suite's in-memory SQLite refuses concurrent writers outright

@@ -5,7 +5,7 @@ import json
 import logging
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import DataError, OperationalError, connection
 from django.http import HttpResponse
 from django.urls import set_script_prefix
 
@@ -235,6 +235,19 @@ def test_a_database_outage_answers_503_so_meta_retries(client, caplog):
         response = post_signed(client, body_of())
     assert response.status_code == 503
     assert "blue jacket" not in caplog.text
+    assert not WebhookEvent.objects.exists()
+
+
+def test_a_body_the_database_refuses_even_escaped_answers_400_not_503(client, monkeypatch):
+    """Only an outage answers 503: Meta would deliver this body again forever."""
+    from inbox.intake import ledger
+
+    def refuse(rows):
+        raise DataError("invalid input syntax")
+
+    monkeypatch.setattr(ledger, "_insert", refuse)
+    response = post_signed(client, body_of())
+    assert response.status_code == 400
     assert not WebhookEvent.objects.exists()
 
 
