@@ -1,0 +1,202 @@
+"""Login throttling: a few failures for a username or from an address, then refusals that
+hash no password and say when to try again; other users still log in; admins see and clear
+lock-outs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+import time_machine
+from axes.models import AccessAttempt
+from django.contrib.auth.hashers import MD5PasswordHasher
+from django.test import RequestFactory
+from django.utils import timezone
+
+from accounts.throttle import client_ip
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "secret-pass-123"  # the factories' password
+LIMIT = 5
+
+
+@pytest.fixture
+def alice(db):
+    return UserFactory(username="alice")
+
+
+@pytest.fixture
+def bob(db):
+    return UserFactory(username="bob")
+
+
+@pytest.fixture
+def hashes():
+    """Every password hash computed (Django hashes a password for an unknown user too)."""
+    with (
+        mock.patch.object(
+            MD5PasswordHasher, "verify", autospec=True, side_effect=MD5PasswordHasher.verify
+        ) as verify,
+        mock.patch.object(
+            MD5PasswordHasher, "encode", autospec=True, side_effect=MD5PasswordHasher.encode
+        ) as encode,
+    ):
+        yield lambda: verify.call_count + encode.call_count
+
+
+def log_in(client, username, password=PASSWORD, address="10.0.0.1", path="/login/", **extra):
+    return client.post(
+        path, {"username": username, "password": password}, REMOTE_ADDR=address, **extra
+    )
+
+
+def fail(client, username="alice", times=LIMIT, **kwargs):
+    return [log_in(client, username, "wrong-guess", **kwargs).status_code for _ in range(times)]
+
+
+def test_it_refuses_further_tries_after_five_failures_and_says_when(client, alice):
+    assert fail(client, times=LIMIT - 1) == [200] * (LIMIT - 1)  # the form again, with its error
+    with time_machine.travel(timezone.now(), tick=False):
+        locking = log_in(client, "alice", "wrong-guess")
+        refused = log_in(client, "alice")  # even the right password, for now
+
+    assert locking.status_code == refused.status_code == 429
+    page = refused.content.decode()
+    assert "Too many failed log-ins" in page
+    assert "Try again in 15 minutes" in page
+    assert refused["Retry-After"] == str(15 * 60)
+    assert 'name="password"' in page  # the form is there for later
+    assert "_auth_user_id" not in client.session
+
+
+def test_it_hashes_no_password_for_a_refused_try(client, alice, hashes):
+    fail(client)
+    before = hashes()
+
+    refused = [log_in(client, "alice").status_code for _ in range(20)]
+
+    assert refused == [429] * 20
+    assert hashes() == before
+
+
+def test_it_hashes_no_password_for_a_refused_address_trying_other_usernames(client, hashes):
+    for name in ["a", "b", "c", "d", "e"]:
+        log_in(client, name, "wrong-guess")
+    before = hashes()
+
+    assert log_in(client, "someone-else", "another-guess").status_code == 429
+    assert hashes() == before
+
+
+def test_it_lets_another_user_log_in_from_another_address(client, alice, bob):
+    fail(client, "alice", address="10.0.0.1")
+
+    response = log_in(client, "bob", address="10.0.0.2")
+
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(bob.pk)
+
+
+def test_it_locks_a_guessed_username_from_every_address(client, alice):
+    for n in range(LIMIT):
+        log_in(client, "alice", "wrong-guess", address=f"10.0.1.{n}")
+
+    assert log_in(client, "alice", address="10.0.2.1").status_code == 429
+
+
+def test_it_locks_an_address_trying_many_usernames(client, bob):
+    for n in range(LIMIT):
+        log_in(client, f"guess{n}", "wrong-guess", address="10.0.0.1")
+
+    assert log_in(client, "bob", address="10.0.0.1").status_code == 429
+    assert log_in(client, "bob", address="10.0.0.2").status_code == 302
+
+
+def test_it_lets_the_user_in_again_once_the_lockout_ends(client, alice):
+    fail(client)
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=15, seconds=1)):
+        assert log_in(client, "alice").status_code == 302
+
+
+def test_it_throttles_the_admin_login_too(client, admin_user):
+    statuses = fail(client, "root", path="/admin/login/")
+    refused = log_in(client, "root", path="/admin/login/")
+
+    assert statuses[-1] == refused.status_code == 429
+    page = refused.content.decode()
+    assert "Too many failed log-ins" in page
+    assert 'value="/admin/"' in page  # back to admin once it is over
+    assert log_in(client, "root", path="/login/").status_code == 429  # one count for both
+
+
+def test_it_ignores_x_forwarded_for_without_a_configured_proxy(client, bob):
+    for n in range(LIMIT):
+        log_in(client, f"guess{n}", "wrong-guess", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}")
+
+    assert log_in(client, "bob", HTTP_X_FORWARDED_FOR="198.51.100.7").status_code == 429
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"10.0.0.1"}
+
+
+def test_it_counts_the_forwarded_address_behind_a_configured_proxy(client, bob, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    for n in range(LIMIT):
+        log_in(client, f"guess{n}", "wrong-guess", HTTP_X_FORWARDED_FOR="203.0.113.9")
+
+    # The same proxy, another client: not locked out; the guesser is.
+    assert log_in(client, "bob", HTTP_X_FORWARDED_FOR="198.51.100.7").status_code == 302
+    client.logout()
+    assert log_in(client, "bob", HTTP_X_FORWARDED_FOR="203.0.113.9").status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (0, "203.0.113.9", "10.0.0.1"),
+        (1, "", "10.0.0.1"),
+        (1, "203.0.113.9", "203.0.113.9"),
+        (1, "6.6.6.6, 203.0.113.9", "203.0.113.9"),  # the client wrote the left one
+        (2, "6.6.6.6, 203.0.113.9, 10.1.1.1", "203.0.113.9"),
+        (2, "203.0.113.9", "203.0.113.9"),  # fewer hops than proxies: the outermost
+    ],
+)
+def test_it_takes_the_client_address_the_outermost_proxy_saw(
+    settings, proxies, forwarded, expected
+):
+    settings.TRUSTED_PROXY_COUNT = proxies
+    request = RequestFactory().post(
+        "/login/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded
+    )
+
+    assert client_ip(request) == expected
+
+
+def test_an_admin_sees_and_clears_a_lockout(client, alice, admin_user):
+    fail(client, "alice")
+    client.force_login(admin_user)
+
+    listing = client.get("/admin/axes/accessattempt/")
+    assert listing.status_code == 200
+    assert "alice" in listing.content.decode()
+
+    attempt = AccessAttempt.objects.get(username="alice")
+    cleared = client.post(
+        f"/admin/axes/accessattempt/{attempt.pk}/delete/", {"post": "yes"}, follow=True
+    )
+    assert cleared.status_code == 200
+    assert not AccessAttempt.objects.exists()
+
+    client.logout()
+    assert log_in(client, "alice").status_code == 302
+
+
+def test_agents_and_managers_cannot_clear_lockouts(client, agent, manager, alice):
+    fail(client, "alice")
+    client.force_login(agent)
+    assert client.get("/admin/axes/accessattempt/").status_code == 302  # to the admin login
+    client.force_login(manager)
+    assert client.get("/admin/axes/accessattempt/").status_code == 403
+    assert AccessAttempt.objects.count() == 1
