@@ -33,7 +33,7 @@ def watched(page):
         lambda m: console.append(m.text) if "Content Security Policy" in m.text else None,
     )
     page.add_init_script(RECORD_VIOLATIONS)
-    yield page, console
+    return page, console
 
 
 def violations(page, console) -> list[str]:
