@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -162,6 +163,7 @@ MIDDLEWARE = [
     # Meta's webhook goes straight to its view from here: the rest serves browsers.
     "inbox.middleware.WebhookFirstMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "common.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -289,6 +291,24 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (common/csp.py): scripts only from our static files (htmx,
+# inbox.js), no inline script or style, never framed. Customers' photos, videos and profile
+# pictures come from Meta's CDN, whose hosts vary: any https host; our own uploads are linked
+# by SITE_URL, which in development may be another origin than the page's.
+_SITE = urlsplit(SITE_URL)
+_SITE_ORIGIN = f"{_SITE.scheme}://{_SITE.netloc}"
+CONTENT_SECURITY_POLICY: dict[str, list[str]] = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "https:", "data:", _SITE_ORIGIN],
+    "media-src": ["'self'", "https:", _SITE_ORIGIN],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
 SILENCED_SYSTEM_CHECKS: list[str] = env.list("SILENCED_SYSTEM_CHECKS", default=[])
 
 # --- Celery -----------------------------------------------------------------------------

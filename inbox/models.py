@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import InstagramAccount
+from common.bidi import isolate
 
 
 def _choices_check(
@@ -79,7 +80,10 @@ class Conversation(models.Model):
         ]
 
     def __str__(self) -> str:
-        who = f"@{self.customer_username}" if self.customer_username else self.customer_igsid
+        # Isolated: Django admin shows this inline (breadcrumbs, titles), beside other text.
+        who = (
+            f"@{isolate(self.customer_username)}" if self.customer_username else self.customer_igsid
+        )
         return f"{who} → {self.account}"
 
     @property

@@ -220,7 +220,8 @@ def age(moment: datetime | None) -> str:
 
 
 def initials(name: str) -> str:
-    words = [w for w in name.replace("@", " ").replace(".", " ").split() if w]
+    # Letters and digits only: a direction control or a symbol is no initial.
+    words = [w for w in re.split(r"[\W_]+", name) if w]
     return "".join(w[0] for w in words[:2]).upper() or "?"
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.html import escape, urlize
 from django.utils.safestring import SafeString, mark_safe
 
+from common.bidi import isolate
 from inbox.models import Conversation, Message
 from inbox.presenters import age, initials, list_filters_query, safe_url
 from inbox.presenters_actions import (
@@ -52,6 +53,8 @@ CARD_LABELS = {
 register.filter("age", age)
 register.filter("initials", initials)
 register.filter("safe_url", safe_url)
+# A name where no <bdi> can go: a title, an attribute, an <option> (see common.bidi).
+register.filter("isolate", isolate)
 # What a customer tapped or came from (a postback, a referral, a click-to-DM ad).
 register.filter("customer_action", message_action_present)
 register.filter("came_from", message_came_from_present)
