@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AnonymousUser, Group, Permission
+from django.contrib.auth.models import AnonymousUser, Group, Permission, User
 from django.db.models import QuerySet
 
 from .models import InstagramAccount
@@ -21,6 +21,13 @@ def user_is_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
     """Admins (superusers, and agents created with `createagent --admin`) see every account
     and may connect accounts."""
     return bool(user.is_active and getattr(user, "is_superuser", False))
+
+
+def user_is_manager(user: User) -> bool:
+    """Managers are staff in the Managers group: they view everything in Django admin."""
+    return bool(
+        user.is_active and user.is_staff and user.groups.filter(name=MANAGERS_GROUP).exists()
+    )
 
 
 def accounts_for_user(user: AbstractBaseUser | AnonymousUser) -> QuerySet[InstagramAccount]:

@@ -58,14 +58,16 @@ def test_it_starts_without_secrets_in_debug():
     assert result.returncode == 0, result.stderr
 
 
-def test_the_web_application_loads_its_views_and_leaves_them_out_of_garbage_collection():
+def test_the_web_application_loads_its_views_and_leaves_them_out_of_garbage_collection(
+    collected_static_root,
+):
     """What a web process loads lives as long as it does; a full collection walking it all
     would stop every request in the process for tens of milliseconds."""
     code = (
         "import gc, sys, config.wsgi; "
         "print(gc.get_freeze_count(), len(gc.get_objects()), 'inbox.views' in sys.modules)"
     )
-    result = _run_in_production(code)
+    result = _run_in_production(code, STATIC_ROOT=str(collected_static_root))
     assert result.returncode == 0, result.stderr
     frozen, tracked, views_loaded = result.stdout.split()
     assert int(frozen) > 10_000

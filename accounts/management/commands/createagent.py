@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.agents import agent_upsert
+from accounts.roles import user_is_manager
 
 
 class Command(BaseCommand):
@@ -23,8 +24,16 @@ class Command(BaseCommand):
             metavar="IG_ID",
             help="an Instagram account id the agent may work (repeatable)",
         )
-        parser.add_argument(
+        # argparse refuses both at once, naming them.
+        role = parser.add_mutually_exclusive_group()
+        role.add_argument(
             "--admin", action="store_true", help="all accounts, and may connect accounts"
+        )
+        role.add_argument(
+            "--manager",
+            action="store_true",
+            help="may view everything in Django admin and change nothing (staff in the "
+            "Managers group); works the inboxes of the accounts named with --account",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -34,10 +43,11 @@ class Command(BaseCommand):
                 password=options["password"],
                 account_ig_ids=options["accounts"],
                 is_admin=options["admin"],
+                is_manager=options["manager"],
             )
         except ValueError as e:
             raise CommandError(str(e)) from e
-        role = "admin" if user.is_superuser else "agent"
+        role = "admin" if user.is_superuser else "manager" if user_is_manager(user) else "agent"
         verb = "Created" if created else "Updated"
         accounts = ", ".join(a.ig_id for a in user.instagram_accounts.all()) or "none"
         self.stdout.write(f"{verb} {role} {user.get_username()} (accounts: {accounts})")
