@@ -248,6 +248,7 @@ AXES_RESET_ON_SUCCESS = False
 AXES_DISABLE_ACCESS_LOG = True  # no row per login and logout, only failures are counted
 AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
+AXES_VERBOSE = False  # no banner at every start of every command
 # How many reverse proxies in front of web append the client's address to X-Forwarded-For.
 # 0: the header is ignored (anyone can write it). Behind a proxy, leave it at 0 and every
 # client shares the proxy's address: one guesser locks everyone out of logging in.
