@@ -109,7 +109,8 @@ def _sync(account: InstagramAccount, run: HistorySync) -> None:
         history_progress(run=run, found=len(fresh))
         for ref in fresh:
             _conversation(account, bucket, run, ref)
-        if len(fresh) < len(page.conversations) or not page.after:
+        # A cursor that does not move would read the same page forever.
+        if len(fresh) < len(page.conversations) or page.after in {"", after}:
             return
         after = page.after
         history_cursor_keep(run=run, cursor=after)
