@@ -18,8 +18,10 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.messages import constants as levels
+from django.db import transaction
 from django.utils import timezone
 
+from common.queueing import task_queue
 from common.redact import redact
 from instagram.errors import GraphError
 
@@ -31,6 +33,8 @@ from .oauth_state import PendingConnect
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+# Queued by name: accounts never imports the inbox.
+HISTORY_SYNC_TASK = "inbox.tasks.history_sync_task"
 
 NOT_CONFIGURED_TEXT = (
     "Instagram Login is not configured: set INSTAGRAM_CLIENT_ID and "
@@ -200,6 +204,8 @@ def account_connect(*, code: str, now: datetime | None = None) -> ConnectResult:
             "status_reason": "",
         },
     )
+    # Customers who wrote before go-live (or during a lapse) appear once their history is read.
+    transaction.on_commit(lambda: task_queue(HISTORY_SYNC_TASK, account.pk))
     logger.info(
         "account %s (@%s) %s by Instagram Login",
         account.ig_id,

@@ -141,6 +141,15 @@ if (
         "INSTAGRAM_RATE_LIMIT_TEXT and INSTAGRAM_RATE_LIMIT_MEDIA must be above 0, "
         "INSTAGRAM_SEND_MAX_ATTEMPTS at least 1."
     )
+# History sync (Meta's Conversations API): Meta allows 2 calls a second per account; the
+# reconciliation re-reads conversations updated since the last sync, this often.
+HISTORY_SYNC_CALLS_PER_SECOND: float = env.float("HISTORY_SYNC_CALLS_PER_SECOND", default=2.0)
+HISTORY_SYNC_EVERY_HOURS: float = env.float("HISTORY_SYNC_EVERY_HOURS", default=6.0)
+if not 0 < HISTORY_SYNC_CALLS_PER_SECOND <= 2 or HISTORY_SYNC_EVERY_HOURS <= 0:
+    raise ImproperlyConfigured(
+        "HISTORY_SYNC_CALLS_PER_SECOND must be above 0 and at most 2 (Meta's limit), "
+        "HISTORY_SYNC_EVERY_HOURS above 0."
+    )
 
 # --- Django -----------------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -348,6 +357,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "refresh-tokens-daily": {
         "task": "accounts.tasks.tokens_refresh_task",
         "schedule": crontab(hour=3, minute=17),
+    },
+    "history-reconcile": {
+        "task": "inbox.tasks.history_reconcile_task",
+        "schedule": timedelta(hours=HISTORY_SYNC_EVERY_HOURS),
     },
     "webhook-health-daily": {
         "task": "accounts.tasks.webhook_health_check_task",

@@ -188,6 +188,8 @@ class Message(models.Model):
     # The texts an edit replaced, oldest first: [{"text": ..., "edit": n, "replaced_at": iso}].
     earlier_texts = models.JSONField(default=list, blank=True)
     is_deleted = models.BooleanField("unsent", default=False)
+    # Read from Meta's Conversations API (history sync) rather than delivered by webhook.
+    imported = models.BooleanField(default=False)
     # Outbound delivery.
     status = models.CharField(max_length=10, choices=Status.choices, blank=True, default="")
     tag = models.CharField(max_length=20, choices=Tag.choices, blank=True, default="")
@@ -336,3 +338,42 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"Webhook event {self.pk} ({self.state})"
+
+
+class HistorySyncState(models.TextChoices):
+    IDLE = "idle", "Not run yet"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class HistorySync(models.Model):
+    """One account's history sync (Meta's Conversations API): its progress, where to resume
+    (`cursor`, the conversations page under way) and when the last complete sync began
+    (reconciliation reads only conversations updated since). `lease_until`: a running
+    sync's claim, renewed as it goes, so two syncs of an account never run at once."""
+
+    State = HistorySyncState
+
+    account = models.OneToOneField(
+        InstagramAccount, on_delete=models.CASCADE, related_name="history_sync"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.IDLE)
+    cursor = models.CharField(max_length=2000, blank=True)
+    since = models.DateTimeField(null=True, blank=True)  # this run reads conversations after
+    lease_until = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    conversations_found = models.PositiveIntegerField(default=0)
+    conversations_done = models.PositiveIntegerField(default=0)
+    messages_read = models.PositiveIntegerField(default=0)
+    messages_stored = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [_choices_check("state", HistorySyncState, "inbox_historysync_state_valid")]
+
+    def __str__(self) -> str:
+        return f"History sync of account {self.account_id} ({self.state})"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from celery import Task, shared_task
 
+from inbox.history import tasks as history_tasks
 from inbox.intake import tasks as intake_tasks
 from inbox.outbound import tasks as outbound_tasks
 from inbox.services.edits import message_edit_fetch
@@ -15,6 +16,7 @@ from inbox.services.profiles import conversation_profile_fetch
 
 __all__ = [
     "conversation_profile_fetch_task",
+    "history_tasks",
     "intake_tasks",
     "message_edit_fetch_task",
     "outbound_tasks",

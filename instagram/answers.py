@@ -8,7 +8,7 @@ missing field): an absent value becomes "" or None, never an exception.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 MAX_FOLLOWERS = 2_147_483_647  # what a database's positive integer column holds
@@ -223,3 +223,120 @@ class MessageAttachments:
         items = edge.get("data") if isinstance(edge, dict) else edge
         found = [_attachment(item) for item in items] if isinstance(items, list) else []
         return cls(mid=_id(answer.get("id")), attachments=tuple(a for a in found if a))
+
+
+# --- the Conversations API (history) ----------------------------------------------------
+def _graph_time(value: Any) -> datetime | None:
+    """Meta's `created_time`/`updated_time`: ISO-8601 with `+0000`, or epoch seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(float(value), tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdecimal():
+        return _graph_time(int(text))
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _edge(value: Any) -> list[dict[str, Any]]:
+    """An edge's items: `{"data": [...]}` or a bare list; anything else is empty."""
+    items = value.get("data") if isinstance(value, dict) else value
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
+def _next_cursor(answer: dict[str, Any]) -> str:
+    """The `after` cursor of the next page; "" on the last page (no `paging.next`)."""
+    paging = answer.get("paging")
+    if not isinstance(paging, dict) or not paging.get("next"):
+        return ""
+    cursors = paging.get("cursors")
+    return _id(cursors.get("after")) if isinstance(cursors, dict) else ""
+
+
+@dataclass(frozen=True)
+class ConversationRef:
+    """One row of `GET /me/conversations`: its id and when its newest message came."""
+
+    id: str
+    updated_time: datetime | None
+
+
+@dataclass(frozen=True)
+class ConversationPage:
+    """A page of `GET /me/conversations?platform=instagram`, newest first; `after` is the
+    cursor of the next page ("" at the end)."""
+
+    conversations: tuple[ConversationRef, ...]
+    after: str
+
+    @classmethod
+    def read(cls, answer: dict[str, Any]) -> ConversationPage:
+        rows = [
+            ConversationRef(
+                id=_id(row.get("id")), updated_time=_graph_time(row.get("updated_time"))
+            )
+            for row in _edge(answer)
+        ]
+        return cls(conversations=tuple(r for r in rows if r.id), after=_next_cursor(answer))
+
+
+@dataclass(frozen=True)
+class Participant:
+    id: str
+    username: str
+
+
+@dataclass(frozen=True)
+class HistoryMessage:
+    """One message as the Conversations API gives it. Meta gives full details only for a
+    conversation's 20 newest: older ones may come with their id alone (`from_id` "")."""
+
+    mid: str
+    created_time: datetime | None
+    from_id: str
+    to_ids: tuple[str, ...]
+    text: str
+    attachments: tuple[dict[str, str], ...]
+
+    @classmethod
+    def read(cls, answer: dict[str, Any]) -> HistoryMessage:
+        sender = answer.get("from")
+        found = [_attachment(item) for item in _edge(answer.get("attachments"))]
+        return cls(
+            mid=_id(answer.get("id")),
+            created_time=_graph_time(answer.get("created_time")),
+            from_id=_id(sender.get("id")) if isinstance(sender, dict) else "",
+            to_ids=tuple(_id(p.get("id")) for p in _edge(answer.get("to")) if _id(p.get("id"))),
+            text=_text(answer.get("message"), MESSAGE_TEXT_MAX),
+            attachments=tuple(a for a in found if a),
+        )
+
+
+@dataclass(frozen=True)
+class ConversationDetail:
+    """`GET /{conversation_id}?fields=participants,messages{...}`: who is in it and its
+    messages, newest first (the first page of the messages edge)."""
+
+    id: str
+    participants: tuple[Participant, ...]
+    messages: tuple[HistoryMessage, ...]
+
+    @classmethod
+    def read(cls, answer: dict[str, Any]) -> ConversationDetail:
+        people = [
+            Participant(id=_id(p.get("id")), username=_text(p.get("username"), 255))
+            for p in _edge(answer.get("participants"))
+        ]
+        messages = [HistoryMessage.read(m) for m in _edge(answer.get("messages"))]
+        return cls(
+            id=_id(answer.get("id")),
+            participants=tuple(p for p in people if p.id),
+            messages=tuple(m for m in messages if m.mid),
+        )

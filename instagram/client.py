@@ -18,6 +18,9 @@ import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from .answers import (
+    ConversationDetail,
+    ConversationPage,
+    HistoryMessage,
     Me,
     MessageAttachments,
     MessageText,
@@ -36,6 +39,10 @@ PROFILE_FIELDS = (
     "name,username,profile_pic,follower_count,is_user_follow_business,"
     "is_business_follow_user,is_verified_user"
 )
+# The Conversations API: a conversation's participants and its newest messages in one call
+# (field expansion); Meta gives full details for the 20 newest only.
+HISTORY_MESSAGE_FIELDS = "id,created_time,from,to,message,attachments"
+CONVERSATION_FIELDS = f"participants,messages.limit(20){{{HISTORY_MESSAGE_FIELDS}}}"
 ME_FIELDS = "user_id,username,name,profile_picture_url,account_type"
 SUBSCRIBED_FIELDS = (
     "messages,message_reactions,messaging_seen,messaging_postbacks,"
@@ -132,6 +139,31 @@ class GraphClient:
 
     def get_user_profile(self, *, igsid: str) -> Profile:
         return Profile.read(self.request("GET", f"/{igsid}", params={"fields": PROFILE_FIELDS}))
+
+    # --- history (the Conversations API) ------------------------------------------------
+    def get_conversations(self, *, after: str = "", limit: int = 25) -> ConversationPage:
+        """GET /me/conversations?platform=instagram: one page, newest first."""
+        params: dict[str, Any] = {
+            "platform": "instagram",
+            "fields": "id,updated_time",
+            "limit": limit,
+        }
+        if after:
+            params["after"] = after
+        return ConversationPage.read(self.request("GET", "/me/conversations", params=params))
+
+    def get_conversation(self, *, conversation_id: str) -> ConversationDetail:
+        """GET /{conversation_id}: its participants and its 20 newest messages."""
+        path = f"/{quote(conversation_id, safe='')}"
+        answer = self.request("GET", path, params={"fields": CONVERSATION_FIELDS})
+        return ConversationDetail.read(answer)
+
+    def get_history_message(self, *, mid: str) -> HistoryMessage:
+        """GET /{mid}: one message in full, for one the conversation listed by id alone."""
+        path = f"/{quote(mid, safe='')}"
+        return HistoryMessage.read(
+            self.request("GET", path, params={"fields": HISTORY_MESSAGE_FIELDS})
+        )
 
     # --- the connected account ---------------------------------------------------------
     def get_me(self) -> Me:
@@ -297,8 +329,11 @@ def _retry_after(response: requests.Response) -> float | None:
 
 
 __all__ = [
+    "ConversationDetail",
+    "ConversationPage",
     "GraphClient",
     "GraphError",
+    "HistoryMessage",
     "Me",
     "MessageAttachments",
     "MessageText",

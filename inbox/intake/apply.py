@@ -35,7 +35,14 @@ from instagram.events import (
     synthetic_mid,
 )
 
-from .fields import clipped, inbound_fields, message_fields, occurred_at, usable_customer
+from .fields import (
+    HISTORY_SOURCE,
+    clipped,
+    inbound_fields,
+    message_fields,
+    occurred_at,
+    usable_customer,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -171,6 +178,7 @@ def _echo(account: InstagramAccount, event: MessageEvent) -> None:
         sent_at=sent_at,
         timestamp=sent_at,
         via_standby=event.source == "standby",
+        imported=event.source == HISTORY_SOURCE,
         **message_fields(event),
     )
     if message is None:  # our send took the mid meanwhile

@@ -19,6 +19,8 @@ from instagram.events import Event, MessageEvent
 
 logger = logging.getLogger(__name__)
 
+# The `source` of an item read from the Conversations API (history sync), not a webhook.
+HISTORY_SOURCE = "history"
 STICKER_TYPES = frozenset({"like_heart", "sticker"})
 
 
@@ -54,6 +56,7 @@ def inbound_fields(*, account: InstagramAccount, event: Event, mid: str) -> dict
         "status": Message.Status.NONE,
         "timestamp": occurred_at(event),
         "via_standby": event.source == "standby",
+        "imported": event.source == HISTORY_SOURCE,
     }
 
 

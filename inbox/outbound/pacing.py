@@ -27,7 +27,7 @@ from django.conf import settings
 
 from instagram.errors import GraphError
 
-from .ratelimit import REDIS_TIMEOUT, bucket_key, bucket_rate, send_limiter
+from .ratelimit import HEADROOM, REDIS_TIMEOUT, bucket_key, bucket_rate, send_limiter
 
 logger = logging.getLogger(__name__)
 
@@ -184,3 +184,29 @@ def retry_delay(*, attempt: int, error: GraphError | None = None) -> float:
         elif error.usage is not None and error.usage.is_high:
             delay = max(delay, 10.0)
     return delay
+
+
+def history_bucket(*, account_id: int) -> Bucket:
+    """An account's line for Conversations API calls (history sync), shared by every worker:
+    Meta allows 2 calls a second per account; the headroom keeps any 1-second window at 2."""
+    rate = max(settings.HISTORY_SYNC_CALLS_PER_SECOND * HEADROOM, 0.01)
+    return Bucket(key=bucket_key(account_id=account_id, kind="history"), rate=rate)
+
+
+def gate_wait(*, bucket: Bucket) -> None:
+    """Wait in the worker until the bucket's gate lets one call through (a history sync
+    makes its calls one after another, so it has nothing better to do meanwhile). Without
+    the limiter, calls are still spaced in this process."""
+    while True:
+        try:
+            wait = send_limiter().admit(bucket=bucket.key, rate=bucket.rate)
+        except redis.RedisError:
+            logger.warning("rate limiter unavailable for %s; spacing calls locally", bucket.key)
+            time.sleep(1.0 / bucket.rate)
+            return
+        if wait <= 0:
+            return
+        time.sleep(min(wait, HISTORY_GATE_SLEEP_MAX))
+
+
+HISTORY_GATE_SLEEP_MAX = 5.0

@@ -408,3 +408,19 @@ def test_two_callbacks_racing_with_one_state_let_only_one_through():
     oauth_state_consume(session=first, state=state)
     with pytest.raises(StateRefused, match="already used"):
         oauth_state_consume(session=second, state=state)
+
+
+def test_it_queues_a_history_sync_once_the_account_is_stored(
+    admin_client, meta, monkeypatch, django_capture_on_commit_callbacks
+):
+    from accounts import connect
+
+    queued = []
+    monkeypatch.setattr(connect, "task_queue", lambda name, *args: queued.append((name, args)))
+    meta_connect(meta)
+    state = start_connect(admin_client)
+    with django_capture_on_commit_callbacks(execute=True):
+        callback(admin_client, code="AQBcode123", state=state)
+
+    account = InstagramAccount.objects.get()
+    assert queued == [("inbox.tasks.history_sync_task", (account.pk,))]
