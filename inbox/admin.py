@@ -51,6 +51,7 @@ MESSAGE_FIELDS = (
     "edit_count",
     "is_deleted",
     "via_standby",
+    "imported",
 )
 
 
@@ -107,7 +108,7 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "status",
         "short_text",
     ]
-    list_filter = ["direction", "origin", "kind", "status", "account", "timestamp"]
+    list_filter = ["direction", "origin", "kind", "status", "imported", "account", "timestamp"]
     search_fields = [
         "text",
         "mid",

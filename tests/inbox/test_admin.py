@@ -91,3 +91,13 @@ def test_a_manager_sees_which_messages_came_on_standby_and_since_when_another_ap
     assert "received on standby" in page.lower()
     assert "other app since" in page.lower()
     assert "2026" in page
+
+
+def test_a_manager_sees_which_messages_were_imported_from_history(client, manager):
+    conversation = ConversationFactory()
+    MessageFactory(conversation=conversation, text="Read back from Meta", imported=True)
+    client.force_login(manager)
+    page = client.get(f"/admin/inbox/conversation/{conversation.pk}/change/").content.decode()
+    assert "imported" in page.lower()
+    listing = client.get("/admin/inbox/message/?imported__exact=1").content.decode()
+    assert "Read back from Meta" in listing
