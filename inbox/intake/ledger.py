@@ -37,8 +37,9 @@ logger = logging.getLogger(__name__)
 
 # What a value of one row can make the database (DataError: a NUL in text on PostgreSQL, an
 # invalid escape in JSON) or its driver (UnicodeEncodeError for a lone surrogate, ValueError)
-# refuse: that row's failure, never its group's, and never an outage's 503.
-REFUSED_VALUE = (DataError, ValueError, TypeError)
+# refuse: that row's failure, never its group's, and never an outage's 503. Not TypeError:
+# that is a bug of ours, which must answer 500 so that Meta delivers the body again.
+REFUSED_VALUE = (DataError, ValueError)
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
