@@ -33,7 +33,10 @@ def _required_in_production(name: str, dev_default: str) -> str:
         return value
     if DEBUG:
         return dev_default
-    raise ImproperlyConfigured(f"{name} must be set when DEBUG is off.")
+    raise ImproperlyConfigured(
+        f"{name} must be set when DEBUG is off. For development, set DEBUG=true: `make run`"
+        " writes a .env with it on first use, and `python scripts/dev_env.py` writes one now."
+    )
 
 
 SECRET_KEY = _required_in_production("SECRET_KEY", DEV_SECRET_KEY)

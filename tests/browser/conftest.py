@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from django.utils import timezone
+
+from tests.factories import AccountFactory, ConversationFactory, MessageFactory
+from tests.webhooks import CUSTOMER, IG_ID
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -73,3 +78,24 @@ def save(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+# A shop with one customer who wrote half an hour ago: the inbox the browser tests open.
+@pytest.fixture
+def account(db):
+    return AccountFactory(ig_id=IG_ID, username="sunny_shop")
+
+
+@pytest.fixture
+def conversation(account):
+    recent = timezone.now() - timedelta(minutes=30)
+    conversation = ConversationFactory(
+        account=account,
+        customer_igsid=CUSTOMER,
+        customer_name="Jane Doe",
+        customer_username="jane.doe",
+        last_customer_message_at=recent,
+        last_message_at=recent,
+    )
+    MessageFactory(conversation=conversation, text="Is the linen dress in stock?", timestamp=recent)
+    return conversation

@@ -12,34 +12,14 @@ from django.test import Client
 from django.utils import timezone
 
 from inbox.models import Message
-from tests.factories import AccountFactory, ConversationFactory, MessageFactory, UserFactory
-from tests.webhooks import CUSTOMER, IG_ID, message_item, post_signed, webhook_body
+from tests.factories import ConversationFactory, UserFactory
+from tests.webhooks import CUSTOMER, message_item, post_signed, webhook_body
 
 from .conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LIVE_MS = 3000  # the promise: live changes show within 3 seconds
-
-
-@pytest.fixture
-def account(db):
-    return AccountFactory(ig_id=IG_ID, username="sunny_shop")
-
-
-@pytest.fixture
-def conversation(account):
-    recent = timezone.now() - timedelta(minutes=30)
-    conversation = ConversationFactory(
-        account=account,
-        customer_igsid=CUSTOMER,
-        customer_name="Jane Doe",
-        customer_username="jane.doe",
-        last_customer_message_at=recent,
-        last_message_at=recent,
-    )
-    MessageFactory(conversation=conversation, text="Is the linen dress in stock?", timestamp=recent)
-    return conversation
 
 
 @pytest.fixture
