@@ -154,6 +154,11 @@ def main() -> None:
     env.update(TRUSTED_PROXY_COUNT="1", LOGIN_FAILURE_LIMIT=str(args.failure_limit))
     print(f"database {bench_name} (fresh), broker {redis_url}, port {args.port}")
     recreate_database(database_url, bench_name)
+    # The login gate's locks live in Redis and outlive a dropped database: an earlier run's
+    # would refuse this run's guessers from their first try.
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
     migrate_and_set_up(env)
     # The login page is HTML: with DEBUG off it needs the collected static files' manifest.
     subprocess.run(

@@ -74,6 +74,21 @@ class Connection:
             self.close()
         return int(head[0].split(b" ", 2)[1])
 
+    def drop_if_closed(self) -> None:
+        """Forget a connection the server closed while it idled (gunicorn's keep-alive ends
+        it after a few seconds between phases): the next request opens a new one, instead of
+        being written into a closed socket and counted as the server's failure."""
+        if self.sock is None:
+            return
+        try:
+            peeked = self.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return  # open, nothing to read: as it should be
+        except OSError:
+            peeked = b""
+        if not peeked:
+            self.close()
+
     def connect(self) -> None:
         self.sock = socket.create_connection(self.address, timeout=self.timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -184,6 +199,7 @@ class Senders:
         self.ready.wait(timeout=60)
         for phase, requests in enumerate(self.phases):
             self.go[phase].wait()
+            conn.drop_if_closed()
             self.results.put(self._send_phase(conn, phase, requests))
         conn.close()
 

@@ -176,6 +176,8 @@ MIDDLEWARE = [
     "inbox.middleware.WebhookFirstMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "common.csp.ContentSecurityPolicyMiddleware",
+    # A login post for a locked username or address is refused here, from one cache read.
+    "accounts.throttle.LoginLockMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -260,6 +262,10 @@ AXES_RESET_ON_SUCCESS = False
 AXES_DISABLE_ACCESS_LOG = True  # no row per login and logout, only failures are counted
 AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
+# Repeat axes' refusals from the cache, ahead of the session and CSRF middleware, so a guesser
+# costs one cache read (accounts/throttle.py). Only with a cache every web process shares: with
+# the per-process default, a lock-out an admin cleared would linger in the other processes.
+LOGIN_LOCK_GATE: bool = env.bool("LOGIN_LOCK_GATE", default=bool(REDIS_URL))
 AXES_VERBOSE = False  # no banner at every start of every command
 # How many reverse proxies in front of web append the client's address to X-Forwarded-For.
 # 0: the header is ignored (anyone can write it). Behind a proxy, leave it at 0 and every

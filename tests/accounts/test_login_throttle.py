@@ -1,19 +1,26 @@
 """Login throttling: a few failures for a username or from an address, then refusals that
 hash no password and say when to try again; other users still log in; admins see and clear
-lock-outs."""
+lock-outs. Every test runs twice: with axes alone (the default without a shared cache), and
+with the gate that repeats axes' refusals from the cache (the default with Redis)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from unittest import mock
+from uuid import uuid4
 
 import pytest
 import time_machine
 from axes.models import AccessAttempt
 from django.contrib.auth.hashers import MD5PasswordHasher
-from django.test import RequestFactory
+from django.db import connection
+from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
+from accounts import throttle
 from accounts.throttle import client_ip
 from tests.factories import UserFactory
 
@@ -21,6 +28,18 @@ pytestmark = pytest.mark.django_db
 
 PASSWORD = "secret-pass-123"  # the factories' password
 LIMIT = 5
+
+
+@pytest.fixture(params=["axes alone", "with the gate"], autouse=True)
+def gate(request, settings, monkeypatch):
+    """The gate on, with a cache of its own (the configured backend, Redis in CI, under a key
+    prefix of this test's): locks outlive the test's database, not its cache."""
+    settings.LOGIN_LOCK_GATE = request.param == "with the gate"
+    if settings.LOGIN_LOCK_GATE:
+        config = {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid4().hex}"}
+        own = import_string(config["BACKEND"])(config.get("LOCATION", ""), config)
+        monkeypatch.setattr(throttle, "lock_cache", lambda: own)
+    return settings.LOGIN_LOCK_GATE
 
 
 @pytest.fixture
@@ -200,3 +219,54 @@ def test_agents_and_managers_cannot_clear_lockouts(client, agent, manager, alice
     client.force_login(manager)
     assert client.get("/admin/axes/accessattempt/").status_code == 403
     assert AccessAttempt.objects.count() == 1
+
+
+def test_the_gate_refuses_a_locked_try_without_the_database(client, alice, gate):
+    if not gate:
+        pytest.skip("the gate is off: axes refuses, from the database")
+    for n in range(LIMIT):  # the username locked, none of the addresses
+        log_in(client, "alice", "wrong-guess", address=f"10.0.1.{n}")
+    client.get("/login/")  # a session and a CSRF cookie, as a browser has
+
+    with CaptureQueriesContext(connection) as queries:
+        refused = log_in(client, "alice", address="10.0.2.1")
+    another_user = log_in(client, "nobody", "wrong-guess", address="10.0.1.0")
+
+    assert refused.status_code == 429
+    assert "Too many failed log-ins" in refused.text
+    assert len(queries) == 0  # no session, no user, no axes query
+    assert another_user.status_code == 200  # axes' own answer: the address is not locked
+
+
+def test_the_gate_page_keeps_a_form_that_works_once_the_lock_ends(alice, gate):
+    if not gate:
+        pytest.skip("the gate is off")
+    browser = Client(enforce_csrf_checks=True)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', browser.get("/login/").text)
+    assert token
+    data = {"csrfmiddlewaretoken": token.group(1), "username": "alice"}
+    for n in range(LIMIT):
+        browser.post("/login/", {**data, "password": f"guess-{n}"}, REMOTE_ADDR="10.0.0.1")
+
+    refused = browser.post("/login/", {**data, "password": PASSWORD}, REMOTE_ADDR="10.0.0.1")
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == str(15 * 60) or int(refused["Retry-After"]) > 14 * 60
+    again = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', refused.text)
+    assert again
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=15, seconds=1)):
+        data["csrfmiddlewaretoken"] = again.group(1)
+        welcome = browser.post("/login/", {**data, "password": PASSWORD}, REMOTE_ADDR="10.0.0.1")
+    assert welcome.status_code == 302
+
+
+def test_the_gate_forgets_a_lockout_an_admin_clears(client, alice, gate):
+    if not gate:
+        pytest.skip("the gate is off")
+    fail(client)
+    assert throttle.lockout_read(RequestFactory().post("/login/", {"username": "alice"}))
+
+    AccessAttempt.objects.all().delete()
+
+    assert throttle.lockout_read(RequestFactory().post("/login/", {"username": "alice"})) is None
+    assert log_in(client, "alice").status_code == 302
