@@ -7,7 +7,9 @@ Ageing moves a customer's messages into the past, on Meta's side and in the inbo
 
 from __future__ import annotations
 
+import re
 import secrets
+import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,13 +32,21 @@ DEMO_NAMES = [
 ]
 
 
+def username_from_name(name: str) -> str:
+    """A handle such as Instagram allows (letters, digits, dots, underscores; 30 at most) made
+    from a display name: "Zoë Müller" → "zoe.muller"."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    handle = re.sub(r"[^a-z0-9_]+", ".", ascii_name.lower()).strip("._")
+    return handle[:30].rstrip(".") or "customer"
+
+
 def customer_create(*, name: str = "", username: str = "") -> SandboxCustomer:
-    if not name or not username:
-        default_name, default_username = DEMO_NAMES[
-            SandboxCustomer.objects.count() % len(DEMO_NAMES)
-        ]
-        name = name or default_name
-        username = username or default_username
+    """A new pretend customer. Given a name only, its handle is made from it (not a demo
+    customer's); given neither, the next demo customer."""
+    if not name and not username:
+        name, username = DEMO_NAMES[SandboxCustomer.objects.count() % len(DEMO_NAMES)]
+    name = name or username
+    username = username or username_from_name(name)
     igsid = "9" + "".join(secrets.choice("0123456789") for _ in range(15))
     return SandboxCustomer.objects.create(igsid=igsid, name=name, username=username)
 
