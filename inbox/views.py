@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib import messages as flash
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -33,8 +33,10 @@ from .presenters import (
     thread_present,
     thread_version,
 )
-from .selectors import ListFilters, conversations_for_user
+from .selectors import ListFilters, conversations_for_user, next_open_conversation
 from .services import media, work
+from .services.snooze import agent_timezone
+from .views_presence import presence_headers, presence_list_seen
 
 CHANGED_EVENT = "inbox:changed"
 
@@ -87,6 +89,8 @@ def conversation_list(request: HtmxHttpRequest) -> HttpResponse:
     if request.GET.get("fragment") == "rows" or (
         request.htmx and not request.htmx.history_restore_request
     ):
+        if request.headers.get("X-Inbox-Poll"):
+            presence_list_seen(request)
         return _rows_response(request, context)
     return render(request, "inbox/conversation_list.html", context)
 
@@ -114,6 +118,7 @@ def _thread_context(
         before_id=_int(request.GET.get("before", "")),
         reply_state=reply_state,
         version=version,
+        tz=agent_timezone(str(request.COOKIES.get("tz", ""))[:64]),
     )
     context["list_query"] = _list_query(request)
     return context
@@ -133,6 +138,11 @@ def _thread_page(
 def conversation_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The thread. A POST is the reply box's plain submission (no JavaScript needed)."""
     if request.method == "POST":
+        if "label" in request.POST and "text" not in request.POST:
+            # The label form posted to the page itself (its own URL is the usual way).
+            from .views_team import conversation_labels_apply  # it builds on this module
+
+            return conversation_labels_apply(request, _conversation_or_404(request, pk))
         return conversation_reply(request, pk)
     conversation = _conversation_or_404(request, pk)
     work.conversation_mark_read(conversation=conversation, user=request.user)
@@ -147,11 +157,12 @@ def conversation_updates(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     reply_state = reply_state_present(conversation=conversation)
     version = thread_version(conversation=conversation, reply_state=reply_state)
     if request.GET.get("v") == version:
-        return HttpResponse(status=204)
+        return presence_headers(request, HttpResponse(status=204), pk)
     if request.GET.get("visible") == "1":
         work.conversation_mark_read(conversation=conversation, user=request.user)
     context = _thread_context(request, conversation, reply_state, version)
-    return render(request, "inbox/_thread_update.html", context)
+    response = render(request, "inbox/_thread_update.html", context)
+    return presence_headers(request, response, pk)
 
 
 def _done(request: HtmxHttpRequest, conversation: Conversation, note: str = "") -> HttpResponse:
@@ -186,6 +197,8 @@ def conversation_assign(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _refused(request, conversation, form_errors_text(form))
     assignee = form.cleaned_data["assignee"]
+    if _takes_from_colleague(request, conversation, assignee):
+        return _assign_confirm(request, conversation)
     if assignee is None:
         work.conversation_unassign(conversation=conversation, actor=request.user)
         return _done(request, conversation, "Unassigned.")
@@ -197,6 +210,25 @@ def conversation_assign(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _done(request, conversation, f"Assigned to {who}.")
 
 
+def _takes_from_colleague(
+    request: HtmxHttpRequest, conversation: Conversation, assignee: Any
+) -> bool:
+    """ "Assign to me" on a colleague's conversation asks first (unless confirmed)."""
+    return (
+        assignee is not None
+        and assignee.pk == request.user.pk
+        and conversation.assignee_id not in (None, request.user.pk)
+        and request.POST.get("confirmed") != "1"
+    )
+
+
+def _assign_confirm(request: HtmxHttpRequest, conversation: Conversation) -> HttpResponse:
+    """The second step of taking a colleague's conversation: a page of its own (htmx asks
+    with hx-confirm in the browser and posts `confirmed=1` at once)."""
+    context = {"conversation": conversation, "list_query": request.POST.get("list_query", "")}
+    return render(request, "inbox/assign_confirm.html", context)
+
+
 @require_POST
 def conversation_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     conversation = _conversation_or_404(request, pk)
@@ -205,9 +237,28 @@ def conversation_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return _refused(request, conversation, "Unknown status.")
     if form.cleaned_data["status"] == Conversation.Status.CLOSED:
         work.conversation_close(conversation=conversation, actor=request.user)
-        return _done(request, conversation, "Closed. The customer's next message reopens it.")
+        return _go_on(request, conversation, "Closed. The customer's next message reopens it.")
     work.conversation_reopen(conversation=conversation, actor=request.user)
     return _done(request, conversation, "Reopened.")
+
+
+def _go_on(request: HtmxHttpRequest, conversation: Conversation, note: str) -> HttpResponse:
+    """Close and go on: to the next open conversation of the agent's list (the list itself
+    when none is left). htmx follows with HX-Location, a plain form with a redirect."""
+    query = request.POST.get("list_query", "")
+    filters = ListFilterForm(QueryDict(query)).filters()
+    following = next_open_conversation(user=request.user, filters=filters, after=conversation)
+    if following is None:
+        url = reverse("inbox:conversation_list")
+    else:
+        url = reverse("inbox:conversation_detail", args=[following.pk])
+    url = f"{url}?{query}" if query else url
+    flash.success(request, note)
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Location"] = url
+        return response
+    return HttpResponseRedirect(url)
 
 
 @require_POST
@@ -220,15 +271,46 @@ def conversation_unread(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return HttpResponseRedirect(f"{url}?{query}" if query else url)
 
 
+COLLEAGUE_OK = "inbox:colleague_ok"  # the session's conversations confirmed once
+COLLEAGUE_OK_KEPT = 50
+
+
+def _colleague_to_confirm(request: HtmxHttpRequest, conversation: Conversation) -> str:
+    """Sending into a colleague's conversation asks once: the colleague's name until the
+    agent confirms (`colleague_ok=1`), then "" for this conversation for the session."""
+    if conversation.assignee is None or conversation.assignee_id == request.user.pk:
+        return ""
+    confirmed: list[int] = list(request.session.get(COLLEAGUE_OK, []))
+    if conversation.pk in confirmed:
+        return ""
+    if request.POST.get("colleague_ok") == "1":
+        request.session[COLLEAGUE_OK] = [*confirmed, conversation.pk][-COLLEAGUE_OK_KEPT:]
+        return ""
+    assignee = conversation.assignee
+    return str(assignee.get_short_name() or assignee.get_username())
+
+
 def _reply_error_response(
-    request: HtmxHttpRequest, conversation: Conversation, form: ReplyForm, error: str
+    request: HtmxHttpRequest,
+    conversation: Conversation,
+    form: ReplyForm,
+    error: str,
+    confirm_colleague: bool = False,
 ) -> HttpResponse:
     """A refused reply: htmx gets the reason for the box (422, the draft stays); a plain
     form gets the page again with its draft and the reason."""
+    extra = {"error": error, "confirm_colleague": confirm_colleague}
     if request.htmx:
-        return render(request, "inbox/_error.html", {"error": error}, status=422)
+        return render(request, "inbox/_error.html", extra, status=422)
     draft = form.data.get("text", "")
-    return _thread_page(request, conversation, status=422, reply_error=error, draft=draft)
+    return _thread_page(
+        request,
+        conversation,
+        status=422,
+        reply_error=error,
+        draft=draft,
+        confirm_colleague=confirm_colleague,
+    )
 
 
 def conversation_reply(request: HtmxHttpRequest, pk: int) -> HttpResponse:
@@ -238,6 +320,15 @@ def conversation_reply(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _reply_error_response(request, conversation, form, form_errors_text(form))
     author = _agent(request)
+    colleague = _colleague_to_confirm(request, conversation)
+    if colleague:
+        return _reply_error_response(
+            request,
+            conversation,
+            form,
+            f"{colleague} is assigned to this conversation. Send anyway?",
+            confirm_colleague=True,
+        )
     try:
         sending.reply_create(conversation=conversation, author=author, **form.reply_fields())
     except sending.ReplyRefused as refused:
