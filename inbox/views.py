@@ -244,7 +244,7 @@ def conversation_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 def _go_on(request: HtmxHttpRequest, conversation: Conversation, note: str) -> HttpResponse:
     """Close and go on: to the next open conversation of the agent's list (the list itself
-    when none is left). htmx follows with HX-Location, a plain form with a redirect."""
+    when none is left). htmx follows with HX-Redirect, a plain form with a redirect."""
     query = request.POST.get("list_query", "")
     filters = ListFilterForm(QueryDict(query)).filters()
     following = next_open_conversation(user=request.user, filters=filters, after=conversation)
@@ -256,7 +256,7 @@ def _go_on(request: HtmxHttpRequest, conversation: Conversation, note: str) -> H
     flash.success(request, note)
     if request.htmx:
         response = HttpResponse(status=204)
-        response["HX-Location"] = url
+        response["HX-Redirect"] = url
         return response
     return HttpResponseRedirect(url)
 
