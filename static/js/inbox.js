@@ -295,7 +295,7 @@
       box.addEventListener("change", async () => {
         if (kind === "desktop" && box.checked) {
           if (!("Notification" in window)) { box.checked = false; status.textContent = "This browser has no desktop notifications."; return; }
-          const answer = Notification.permission === "granted" ? "granted" : await Notification.requestPermission();
+          const answer = await Notification.requestPermission(); // at once when granted before
           if (answer !== "granted") { box.checked = false; status.textContent = "The browser blocked notifications: allow them in its site settings."; return; }
           new Notification("Desktop alerts are on", { body: "New customer messages in your and unassigned conversations.", tag: "inbox-alerts-on" });
         }
