@@ -509,7 +509,8 @@
       } else composer.dataset.lastSubmit = "text";
     });
     composer.addEventListener("htmx:afterRequest", (event) => {
-      if (event.detail.elt !== composer || !event.detail.successful) return;
+      // Sent: a 204. A refusal (422, "successful" to htmx, which swaps it in) keeps the draft.
+      if (event.detail.elt !== composer || !event.detail.successful || event.detail.xhr.status !== 204) return;
       if (composer.dataset.lastSubmit !== "sticker") {
         textarea.value = "";
         if (draftKey) localStorage.removeItem(draftKey);
