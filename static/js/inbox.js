@@ -320,6 +320,7 @@
       const focused = current.contains(document.activeElement) ? document.activeElement.id : "";
       current.replaceWith(incoming);
       process(incoming);
+      localizeTimes(incoming);
       if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
       if (incoming.dataset.part === "composer-state") applyCanSend(incoming.dataset.canSend === "1");
     });
@@ -430,6 +431,15 @@
   }
 
   // ---- time zone ---------------------------------------------------------------------------
+  // Times the server wrote in its own zone (a snooze's end) are shown in the agent's.
+  const localTime = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+  function localizeTimes(root) {
+    $$("time[data-local]", root).forEach((el) => {
+      const date = new Date(el.getAttribute("datetime"));
+      if (!isNaN(date)) el.textContent = localTime.format(date);
+    });
+  }
+  localizeTimes(document);
   // Snooze presets ("tomorrow 9:00") and custom times are the agent's own time zone: the
   // server reads it from this cookie, and each snooze form carries it too.
   const zone = (Intl.DateTimeFormat().resolvedOptions() || {}).timeZone;
