@@ -226,7 +226,8 @@ def _assign_confirm(request: HtmxHttpRequest, conversation: Conversation) -> Htt
     """The second step of taking a colleague's conversation: a page of its own (htmx asks
     with hx-confirm in the browser and posts `confirmed=1` at once)."""
     context = {"conversation": conversation, "list_query": request.POST.get("list_query", "")}
-    return render(request, "inbox/assign_confirm.html", context)
+    template = "inbox/_assign_confirm.html" if request.htmx else "inbox/assign_confirm.html"
+    return render(request, template, context)
 
 
 @require_POST

@@ -285,6 +285,24 @@ def test_assign_to_me_on_a_colleagues_conversation_asks_first(logged_in, agent, 
     assert conversation.assignee == agent
 
 
+def test_choosing_me_in_the_select_on_a_colleagues_conversation_asks_in_place(
+    logged_in, agent, colleague, account
+):
+    conversation = ConversationFactory(account=account, assignee=colleague)
+    response = logged_in.post(f"/c/{conversation.pk}/assign/", {"assignee": agent.pk}, headers=HTMX)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<bdi>Bob</bdi> is assigned to this conversation. Take it from them?" in body
+    assert "<html" not in body
+    conversation.refresh_from_db()
+    assert conversation.assignee == colleague
+
+
+def test_the_tab_title_carries_the_unread_count_on_a_thread(logged_in, account):
+    first, _unread = ConversationFactory.create_batch(2, account=account)
+    assert "<title>(1) " in logged_in.get(f"/c/{first.pk}/").content.decode()
+
+
 def test_assign_to_me_on_an_unassigned_conversation_asks_nothing(logged_in, agent, account):
     conversation = ConversationFactory(account=account)
     page = logged_in.get(f"/c/{conversation.pk}/").content.decode()
