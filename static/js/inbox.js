@@ -501,8 +501,11 @@
       event.preventDefault();
       if (tooLong()) { counter.classList.remove("shake"); void counter.offsetWidth; counter.classList.add("shake"); return; }
       if (!textarea.value.trim() && !composer.querySelector("input[type=file]").files.length && !composer.querySelector("input[type=url]").value) return;
-      // Sending into a colleague's conversation, once confirmed, goes on with "Send anyway".
-      composer.requestSubmit($("#confirm-send", composer) || sendButton);
+      // Asked whether to send into a colleague's conversation: Enter means "Send anyway"
+      // (clicked, so that htmx sends the button's value).
+      const confirmSend = $("#confirm-send", composer);
+      if (confirmSend) confirmSend.click();
+      else composer.requestSubmit(sendButton);
     });
     // A refusal from the browser side too, should the button be enabled by hand.
     composer.addEventListener("htmx:confirm", (event) => {

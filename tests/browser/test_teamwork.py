@@ -7,8 +7,9 @@ import pytest
 import responses
 from django.test import Client
 
+from inbox.models import Message
 from tests.factories import ConversationFactory, UserFactory
-from tests.webhooks import message_item, post_signed, webhook_body
+from tests.webhooks import CUSTOMER, message_item, post_signed, webhook_body
 
 from .conftest import LAPTOP, log_in
 
@@ -21,6 +22,11 @@ LIVE_MS = 3000
 def meta(account):
     """Meta at the requests layer (the customer's profile is read after a webhook)."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add(
+            responses.POST,
+            f"{account.graph_api_url}/{account.ig_id}/messages",
+            json={"recipient_id": CUSTOMER, "message_id": "m_team_reply"},
+        )
         mock.add(
             responses.GET,
             re.compile(rf"{re.escape(account.graph_api_url)}/\d+"),
@@ -162,3 +168,24 @@ def test_a_desktop_notification_is_asked_for_only_when_switched_on_and_shown(
         assert page.title().startswith("(1) ")
     finally:
         context.close()
+
+
+def test_sending_into_a_colleagues_conversation_asks_once(page, agent, account, conversation, meta):
+    bob = UserFactory(username="bob", first_name="Bob")
+    account.members.add(bob)
+    conversation.assignee = bob
+    conversation.save()
+    open_thread(page, conversation)
+    page.fill("#reply-text", "Hello from Alice")
+    page.press("#reply-text", "Enter")
+    question = page.locator("#composer-error", has_text="Bob is assigned to this conversation")
+    question.wait_for(timeout=LIVE_MS)
+    assert page.input_value("#reply-text") == "Hello from Alice"  # the draft stays
+    assert not Message.objects.filter(direction="out").exists()
+    page.press("#reply-text", "Enter")  # Enter now means "Send anyway"
+    page.locator(".msg", has_text="Hello from Alice").wait_for(timeout=LIVE_MS)
+    assert page.input_value("#reply-text") == ""
+    page.fill("#reply-text", "And a second one")
+    page.press("#reply-text", "Enter")  # asked once: this one goes at once
+    page.locator(".msg", has_text="And a second one").wait_for(timeout=LIVE_MS)
+    assert Message.objects.filter(direction="out").count() == 2
