@@ -8,7 +8,7 @@ urlpatterns = [
     # Meta's webhooks: the busiest path, matched first.
     path("webhooks/instagram/", webhooks.instagram_webhook, name="instagram_webhook"),
     path("", views.conversation_list, name="conversation_list"),
-    path("c/<int:pk>/", views.conversation_detail, name="conversation_detail"),
+    path("c/<int:pk>/", views_team.conversation_page, name="conversation_detail"),
     path("c/<int:pk>/updates/", views.conversation_updates, name="conversation_updates"),
     path("c/<int:pk>/assign/", views.conversation_assign, name="conversation_assign"),
     path("c/<int:pk>/status/", views.conversation_status, name="conversation_status"),

@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib import messages as flash
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -33,9 +33,15 @@ from .presenters import (
     thread_present,
     thread_version,
 )
-from .selectors import ListFilters, conversations_for_user, next_open_conversation
+from .selectors import ListFilters, conversations_for_user
 from .services import media, work
 from .services.snooze import agent_timezone
+from .views_collisions import (
+    assign_confirm,
+    colleague_to_confirm,
+    go_on,
+    takes_from_colleague,
+)
 from .views_presence import presence_headers, presence_list_seen
 
 CHANGED_EVENT = "inbox:changed"
@@ -138,11 +144,6 @@ def _thread_page(
 def conversation_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The thread. A POST is the reply box's plain submission (no JavaScript needed)."""
     if request.method == "POST":
-        if "label" in request.POST and "text" not in request.POST:
-            # The label form posted to the page itself (its own URL is the usual way).
-            from .views_team import conversation_labels_apply  # it builds on this module
-
-            return conversation_labels_apply(request, _conversation_or_404(request, pk))
         return conversation_reply(request, pk)
     conversation = _conversation_or_404(request, pk)
     work.conversation_mark_read(conversation=conversation, user=request.user)
@@ -197,8 +198,8 @@ def conversation_assign(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _refused(request, conversation, form_errors_text(form))
     assignee = form.cleaned_data["assignee"]
-    if _takes_from_colleague(request, conversation, assignee):
-        return _assign_confirm(request, conversation)
+    if takes_from_colleague(request, conversation, assignee):
+        return assign_confirm(request, conversation)
     if assignee is None:
         work.conversation_unassign(conversation=conversation, actor=request.user)
         return _done(request, conversation, "Unassigned.")
@@ -210,26 +211,6 @@ def conversation_assign(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _done(request, conversation, f"Assigned to {who}.")
 
 
-def _takes_from_colleague(
-    request: HtmxHttpRequest, conversation: Conversation, assignee: Any
-) -> bool:
-    """ "Assign to me" on a colleague's conversation asks first (unless confirmed)."""
-    return (
-        assignee is not None
-        and assignee.pk == request.user.pk
-        and conversation.assignee_id not in (None, request.user.pk)
-        and request.POST.get("confirmed") != "1"
-    )
-
-
-def _assign_confirm(request: HtmxHttpRequest, conversation: Conversation) -> HttpResponse:
-    """The second step of taking a colleague's conversation: a page of its own (htmx asks
-    with hx-confirm in the browser and posts `confirmed=1` at once)."""
-    context = {"conversation": conversation, "list_query": request.POST.get("list_query", "")}
-    template = "inbox/_assign_confirm.html" if request.htmx else "inbox/assign_confirm.html"
-    return render(request, template, context)
-
-
 @require_POST
 def conversation_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     conversation = _conversation_or_404(request, pk)
@@ -238,28 +219,9 @@ def conversation_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return _refused(request, conversation, "Unknown status.")
     if form.cleaned_data["status"] == Conversation.Status.CLOSED:
         work.conversation_close(conversation=conversation, actor=request.user)
-        return _go_on(request, conversation, "Closed. The customer's next message reopens it.")
+        return go_on(request, conversation, "Closed. The customer's next message reopens it.")
     work.conversation_reopen(conversation=conversation, actor=request.user)
     return _done(request, conversation, "Reopened.")
-
-
-def _go_on(request: HtmxHttpRequest, conversation: Conversation, note: str) -> HttpResponse:
-    """Close and go on: to the next open conversation of the agent's list (the list itself
-    when none is left). htmx follows with HX-Redirect, a plain form with a redirect."""
-    query = request.POST.get("list_query", "")
-    filters = ListFilterForm(QueryDict(query)).filters()
-    following = next_open_conversation(user=request.user, filters=filters, after=conversation)
-    if following is None:
-        url = reverse("inbox:conversation_list")
-    else:
-        url = reverse("inbox:conversation_detail", args=[following.pk])
-    url = f"{url}?{query}" if query else url
-    flash.success(request, note)
-    if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return HttpResponseRedirect(url)
 
 
 @require_POST
@@ -270,25 +232,6 @@ def conversation_unread(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     query = request.POST.get("list_query", "")
     url = reverse("inbox:conversation_list")
     return HttpResponseRedirect(f"{url}?{query}" if query else url)
-
-
-COLLEAGUE_OK = "inbox:colleague_ok"  # the session's conversations confirmed once
-COLLEAGUE_OK_KEPT = 50
-
-
-def _colleague_to_confirm(request: HtmxHttpRequest, conversation: Conversation) -> str:
-    """Sending into a colleague's conversation asks once: the colleague's name until the
-    agent confirms (`colleague_ok=1`), then "" for this conversation for the session."""
-    if conversation.assignee is None or conversation.assignee_id == request.user.pk:
-        return ""
-    confirmed: list[int] = list(request.session.get(COLLEAGUE_OK, []))
-    if conversation.pk in confirmed:
-        return ""
-    if request.POST.get("colleague_ok") == "1":
-        request.session[COLLEAGUE_OK] = [*confirmed, conversation.pk][-COLLEAGUE_OK_KEPT:]
-        return ""
-    assignee = conversation.assignee
-    return str(assignee.get_short_name() or assignee.get_username())
 
 
 def _reply_error_response(
@@ -321,7 +264,7 @@ def conversation_reply(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _reply_error_response(request, conversation, form, form_errors_text(form))
     author = _agent(request)
-    colleague = _colleague_to_confirm(request, conversation)
+    colleague = colleague_to_confirm(request, conversation)
     if colleague:
         return _reply_error_response(
             request,

@@ -16,7 +16,16 @@ from .views import (
     _conversation_or_404,
     _done,
     _refused,
+    conversation_detail,
 )
+
+
+def conversation_page(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The conversation's own URL: its page and reply box (`views.conversation_detail`),
+    and the label form when it is posted there rather than to its own URL."""
+    if request.method == "POST" and "label" in request.POST and "text" not in request.POST:
+        return conversation_labels_apply(request, _conversation_or_404(request, pk))
+    return conversation_detail(request, pk)
 
 
 @require_POST
