@@ -8,6 +8,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.models import AgentPresence, InstagramAccount
 from inbox.models import Conversation, Message
@@ -163,6 +164,22 @@ def test_a_reopened_conversation_is_auto_assigned_and_an_open_one_is_not(deliver
     assert closed.status == Conversation.Status.OPEN
     assert closed.assignee == ann
     assert still_open.assignee is None  # unassigned on purpose stays so
+
+
+def test_a_first_contact_by_postback_is_auto_assigned(deliver, fake_meta):
+    """A postback is stored one item at a time (not with a group of plain messages)."""
+    from tests.webhooks import webhook_fixture
+
+    account = InstagramAccount.objects.filter(ig_id=IG_ID).first() or AccountFactory(ig_id=IG_ID)
+    account.auto_assign = True
+    account.save()
+    ann = UserFactory(username="ann")
+    account.members.add(ann)
+    AgentPresence.objects.create(user=ann, seen_at=timezone.now())
+    deliver(webhook_fixture("postback_ad_first_contact"))
+    conversation = Conversation.objects.get(account=account)
+    assert conversation.messages.get().kind == Message.Kind.POSTBACK
+    assert conversation.assignee == ann
 
 
 def test_the_live_polls_say_an_agent_is_online_once_a_minute(logged_in, agent, account, frozen):
