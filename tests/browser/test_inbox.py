@@ -185,7 +185,8 @@ def test_assign_in_place_then_close_and_go_on(page, agent, account, conversation
     # Taking it back from a colleague asks first.
     questions = []
     page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
-    page.locator(".assign-me").wait_for(timeout=LIVE_MS)
+    # Once the header knows bob has it (until then the server asks on a page of its own).
+    page.locator("form[hx-confirm] .assign-me").wait_for(timeout=LIVE_MS)
     page.click("text=Assign to me")
     page.locator("#assignee option:checked", has_text="Me").wait_for(
         state="attached", timeout=LIVE_MS
