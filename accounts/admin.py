@@ -1,5 +1,5 @@
-"""Connected accounts in Django admin: read-only, but for the human-agent switch and the
-members."""
+"""Connected accounts in Django admin: read-only, but for the human-agent switch,
+auto-assignment and the members."""
 
 from django.contrib import admin
 from django.http import HttpRequest
@@ -16,6 +16,7 @@ class InstagramAccountAdmin(admin.ModelAdmin):
         "source",
         "status",
         "human_agent_enabled",
+        "auto_assign",
         "token_expires_at",
     ]
     list_filter = ["source", "status", "human_agent_enabled"]
@@ -30,6 +31,8 @@ class InstagramAccountAdmin(admin.ModelAdmin):
         "status",
         "status_reason",
         "human_agent_enabled",
+        "auto_assign",
+        "auto_assign_limit",
         "members",
         "token_expires_at",
         "token_refreshed_at",
@@ -37,8 +40,12 @@ class InstagramAccountAdmin(admin.ModelAdmin):
         "updated_at",
     )
     fields = FIELDS
-    # Everything is shown read-only but the human-agent switch and the members.
-    readonly_fields = [f for f in FIELDS if f not in ("human_agent_enabled", "members")]
+    # Everything is shown read-only but the human-agent switch, auto-assignment and members.
+    readonly_fields = [
+        f
+        for f in FIELDS
+        if f not in ("human_agent_enabled", "auto_assign", "auto_assign_limit", "members")
+    ]
     filter_horizontal = ["members"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -51,6 +51,27 @@ class InstagramAccount(models.Model):
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="instagram_accounts", blank=True
     )
+    # Auto-assignment: new and reopened conversations go round-robin to the members online,
+    # each up to `auto_assign_limit` open conversations; `auto_assign_last` is whom the
+    # round last gave one to.
+    auto_assign = models.BooleanField(
+        "auto-assign",
+        default=False,
+        help_text="Give new and reopened conversations in turn to the members who are online.",
+    )
+    auto_assign_limit = models.PositiveSmallIntegerField(
+        "open conversations per agent",
+        default=10,
+        help_text="An agent with this many open conversations gets no more automatically.",
+    )
+    auto_assign_last = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -85,3 +106,16 @@ class InstagramAccount(models.Model):
     @property
     def can_send(self) -> bool:
         return self.status == self.Status.ACTIVE and bool(self.token_ciphertext)
+
+
+class AgentPresence(models.Model):
+    """When an agent last had the inbox open (its live polls, written at most once a minute):
+    "online" for auto-assignment."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="presence"
+    )
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.user} seen at {self.seen_at:%Y-%m-%d %H:%M}"

@@ -36,6 +36,7 @@ from django.utils import timezone  # noqa: E402
 
 from accounts.models import InstagramAccount  # noqa: E402
 from inbox.models import Conversation  # noqa: E402
+from inbox.services.labels import label_for_name  # noqa: E402
 
 FIRST = [
     "Maya",
@@ -119,7 +120,7 @@ MESSAGE_COLUMNS = (
     "conversation_id, account_id, mid, direction, origin, kind, text, attachments, "
     "reply_to_mid, reply_to_story_url, reply_to_story_id, quick_reply_payload, details, "
     "timestamp, edit_count, is_deleted, status, tag, error_code, error_reason, attempts, "
-    "author_id, created_at, updated_at"
+    "author_id, created_at, updated_at, via_standby, text_edit_count, earlier_texts, imported"
 )
 TEXT_INDEX = "inbox_msg_text_trgm_idx"
 
@@ -161,6 +162,7 @@ class Seed:
             conversation_ids = self._copy_conversations(cursor, plan, accounts, agent.pk)
             self._copy_messages(cursor, plan, conversation_ids, accounts)
             self._copy_read_states(cursor, conversation_ids, agent.pk)
+            self._copy_labels(cursor, conversation_ids)
         print(f"rows written in {time.monotonic() - started:.0f}s; indexing...", flush=True)
         with connection.cursor() as cursor:
             cursor.execute("SET maintenance_work_mem = '256MB'")
@@ -171,6 +173,7 @@ class Seed:
             cursor.execute("VACUUM ANALYZE inbox_conversation")
             cursor.execute("VACUUM ANALYZE inbox_message")
             cursor.execute("VACUUM ANALYZE inbox_conversationreadstate")
+            cursor.execute("VACUUM ANALYZE inbox_conversationlabel")
         print(
             f"Seeded {len(plan)} conversations and {sum(n for n, _ in plan)} messages "
             f"in {time.monotonic() - started:.0f}s. Log in as {agent.get_username()}."
@@ -302,6 +305,10 @@ class Seed:
                             None,
                             moment,
                             moment,
+                            False,
+                            0,
+                            "[]",
+                            False,
                         )
                     )
                 previews.append((text[:255], pk))
@@ -322,6 +329,33 @@ class Seed:
             for pk in conversation_ids:
                 if self.rng.random() < 0.9:
                     copy.write_row((pk, user_id, self.now))
+
+    def _copy_labels(self, cursor: Any, conversation_ids: list[int]) -> None:
+        """A fifth of the conversations carry one or two of eight labels; 2% are snoozed."""
+        labels = [
+            label_for_name(name=name)
+            for name in (
+                "VIP",
+                "Refund",
+                "Shipping",
+                "Wholesale",
+                "Sizing",
+                "Complaint",
+                "Lead",
+                "Press",
+            )
+        ]
+        with cursor.copy(
+            "COPY inbox_conversationlabel (conversation_id, label_id, created_at) FROM STDIN"
+        ) as copy:
+            for pk in conversation_ids:
+                if self.rng.random() < 0.2:
+                    for label in self.rng.sample(labels, self.rng.choice((1, 1, 2))):
+                        copy.write_row((pk, label.pk, self.now))
+        snoozed = [pk for pk in conversation_ids if self.rng.random() < 0.02]
+        Conversation.objects.filter(pk__in=snoozed).update(
+            snoozed_until=self.now + timedelta(days=1)
+        )
 
 
 if __name__ == "__main__":

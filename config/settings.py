@@ -363,6 +363,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "inbox.tasks.messages_sweep_task",
         "schedule": timedelta(seconds=30),
     },
+    "snoozed-conversations-wake": {
+        "task": "inbox.tasks.conversations_wake_task",
+        "schedule": timedelta(seconds=30),
+    },
     "refresh-tokens-daily": {
         "task": "accounts.tasks.tokens_refresh_task",
         "schedule": crontab(hour=3, minute=17),

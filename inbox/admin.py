@@ -5,21 +5,23 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
 from accounts.roles import user_is_admin
 
 from .intake.sweep import webhook_events_reprocess
-from .models import Conversation, Message, Reaction, WebhookEvent
+from .models import Conversation, Label, Message, Reaction, WebhookEvent
 from .presenters_actions import (
     AdView,
     conversation_ad_present,
     message_action_present,
     message_came_from_present,
 )
+from .services.labels import LabelRefused, label_name_clean
 
 
 class ReadOnlyAdminMixin:
@@ -81,16 +83,64 @@ def _ad_html(ad: AdView | None) -> str:
     )
 
 
+class LabelAdminForm(forms.ModelForm):
+    class Meta:
+        model = Label
+        fields = ["name", "color"]
+
+    def clean_name(self) -> str:
+        try:
+            return label_name_clean(self.cleaned_data.get("name") or "")
+        except LabelRefused as refused:
+            raise forms.ValidationError(refused.message) from refused
+
+
+@admin.register(Label)
+class LabelAdmin(admin.ModelAdmin):
+    """Admins rename, recolor and delete labels (agents add them by name on a
+    conversation); managers see them (view permission only)."""
+
+    form = LabelAdminForm
+    list_display = ["name", "color", "conversation_count", "created_at"]
+    list_filter = ["color"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Label]:
+        return (
+            super().get_queryset(request).annotate(conversation_count=Count("conversation_links"))
+        )
+
+    @admin.display(description="conversations", ordering="conversation_count")
+    def conversation_count(self, obj: Label) -> int:
+        return int(getattr(obj, "conversation_count", 0))
+
+
 @admin.register(Conversation)
 class ConversationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["__str__", "customer_name", "account", "status", "assignee", "last_message_at"]
-    list_filter = ["account", "status", "assignee", "last_message_at"]
+    list_display = [
+        "__str__",
+        "customer_name",
+        "account",
+        "status",
+        "assignee",
+        "label_names",
+        "snoozed_until",
+        "last_message_at",
+    ]
+    list_filter = ["account", "status", "assignee", "labels", "last_message_at"]
     search_fields = ["customer_username", "customer_name", "customer_igsid", "messages__text"]
     date_hierarchy = "last_message_at"
     list_select_related = ["account", "assignee"]
     inlines = [MessageInline]
     readonly_fields = ["came_from_ad"]
     show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Conversation]:
+        return super().get_queryset(request).prefetch_related("labels")
+
+    @admin.display(description="labels")
+    def label_names(self, obj: Conversation) -> str:
+        return ", ".join(label.name for label in obj.labels.all()) or "—"
 
     @admin.display(description="came from ad")
     def came_from_ad(self, obj: Conversation) -> str:

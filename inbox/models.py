@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import InstagramAccount
@@ -61,6 +62,11 @@ class Conversation(models.Model):
         blank=True,
         related_name="assigned_conversations",
     )
+    # Snoozed: out of the Open list until then (beat wakes it), or until the customer writes.
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    labels: models.ManyToManyField[Label, ConversationLabel] = models.ManyToManyField(
+        "Label", through="ConversationLabel", related_name="conversations", blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -77,6 +83,14 @@ class Conversation(models.Model):
             models.Index(fields=["account", "status", "-last_message_at"], name="conv_list_idx"),
             # "Mine": an agent's assigned conversations, newest first.
             models.Index(fields=["assignee", "status", "-last_message_at"], name="conv_mine_idx"),
+            # The wake-up beat: snoozed conversations whose time has come.
+            models.Index(
+                fields=["snoozed_until"],
+                condition=Q(snoozed_until__isnull=False),
+                name="conv_snoozed_idx",
+            ),
+            # "Reply window ending": open conversations by the customer's last message.
+            models.Index(fields=["status", "last_customer_message_at"], name="conv_window_idx"),
         ]
 
     def __str__(self) -> str:
@@ -91,6 +105,64 @@ class Conversation(models.Model):
         return self.customer_name or (
             f"@{self.customer_username}" if self.customer_username else self.customer_igsid
         )
+
+
+class LabelColor(models.TextChoices):
+    GRAY = "gray", "Gray"
+    RED = "red", "Red"
+    ORANGE = "orange", "Orange"
+    YELLOW = "yellow", "Yellow"
+    GREEN = "green", "Green"
+    TEAL = "teal", "Teal"
+    BLUE = "blue", "Blue"
+    PURPLE = "purple", "Purple"
+    PINK = "pink", "Pink"
+
+
+class Label(models.Model):
+    """A colored tag agents put on conversations ("vip", "refund"); admins manage them."""
+
+    Color = LabelColor
+    NAME_MAX = 40
+
+    name = models.CharField(max_length=NAME_MAX)
+    color = models.CharField(max_length=10, choices=Color.choices, default=Color.GRAY)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            # One "VIP" whatever its case: agents type names, and the filter matches them so.
+            models.UniqueConstraint(Lower("name"), name="inbox_label_unique_name"),
+            _choices_check("color", LabelColor, "inbox_label_color_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConversationLabel(models.Model):
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="label_links"
+    )
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="conversation_links")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["label__name"]
+        constraints = [
+            # Also the index of a row's labels and of the label filter's EXISTS per row.
+            models.UniqueConstraint(
+                fields=["conversation", "label"], name="inbox_conversationlabel_unique"
+            ),
+        ]
+        indexes = [
+            # A label's conversations (admin, counting a label's use before deleting it).
+            models.Index(fields=["label", "conversation"], name="convlabel_label_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} on {self.conversation_id}"
 
 
 class ConversationReadState(models.Model):

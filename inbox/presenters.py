@@ -12,7 +12,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,12 +27,15 @@ from .outbound.replies import TEXT_LIMIT_BYTES, reply_refusal
 from .selectors import (
     ListFilters,
     assignable_agents,
+    conversation_labels,
     conversation_list_page,
+    label_suggestions,
     thread_fingerprint,
     thread_messages,
     unread_count,
     user_accounts,
 )
+from .services.snooze import snooze_presets, snooze_window_warning
 from .services.window import ReplyWindow, WindowState, conversation_reply_window
 
 # The heart (sticker, reactions, the sticker button), drawn rather than an emoji so it looks
@@ -43,7 +46,16 @@ HEART_SVG = mark_safe(
     '4.4 7.1C19.6 16.6 12 21 12 21z"/></svg>'
 )
 # Query parameters of one request (paging, polling, the highlighted row), not the list's filters.
-REQUEST_ONLY_KEYS = ("older", "newer", "v", "before", "fragment", "visible", "current")
+REQUEST_ONLY_KEYS = (
+    "older",
+    "newer",
+    "v",
+    "before",
+    "fragment",
+    "visible",
+    "current",
+    "typing",
+)
 # A row's age ("5m") in the rendered list; left out of the list's digest (see rows_version).
 AGE_LABEL = re.compile(r'(<time class="row-age"[^>]*>)[^<]*')
 
@@ -141,6 +153,7 @@ def thread_version(*, conversation: Conversation, reply_state: ReplyState) -> st
                 reply_state.refusal,
                 conversation.customer_name,
                 conversation.customer_username,
+                str(conversation.snoozed_until),
             ]
         )
     )
@@ -152,6 +165,7 @@ def thread_present(
     before_id: int | None = None,
     reply_state: ReplyState | None = None,
     version: str = "",
+    tz: tzinfo | None = None,
 ) -> dict[str, Any]:
     """The thread's part of a page: a page of messages (the newest, or those before
     `before_id`), the reply state and the version; `reply_state` and `version` when the
@@ -172,6 +186,29 @@ def thread_present(
         or thread_version(conversation=conversation, reply_state=reply_state),
         "text_limit": TEXT_LIMIT_BYTES,
         "heart_svg": HEART_SVG,
+        **team_present(conversation=conversation, tz=tz),
+    }
+
+
+def team_present(*, conversation: Conversation, tz: tzinfo | None = None) -> dict[str, Any]:
+    """The thread's team tools: its labels (and those to pick from) and the snooze menu,
+    each preset with what the reply window will allow when it ends."""
+    tz = tz or timezone.get_current_timezone()
+    presets = [
+        {
+            "key": preset.key,
+            "label": preset.label,
+            "until": preset.until,
+            "warning": snooze_window_warning(conversation=conversation, until=preset.until),
+        }
+        for preset in snooze_presets(tz=tz)
+    ]
+    labels = conversation_labels(conversation=conversation)
+    return {
+        "labels": labels,
+        "labels_version": ",".join(f"{label.pk}:{label.name}:{label.color}" for label in labels),
+        "snooze_presets": presets,
+        "snooze_tz": getattr(tz, "key", ""),
     }
 
 
@@ -189,6 +226,26 @@ def list_present(
         "page": conversation_list_page(user=user, filters=filters, older=older, newer=newer),
         "accounts": user_accounts(user=user),
         "unread": unread_count(user=user, filters=filters),
+        **label_filter_present(filters=filters),
+    }
+
+
+def label_filter_present(*, filters: ListFilters) -> dict[str, Any]:
+    """The list's label filter: every label, checked when filtered on, and the other
+    filters as hidden fields so the form keeps them."""
+    chosen = {name.lower() for name in filters.labels}
+    fields = [
+        ("account", filters.account_id),
+        ("status", "" if filters.status == "open" else filters.status),
+        ("box", "" if filters.box == "all" else filters.box),
+        ("window", filters.window),
+    ]
+    return {
+        "all_labels": [
+            {"name": label.name, "color": label.color, "checked": label.name.lower() in chosen}
+            for label in label_suggestions()
+        ],
+        "list_filter_fields": [(key, value) for key, value in fields if value],
     }
 
 
@@ -274,6 +331,11 @@ def conversation_rows_present(
                 "closed": c.status == "closed",
                 "assignee": _assignee_label(c, user_pk),
                 "assignee_username": c.assignee.get_username() if c.assignee else "",
+                "labels": [(label.name, label.color) for label in c.labels.all()],
+                # Alerts (inbox.js): a customer message in a conversation that is mine or
+                # unassigned.
+                "alert": c.assignee_id in (None, user_pk),
+                "snoozed": c.snoozed_until is not None,
                 "unread": bool(getattr(c, "is_unread", False)),
                 "current": c.pk == current_id,
             }

@@ -8,19 +8,27 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import InstagramAccount
 from accounts.roles import accounts_for_user, user_is_admin
 
-from .models import Conversation, ConversationReadState, Message, Reaction
+from .models import (
+    Conversation,
+    ConversationLabel,
+    ConversationReadState,
+    Label,
+    Message,
+    Reaction,
+)
 from .selectors_search import search_matches, search_window
 
 LIST_PAGE_SIZE = 50
@@ -35,12 +43,20 @@ class Box:
     CHOICES = ((ALL, "All"), (MINE, "Mine"), (UNASSIGNED, "Unassigned"))
 
 
+SNOOZED = "snoozed"  # the list's "Snoozed" tab: open conversations snoozed for later
+WINDOW_ENDING = "ending"  # "Reply window ending": waiting, the 24 hours end within 2 hours
+WINDOW_ENDING_WITHIN = timedelta(hours=2)
+STANDARD_WINDOW = timedelta(hours=24)
+
+
 @dataclass(frozen=True)
 class ListFilters:
     account_id: int | None = None
-    status: str = Conversation.Status.OPEN
+    status: str = Conversation.Status.OPEN  # "open", "closed" or SNOOZED
     box: str = Box.ALL
     q: str = ""
+    labels: tuple[str, ...] = ()  # only conversations that carry every one of these
+    window: str = ""  # WINDOW_ENDING: only those, soonest end first
 
 
 @dataclass
@@ -79,12 +95,39 @@ def conversation_list_queryset(
     if filters.account_id:
         conversations = conversations.filter(account_id=filters.account_id)
     if not filters.q:
-        conversations = conversations.filter(status=filters.status)
+        conversations = _status_filter(conversations, filters.status)
     if filters.box == Box.MINE:
         conversations = conversations.filter(assignee_id=user.pk)
     elif filters.box == Box.UNASSIGNED:
         conversations = conversations.filter(assignee__isnull=True)
+    for name in filters.labels:
+        carries = ConversationLabel.objects.filter(
+            conversation=OuterRef("pk"), label__name__iexact=name
+        )
+        conversations = conversations.filter(Exists(carries))
+    if filters.window == WINDOW_ENDING:
+        conversations = conversations.filter(_window_ending(timezone.now()))
     return conversations
+
+
+def _status_filter(conversations: QuerySet[Conversation], status: str) -> QuerySet[Conversation]:
+    """Open means open and awake; snoozed ones wait in their own tab."""
+    if status == SNOOZED:
+        return conversations.filter(status=Conversation.Status.OPEN, snoozed_until__isnull=False)
+    if status == Conversation.Status.OPEN:
+        return conversations.filter(status=status, snoozed_until__isnull=True)
+    return conversations.filter(status=status)
+
+
+def _window_ending(now: datetime) -> Q:
+    """Open, waiting for an answer (the customer's message is the newest), and the 24-hour
+    window ends within WINDOW_ENDING_WITHIN (`conv_window_idx`)."""
+    return Q(
+        status=Conversation.Status.OPEN,
+        last_customer_message_at__gt=now - STANDARD_WINDOW,
+        last_customer_message_at__lte=now - STANDARD_WINDOW + WINDOW_ENDING_WITHIN,
+        last_message_at__lte=F("last_customer_message_at"),
+    )
 
 
 # Newest activity first; a conversation with no message yet sorts first on every database
@@ -137,9 +180,13 @@ def conversation_list_page(
 ) -> ListPage:
     """One page of the list, by keyset: a fixed cost however deep the agent pages, and every
     conversation reachable by following "Older"."""
-    conversations = conversation_list_queryset(user=user, filters=filters).annotate(
-        is_unread=_unread_annotation(user)
+    conversations = (
+        conversation_list_queryset(user=user, filters=filters)
+        .annotate(is_unread=_unread_annotation(user))
+        .prefetch_related(Prefetch("labels", queryset=Label.objects.order_by("name")))
     )
+    if filters.window == WINDOW_ENDING and not filters.q:
+        return window_ending_page(conversations, older=older, size=size)
     older_key, newer_key = _parse_cursor(older), _parse_cursor(newer)
     if filters.q:
         matches = search_matches(filters.q)
@@ -167,6 +214,24 @@ def conversation_list_page(
     page = ListPage(rows, is_first=older_key is None)
     page.older_cursor = _cursor(rows[-1]) if rows and has_older else ""
     page.newer_cursor = _cursor(rows[0]) if rows and older_key else ""
+    return page
+
+
+def window_ending_page(conversations: QuerySet[Conversation], *, older: str, size: int) -> ListPage:
+    """ "Reply window ending": the soonest end first (the oldest customer message), paged by
+    keyset on (last_customer_message_at, id); a short list, so only forwards."""
+    key = _parse_cursor(older)
+    if key is not None and key[0] is not None:
+        moment, pk = key
+        conversations = conversations.filter(
+            Q(last_customer_message_at__gt=moment) | Q(last_customer_message_at=moment, pk__gt=pk)
+        )
+    rows = list(conversations.order_by("last_customer_message_at", "pk")[: size + 1])
+    page = ListPage(rows[:size], is_first=key is None)
+    if len(rows) > size:
+        last = rows[size - 1]
+        stamp = last.last_customer_message_at.isoformat() if last.last_customer_message_at else ""
+        page.older_cursor = f"{stamp}~{last.pk}"
     return page
 
 
@@ -281,3 +346,26 @@ def conversation_referrals(*, conversation: Conversation) -> list[Message]:
         .filter(Q(kind=Message.Kind.REFERRAL) | Q(details__has_key="referral"))
         .order_by("-timestamp", "-id")[:REFERRALS_LOOKED_AT]
     )
+
+
+def conversation_labels(*, conversation: Conversation) -> list[Label]:
+    return list(conversation.labels.order_by("name"))
+
+
+LABEL_SUGGESTIONS = 200
+
+
+def label_suggestions() -> list[Label]:
+    """The labels an agent can pick from when adding one (bounded)."""
+    return list(Label.objects.order_by("name")[:LABEL_SUGGESTIONS])
+
+
+def next_open_conversation(
+    *, user: AbstractBaseUser | AnonymousUser, filters: ListFilters, after: Conversation
+) -> Conversation | None:
+    """The conversation below `after` in the (open) list the agent works from, or the top
+    one when it was the last: where "close and go on" goes."""
+    open_filters = replace(filters, status=Conversation.Status.OPEN, q="")
+    candidates = conversation_list_queryset(user=user, filters=open_filters).exclude(pk=after.pk)
+    below = candidates.filter(_after(after.last_message_at, after.pk)).order_by(*LIST_ORDER)
+    return below.first() or candidates.order_by(*LIST_ORDER).first()

@@ -13,9 +13,11 @@ from inbox.intake import tasks as intake_tasks
 from inbox.outbound import tasks as outbound_tasks
 from inbox.services.edits import message_edit_fetch
 from inbox.services.profiles import conversation_profile_fetch
+from inbox.services.snooze import conversations_wake_due
 
 __all__ = [
     "conversation_profile_fetch_task",
+    "conversations_wake_task",
     "history_tasks",
     "intake_tasks",
     "message_edit_fetch_task",
@@ -43,3 +45,9 @@ def message_edit_fetch_task(self: Task, message_id: int, num_edit: int) -> None:
     retry = message_edit_fetch(message_id=message_id, num_edit=num_edit)
     if retry and self.request.retries < EDIT_FETCH_RETRIES:
         raise self.retry(countdown=30 * 2**self.request.retries)
+
+
+@shared_task(name="inbox.tasks.conversations_wake_task", ignore_result=True)
+def conversations_wake_task() -> None:
+    """Beat: snoozed conversations whose time has come go back to the Open list, unread."""
+    conversations_wake_due()

@@ -35,6 +35,14 @@ from .presenters import (
 )
 from .selectors import ListFilters, conversations_for_user
 from .services import media, work
+from .services.snooze import agent_timezone
+from .views_collisions import (
+    assign_confirm,
+    colleague_to_confirm,
+    go_on,
+    takes_from_colleague,
+)
+from .views_presence import presence_headers, presence_list_seen
 
 CHANGED_EVENT = "inbox:changed"
 
@@ -87,6 +95,8 @@ def conversation_list(request: HtmxHttpRequest) -> HttpResponse:
     if request.GET.get("fragment") == "rows" or (
         request.htmx and not request.htmx.history_restore_request
     ):
+        if request.headers.get("X-Inbox-Poll"):
+            presence_list_seen(request)
         return _rows_response(request, context)
     return render(request, "inbox/conversation_list.html", context)
 
@@ -114,6 +124,7 @@ def _thread_context(
         before_id=_int(request.GET.get("before", "")),
         reply_state=reply_state,
         version=version,
+        tz=agent_timezone(str(request.COOKIES.get("tz", ""))[:64]),
     )
     context["list_query"] = _list_query(request)
     return context
@@ -147,11 +158,12 @@ def conversation_updates(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     reply_state = reply_state_present(conversation=conversation)
     version = thread_version(conversation=conversation, reply_state=reply_state)
     if request.GET.get("v") == version:
-        return HttpResponse(status=204)
+        return presence_headers(request, HttpResponse(status=204), pk)
     if request.GET.get("visible") == "1":
         work.conversation_mark_read(conversation=conversation, user=request.user)
     context = _thread_context(request, conversation, reply_state, version)
-    return render(request, "inbox/_thread_update.html", context)
+    response = render(request, "inbox/_thread_update.html", context)
+    return presence_headers(request, response, pk)
 
 
 def _done(request: HtmxHttpRequest, conversation: Conversation, note: str = "") -> HttpResponse:
@@ -186,6 +198,8 @@ def conversation_assign(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _refused(request, conversation, form_errors_text(form))
     assignee = form.cleaned_data["assignee"]
+    if takes_from_colleague(request, conversation, assignee):
+        return assign_confirm(request, conversation)
     if assignee is None:
         work.conversation_unassign(conversation=conversation, actor=request.user)
         return _done(request, conversation, "Unassigned.")
@@ -205,7 +219,7 @@ def conversation_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return _refused(request, conversation, "Unknown status.")
     if form.cleaned_data["status"] == Conversation.Status.CLOSED:
         work.conversation_close(conversation=conversation, actor=request.user)
-        return _done(request, conversation, "Closed. The customer's next message reopens it.")
+        return go_on(request, conversation, "Closed. The customer's next message reopens it.")
     work.conversation_reopen(conversation=conversation, actor=request.user)
     return _done(request, conversation, "Reopened.")
 
@@ -221,14 +235,26 @@ def conversation_unread(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 def _reply_error_response(
-    request: HtmxHttpRequest, conversation: Conversation, form: ReplyForm, error: str
+    request: HtmxHttpRequest,
+    conversation: Conversation,
+    form: ReplyForm,
+    error: str,
+    confirm_colleague: bool = False,
 ) -> HttpResponse:
     """A refused reply: htmx gets the reason for the box (422, the draft stays); a plain
     form gets the page again with its draft and the reason."""
+    extra = {"error": error, "confirm_colleague": confirm_colleague}
     if request.htmx:
-        return render(request, "inbox/_error.html", {"error": error}, status=422)
+        return render(request, "inbox/_error.html", extra, status=422)
     draft = form.data.get("text", "")
-    return _thread_page(request, conversation, status=422, reply_error=error, draft=draft)
+    return _thread_page(
+        request,
+        conversation,
+        status=422,
+        reply_error=error,
+        draft=draft,
+        confirm_colleague=confirm_colleague,
+    )
 
 
 def conversation_reply(request: HtmxHttpRequest, pk: int) -> HttpResponse:
@@ -238,6 +264,15 @@ def conversation_reply(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _reply_error_response(request, conversation, form, form_errors_text(form))
     author = _agent(request)
+    colleague = colleague_to_confirm(request, conversation)
+    if colleague:
+        return _reply_error_response(
+            request,
+            conversation,
+            form,
+            f"{colleague} is assigned to this conversation. Send anyway?",
+            confirm_colleague=True,
+        )
     try:
         sending.reply_create(conversation=conversation, author=author, **form.reply_fields())
     except sending.ReplyRefused as refused:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import InstagramAccount
 from inbox.models import Conversation, Message, Reaction
 from inbox.outbound.echoes import echo_adopt_own_send, echo_confirm_own_send
+from inbox.services.assignment import conversation_auto_assign_if_new
 from inbox.services.control import conversation_control_note
 from inbox.services.conversations import conversation_record_message, conversation_refresh_preview
 from inbox.services.edits import message_edit_record
@@ -87,7 +88,7 @@ def _existing_conversation(account: InstagramAccount, igsid: str) -> Conversatio
     table = transaction.get_connection().ops.quote_name(Conversation._meta.db_table)
     rows = Conversation.objects.raw(
         "SELECT id, account_id, customer_igsid, created_at, profile_fetched_at, "  # noqa: S608
-        f"other_app_since FROM {table} WHERE account_id = %s AND customer_igsid = %s",
+        f"other_app_since, status FROM {table} WHERE account_id = %s AND customer_igsid = %s",
         [account.pk, igsid],
     )
     for conversation in rows:
@@ -125,6 +126,9 @@ def _store_inbound(
     )
     if message is not None:
         conversation_record_message(message=message)
+        conversation_auto_assign_if_new(
+            account=account, conversation=conversation, message=message, created=created
+        )
         conversation_control_note(
             conversation=conversation, at=message.timestamp, standby=message.via_standby
         )

@@ -22,6 +22,7 @@ from django.db import transaction
 
 from accounts.models import InstagramAccount
 from inbox.models import Conversation, Message, WebhookEvent
+from inbox.services.assignment import conversation_auto_assign_if_new
 from inbox.services.control import conversation_control_note
 from inbox.services.conversations import conversations_record_messages
 from inbox.services.profiles import conversation_profile_queue_if_stale
@@ -64,6 +65,7 @@ def webhook_events_store_messages(
         for item in batch.events
         if isinstance(item, MessageEvent)
     ]
+    accounts_by_pk = {account.pk: account for account, _ in items}
     with transaction.atomic():
         conversations = _conversations(
             {(account.pk, item.customer_id): account for account, item in items}
@@ -87,6 +89,12 @@ def webhook_events_store_messages(
                     conversation=conversation, at=latest.timestamp, standby=latest.via_standby
                 )
                 conversation_profile_queue_if_stale(conversation=conversation, created=created)
+                conversation_auto_assign_if_new(
+                    account=accounts_by_pk[conversation.account_id],
+                    conversation=conversation,
+                    message=latest,
+                    created=created,
+                )
         webhook_events_settle_processed(event_ids=[event.pk for event, _ in events])
 
 
@@ -99,7 +107,13 @@ def _conversations(
         account_id__in={account_id for account_id, _ in wanted},
         customer_igsid__in={igsid for _, igsid in wanted},
     ).only(
-        "id", "account_id", "customer_igsid", "created_at", "profile_fetched_at", "other_app_since"
+        "id",
+        "account_id",
+        "customer_igsid",
+        "created_at",
+        "profile_fetched_at",
+        "other_app_since",
+        "status",
     )
     for conversation in candidates:
         key = (conversation.account_id, conversation.customer_igsid)

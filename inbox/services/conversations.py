@@ -100,8 +100,8 @@ def conversation_record_message(*, message: Message) -> None:
 
     Conditional expressions, so messages arriving out of order (Meta does not guarantee
     order) never move a clock backwards and two workers never overwrite each other's newer
-    value. A customer message moves the reply-window clock, reopens a closed conversation
-    and marks it unread for agents.
+    value. A customer message moves the reply-window clock, reopens a closed conversation,
+    wakes a snoozed one and marks it unread for agents.
 
     Plain SQL (PostgreSQL and SQLite alike): the ORM spelling of this statement, three
     `Case(When(Q(...)))`, cost about 1.5 ms of CPU to compile on every message, a quarter of
@@ -147,6 +147,8 @@ def _summary_sql(ops: BaseDatabaseOperations, *, moves_window: bool) -> str:
         assignments += [
             f"{column['last_inbound_received_at']} = %s",
             f"{column['status']} = %s",
+            # The customer wrote: a snoozed conversation wakes (unread, by the line above).
+            f"{column['snoozed_until']} = NULL",
             f"{customer} = CASE WHEN ({customer} IS NULL OR {customer} < %s) "
             f"THEN %s ELSE {customer} END",
         ]
@@ -176,6 +178,7 @@ _SUMMARY_COLUMNS = {
         "last_customer_message_at",
         "last_inbound_received_at",
         "status",
+        "snoozed_until",
         "updated_at",
     }
 }

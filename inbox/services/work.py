@@ -62,7 +62,8 @@ def conversation_unassign(*, conversation: Conversation, actor: AnyUser) -> Conv
 def conversation_close(*, conversation: Conversation, actor: AnyUser) -> Conversation:
     """Closed conversations leave the open list; the customer's next message reopens them."""
     conversation.status = Conversation.Status.CLOSED
-    _save(conversation, "status")
+    conversation.snoozed_until = None  # closed is done: nothing to wake
+    _save(conversation, "status", "snoozed_until")
     logger.info("conversation %s closed by user %s", conversation.pk, actor.pk)
     return conversation
 

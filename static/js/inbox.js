@@ -147,6 +147,11 @@
       const row = rows().find((r) => r.dataset.id === selectedId);
       if (row) window.location.href = row.href;
     } else if (event.key === "r" && textarea && !textarea.disabled) { event.preventDefault(); textarea.focus(); }
+    else if (thread && /^[eas]$/.test(event.key)) {
+      // Close (and go on), assign to me, snooze: the buttons carry their key.
+      const button = $(`[data-shortcut="${event.key}"]`, thread);
+      if (button) { event.preventDefault(); button.click(); }
+    }
   });
 
   // ---- live list -----------------------------------------------------------------------
@@ -217,6 +222,7 @@
         if (response.status === 200 && version) {
           const top = listBox.scrollTop;
           mergeRows(await response.text());
+          alertNewRows();
           listBox.dataset.v = version;
           listBox.scrollTop = top;
           if (selectedId) rows().forEach((r) => r.classList.toggle("is-selected", r.dataset.id === selectedId));
@@ -237,6 +243,70 @@
     });
   }
 
+  // ---- alerts --------------------------------------------------------------------------------
+  // Optional sound and desktop notifications for a customer's new message in a conversation
+  // that is mine or unassigned (its row carries data-alert: when that message came). Off
+  // until the agent switches them on; the browser asks for permission only then.
+  const ALERT_KEYS = { sound: "inbox:alerts:sound", desktop: "inbox:alerts:desktop" };
+  const alertOn = (kind) => localStorage.getItem(ALERT_KEYS[kind]) === "1";
+  const alerted = new Set();
+  const alertKey = (row) => row.dataset.id + "@" + row.dataset.alert;
+  $$(".row[data-alert]").forEach((row) => alerted.add(alertKey(row))); // already there: no alert
+
+  function beep() {
+    const Audio = window.AudioContext || window.webkitAudioContext;
+    if (!Audio) return;
+    const audio = new Audio();
+    const tone = audio.createOscillator();
+    const gain = audio.createGain();
+    tone.frequency.value = 880;
+    gain.gain.setValueAtTime(0.15, audio.currentTime);
+    gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.3);
+    tone.connect(gain).connect(audio.destination);
+    tone.start();
+    tone.stop(audio.currentTime + 0.3);
+    tone.onended = () => audio.close();
+  }
+
+  function notify(row) {
+    const name = ($(".row-name", row) || row).textContent.trim();
+    const preview = ($(".row-preview", row) || {}).textContent || "";
+    const note = new Notification(name, { body: preview.trim(), tag: "inbox-" + row.dataset.id });
+    note.onclick = () => { window.focus(); window.location.href = row.href; note.close(); };
+  }
+
+  function alertNewRows() {
+    const fresh = $$(".row[data-alert]").filter((row) => !alerted.has(alertKey(row)));
+    fresh.forEach((row) => alerted.add(alertKey(row)));
+    // The conversation on screen needs no alert while the agent is looking at it.
+    const due = fresh.filter((row) => !(thread && row.dataset.id === thread.dataset.conversation && visible()));
+    if (!due.length) return;
+    if (alertOn("sound")) beep();
+    if (alertOn("desktop") && "Notification" in window && Notification.permission === "granted") due.slice(0, 3).forEach(notify);
+  }
+
+  const alertSettings = $("#alert-settings");
+  if (alertSettings) {
+    alertSettings.hidden = false;
+    const status = $("#alert-status", alertSettings);
+    $$("input[data-alert-kind]", alertSettings).forEach((box) => {
+      const kind = box.dataset.alertKind;
+      box.checked = alertOn(kind) && (kind !== "desktop" || ("Notification" in window && Notification.permission === "granted"));
+      box.addEventListener("change", async () => {
+        if (kind === "desktop" && box.checked) {
+          if (!("Notification" in window)) { box.checked = false; status.textContent = "This browser has no desktop notifications."; return; }
+          const answer = await Notification.requestPermission(); // at once when granted before
+          if (answer !== "granted") { box.checked = false; status.textContent = "The browser blocked notifications: allow them in its site settings."; return; }
+          new Notification("Desktop alerts are on", { body: "New customer messages in your and unassigned conversations.", tag: "inbox-alerts-on" });
+        }
+        status.textContent = "";
+        if (box.checked) localStorage.setItem(ALERT_KEYS[kind], "1");
+        else localStorage.removeItem(ALERT_KEYS[kind]);
+        if (kind === "sound" && box.checked) beep();
+      });
+    });
+  }
+
   // ---- live thread -----------------------------------------------------------------------
   const nearBottom = () => scroller && scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < NEAR_BOTTOM_PX;
   const toBottom = () => { if (scroller) scroller.scrollTop = scroller.scrollHeight; };
@@ -250,6 +320,7 @@
       const focused = current.contains(document.activeElement) ? document.activeElement.id : "";
       current.replaceWith(incoming);
       process(incoming);
+      localizeTimes(incoming);
       if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
       if (incoming.dataset.part === "composer-state") applyCanSend(incoming.dataset.canSend === "1");
     });
@@ -292,6 +363,7 @@
       const params = new URLSearchParams(window.location.search);
       params.set("v", thread.dataset.v || "");
       params.set("visible", visible() && document.hasFocus() ? "1" : "0");
+      if (typingNow()) params.set("typing", "1");
       return thread.dataset.updatesUrl + "?" + params.toString();
     };
     async function pollThread() {
@@ -300,6 +372,7 @@
       inFlight = true;
       try {
         const response = await fetch(threadUrl(), { headers: { "X-Inbox-Poll": "1" }, credentials: "same-origin" });
+        showPresence(response.headers.get("X-Inbox-Presence"));
         if (response.status === 200) {
           const template = document.createElement("template");
           template.innerHTML = await response.text();
@@ -332,6 +405,48 @@
       scroller.addEventListener("scroll", () => { if (nearBottom()) jump.hidden = true; }, { passive: true });
     }
   }
+
+  // ---- presence -----------------------------------------------------------------------------
+  // The thread poll says when this agent is typing; its answer (even a 204) names who else
+  // has the conversation open and who of them is typing.
+  const TYPING_MS = 4000;
+  let lastTyped = 0;
+  function typingNow() { return Date.now() - lastTyped < TYPING_MS && textarea && textarea.value.trim() !== ""; }
+
+  function showPresence(header) {
+    const box = $("#presence");
+    if (!box || header === null) return;
+    let viewers = [];
+    try { viewers = JSON.parse(header); } catch (e) { return; }
+    const names = (list) => list.map((v) => v.name);
+    const join = (list) => list.length < 2 ? list.join("") : list.slice(0, -1).join(", ") + " and " + list[list.length - 1];
+    const typers = names(viewers.filter((v) => v.typing));
+    const lookers = names(viewers.filter((v) => !v.typing));
+    const parts = [];
+    if (typers.length) parts.push(`${join(typers)} ${typers.length > 1 ? "are" : "is"} typing a reply…`);
+    if (lookers.length) parts.push(`${join(lookers)} ${lookers.length > 1 ? "are" : "is"} also viewing`);
+    box.textContent = parts.join(" · ");
+    box.hidden = !parts.length;
+    box.classList.toggle("is-typing", typers.length > 0);
+  }
+
+  // ---- time zone ---------------------------------------------------------------------------
+  // Times the server wrote in its own zone (a snooze's end) are shown in the agent's.
+  const localTime = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+  function localizeTimes(root) {
+    $$("time[data-local]", root).forEach((el) => {
+      const date = new Date(el.getAttribute("datetime"));
+      if (!isNaN(date)) el.textContent = localTime.format(date);
+    });
+  }
+  localizeTimes(document);
+  // Snooze presets ("tomorrow 9:00") and custom times are the agent's own time zone: the
+  // server reads it from this cookie, and each snooze form carries it too.
+  const zone = (Intl.DateTimeFormat().resolvedOptions() || {}).timeZone;
+  if (zone) document.cookie = `tz=${encodeURIComponent(zone)}; path=/; max-age=31536000; SameSite=Lax`;
+  document.addEventListener("submit", (event) => {
+    if (zone) $$("input[data-tz]", event.target).forEach((input) => { input.value = zone; });
+  }, true);
 
   // ---- reply box ---------------------------------------------------------------------------
   function applyCanSend(canSend) {
@@ -371,6 +486,7 @@
     updateCounter();
     autosize();
     textarea.addEventListener("input", () => {
+      lastTyped = Date.now();
       updateCounter();
       autosize();
       const error = $("#composer-error");
@@ -385,7 +501,11 @@
       event.preventDefault();
       if (tooLong()) { counter.classList.remove("shake"); void counter.offsetWidth; counter.classList.add("shake"); return; }
       if (!textarea.value.trim() && !composer.querySelector("input[type=file]").files.length && !composer.querySelector("input[type=url]").value) return;
-      composer.requestSubmit(sendButton);
+      // Asked whether to send into a colleague's conversation: Enter means "Send anyway"
+      // (clicked, so that htmx sends the button's value).
+      const confirmSend = $("#confirm-send", composer);
+      if (confirmSend) confirmSend.click();
+      else composer.requestSubmit(sendButton);
     });
     // A refusal from the browser side too, should the button be enabled by hand.
     composer.addEventListener("htmx:confirm", (event) => {
@@ -402,7 +522,8 @@
       } else composer.dataset.lastSubmit = "text";
     });
     composer.addEventListener("htmx:afterRequest", (event) => {
-      if (event.detail.elt !== composer || !event.detail.successful) return;
+      // Sent: a 204. A refusal (422, "successful" to htmx, which swaps it in) keeps the draft.
+      if (event.detail.elt !== composer || !event.detail.successful || event.detail.xhr.status !== 204) return;
       if (composer.dataset.lastSubmit !== "sticker") {
         textarea.value = "";
         if (draftKey) localStorage.removeItem(draftKey);

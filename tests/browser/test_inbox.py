@@ -170,20 +170,33 @@ def test_the_keyboard_moves_opens_searches_and_goes_back(page, agent, account, c
     assert page.locator(".row", has_text="Zed Zimmer").is_visible()
 
 
-def test_assign_and_close_in_place(page, agent, account, conversation):
+def test_assign_in_place_then_close_and_go_on(page, agent, account, conversation):
     colleague = UserFactory(username="bob")
     account.members.add(colleague)
+    following = ConversationFactory(
+        account=account,
+        customer_name="Next Nora",
+        last_message_at=timezone.now() - timedelta(hours=2),
+    )
     open_thread(page, conversation)
     page.evaluate("window.__notReloaded = true")
     page.select_option("#assignee", str(colleague.pk))
     page.locator("#assignee option:checked", has_text="bob").wait_for(state="attached")
-    page.click("text=✓ Close")
-    page.locator("button", has_text="Reopen").wait_for(timeout=LIVE_MS)
-    conversation.refresh_from_db()
-    assert conversation.assignee == colleague
-    assert conversation.status == "closed"
-    assert page.evaluate("window.__notReloaded") is True
+    # Taking it back from a colleague asks first.
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    # Once the header knows bob has it (until then the server asks on a page of its own).
+    page.locator("form[hx-confirm] .assign-me").wait_for(timeout=LIVE_MS)
     page.click("text=Assign to me")
     page.locator("#assignee option:checked", has_text="Me").wait_for(
         state="attached", timeout=LIVE_MS
     )
+    assert questions == ["bob is assigned to this conversation. Take it from them?"]
+    assert page.evaluate("window.__notReloaded") is True
+    # Close (the key e) and go on to the next open conversation.
+    page.keyboard.press("e")
+    page.wait_for_url(f"**/c/{following.pk}/**")
+    conversation.refresh_from_db()
+    assert conversation.assignee == agent
+    assert conversation.status == "closed"
+    assert page.locator(".flash", has_text="Closed.").is_visible()
