@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 MANAGERS_GROUP = "Managers"
 # Apps whose every model managers may view in Django admin.
-MANAGED_APPS = ("accounts", "inbox", "auth")
+MANAGED_APPS = ("accounts", "inbox", "team", "auth")
 
 
 def user_is_admin(user: AbstractBaseUser | AnonymousUser) -> bool:

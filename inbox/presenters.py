@@ -22,6 +22,8 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from team.presenters import timeline_present
+
 from .models import Conversation
 from .outbound.replies import TEXT_LIMIT_BYTES, reply_refusal
 from .selectors import (
@@ -43,7 +45,7 @@ HEART_SVG = mark_safe(
     '4.4 7.1C19.6 16.6 12 21 12 21z"/></svg>'
 )
 # Query parameters of one request (paging, polling, the highlighted row), not the list's filters.
-REQUEST_ONLY_KEYS = ("older", "newer", "v", "before", "fragment", "visible", "current")
+REQUEST_ONLY_KEYS = ("older", "newer", "v", "before", "fragment", "visible", "current", "saved")
 # A row's age ("5m") in the rendered list; left out of the list's digest (see rows_version).
 AGE_LABEL = re.compile(r'(<time class="row-age"[^>]*>)[^<]*')
 
@@ -161,6 +163,13 @@ def thread_present(
     return {
         "conversation": conversation,
         "thread": messages,
+        # The messages with the team's notes and activity lines of the same span, by time.
+        "timeline": timeline_present(
+            conversation=conversation,
+            messages=messages,
+            has_earlier=has_earlier,
+            before_id=before_id,
+        ),
         "replied": {m.mid: m for m in messages if m.mid},
         "has_earlier": has_earlier,
         "earlier_id": messages[0].pk if messages else None,

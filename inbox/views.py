@@ -36,6 +36,10 @@ from .presenters import (
 from .selectors import ListFilters, conversations_for_user
 from .services import media, work
 
+from team import services as team  # isort: skip
+from team.forms import NoteForm, note_requested  # isort: skip
+from team.presenters import saved_replies_present, saved_reply_pick  # isort: skip
+
 CHANGED_EVENT = "inbox:changed"
 
 
@@ -125,18 +129,54 @@ def _thread_page(
     """The whole page: the list with this conversation highlighted, and its thread."""
     context = _list_context(request, current=conversation)
     context.update(_thread_context(request, conversation))
+    # Saved replies, their placeholders filled; `?saved=ID` puts one in the box (no JS).
+    replies = saved_replies_present(conversation=conversation, agent=request.user)
+    picked = saved_reply_pick(replies, request.GET.get("saved", ""))
+    context.update({"saved_replies": replies, "draft": picked.text if picked else ""})
     context.update(extra)
     return render(request, "inbox/conversation_detail.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
 def conversation_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """The thread. A POST is the reply box's plain submission (no JavaScript needed)."""
+    """The thread. A POST is the reply box's plain submission (no JavaScript needed): a
+    reply, or an internal note when the box is in note mode."""
     if request.method == "POST":
+        if note_requested(request.POST):
+            return conversation_note(request, pk)
         return conversation_reply(request, pk)
     conversation = _conversation_or_404(request, pk)
     work.conversation_mark_read(conversation=conversation, user=request.user)
+    team.mentions_mark_read(user=request.user, conversation=conversation)
     return _thread_page(request, conversation)
+
+
+def conversation_note(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """An internal note: stored and shown to the team; nothing goes to Meta."""
+    conversation = _conversation_or_404(request, pk)
+    form = NoteForm(request.POST)
+    error = "" if form.is_valid() else form_errors_text(form)
+    if not error:
+        try:
+            team.note_create(
+                conversation=conversation, author=_agent(request), text=form.cleaned_data["note"]
+            )
+        except team.NoteRefused as refused:
+            error = refused.message
+    if not error:
+        return _done(request, conversation, "" if request.htmx else "Note added.")
+    if request.htmx:
+        return render(request, "inbox/_error.html", {"error": error}, status=422)
+    draft = form.data.get("note", "")
+    return _thread_page(
+        request,
+        conversation,
+        status=422,
+        reply_error=error,
+        note_draft=draft,
+        compose_mode="note",
+        draft=form.data.get("text", ""),
+    )
 
 
 @require_GET
@@ -150,6 +190,7 @@ def conversation_updates(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return HttpResponse(status=204)
     if request.GET.get("visible") == "1":
         work.conversation_mark_read(conversation=conversation, user=request.user)
+        team.mentions_mark_read(user=request.user, conversation=conversation)
     context = _thread_context(request, conversation, reply_state, version)
     return render(request, "inbox/_thread_update.html", context)
 

@@ -374,7 +374,9 @@ def test_the_thread_costs_a_fixed_number_of_queries(logged_in, agent, conversati
         )
     ConversationFactory.create_batch(10, account=conversation.account)
     assert _thread_queries(logged_in, conversation) == few
-    assert few <= 14
+    # 14, plus the page's notes, its activity lines, the saved replies, the agent's
+    # mentions marked read and their unread count (team work, see tests/team).
+    assert few <= 19
 
 
 def test_updates_answer_204_until_something_changes(logged_in, conversation):
