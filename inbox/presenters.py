@@ -32,6 +32,7 @@ from .selectors import (
     conversation_list_page,
     thread_fingerprint,
     thread_messages,
+    thread_page_end,
     unread_count,
     user_accounts,
 )
@@ -168,7 +169,7 @@ def thread_present(
             conversation=conversation,
             messages=messages,
             has_earlier=has_earlier,
-            before_id=before_id,
+            until=thread_page_end(conversation=conversation, before_id=before_id),
         ),
         "replied": {m.mid: m for m in messages if m.mid},
         "has_earlier": has_earlier,

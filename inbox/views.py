@@ -21,6 +21,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
+from team import services as team
+from team.forms import NoteForm, note_requested
+from team.presenters import saved_replies_present, saved_reply_pick
+
 from .forms import AssignForm, ListFilterForm, ReplyForm, StatusForm, form_errors_text
 from .models import Conversation, Message
 from .outbound import replies as sending
@@ -35,10 +39,6 @@ from .presenters import (
 )
 from .selectors import ListFilters, conversations_for_user
 from .services import media, work
-
-from team import services as team  # isort: skip
-from team.forms import NoteForm, note_requested  # isort: skip
-from team.presenters import saved_replies_present, saved_reply_pick  # isort: skip
 
 CHANGED_EVENT = "inbox:changed"
 

@@ -1,5 +1,8 @@
 """Team work around a conversation: internal notes and their @mentions, saved replies, and
-the activity log (who assigned, closed, labelled, snoozed or noted what, and when)."""
+the activity log (who assigned, closed, labelled, snoozed or noted what, and when).
+
+The inbox builds on this app, not the other way round: conversations and accounts are
+named by their app label here, and nothing of `inbox` is imported."""
 
 from __future__ import annotations
 
@@ -9,9 +12,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from accounts.models import InstagramAccount
-from inbox.models import Conversation
-
 NOTE_MAX_CHARS = 2000
 SAVED_REPLY_MAX_BYTES = 1000  # a reply's limit on Instagram (checked in bytes by the form)
 
@@ -19,7 +19,9 @@ SAVED_REPLY_MAX_BYTES = 1000  # a reply's limit on Instagram (checked in bytes b
 class Note(models.Model):
     """An agent's note on a conversation: seen by the team, never sent to Meta."""
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="notes")
+    conversation = models.ForeignKey(
+        "inbox.Conversation", on_delete=models.CASCADE, related_name="notes"
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="notes"
     )
@@ -78,7 +80,7 @@ class SavedReply(models.Model):
     before sending. `{first_name}`, `{username}`... are filled from the customer."""
 
     account = models.ForeignKey(
-        InstagramAccount,
+        "accounts.InstagramAccount",
         on_delete=models.CASCADE,
         null=True,
         blank=True,
@@ -138,10 +140,12 @@ class ActivityEvent(models.Model):
     Kind = ActivityKind
 
     conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="activity"
+        "inbox.Conversation", on_delete=models.CASCADE, related_name="activity"
     )
     # Denormalised from the conversation: managers filter the log by account.
-    account = models.ForeignKey(InstagramAccount, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(
+        "accounts.InstagramAccount", on_delete=models.CASCADE, related_name="+"
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -6,32 +6,33 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from inbox.models import Conversation, Message
-
 from .models import ActivityEvent, ActivityKind, Note
 from .selectors import saved_replies_for, thread_notes_and_activity
 from .services import MENTION
 
-Entry = Message | Note | ActivityEvent
+if TYPE_CHECKING:
+    from inbox.models import Conversation, Message
+
+    Entry = Message | Note | ActivityEvent
 
 
 def timeline_present(
-    *, conversation: Conversation, messages: list[Message], has_earlier: bool, before_id: int | None
+    *, conversation: Conversation, messages: list[Message], has_earlier: bool, until: Any = None
 ) -> list[Entry]:
-    """One page of the thread: its messages with the notes and activity of the same span,
-    in time order (a message before a note or line of the same instant)."""
+    """One page of the thread: its messages with the notes and activity of the same span
+    (from its first message when earlier ones exist, up to `until`: the next page's first
+    message, or now), in time order; a message before a note or line of the same instant."""
     since = messages[0].timestamp if has_earlier and messages else None
-    notes, events = thread_notes_and_activity(
-        conversation=conversation, since=since, before_id=before_id
-    )
-    entries: list[tuple[Any, int, int, Entry]] = [(m.timestamp, 0, m.pk, m) for m in messages]
+    notes, events = thread_notes_and_activity(conversation=conversation, since=since, until=until)
+    entries: list[tuple[datetime, int, int, Entry]] = [(m.timestamp, 0, m.pk, m) for m in messages]
     entries += [(n.created_at, 1, n.pk, n) for n in notes]
     entries += [(e.created_at, 2, e.pk, e) for e in events]
     entries.sort(key=lambda entry: entry[:3])

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet
 
-from inbox.models import Conversation, Message
-from inbox.selectors import conversations_for_user
+from accounts.roles import accounts_for_user
 
 from .models import ActivityEvent, ActivityKind, Mention, Note, SavedReply
+
+if TYPE_CHECKING:
+    from inbox.models import Conversation
 
 # A page of the thread shows at most this many notes and as many activity lines (the
 # newest of its time span): a fixed cost however busy the conversation.
@@ -19,38 +22,32 @@ EXTRAS_PER_PAGE = 100
 MENTIONS_PAGE_SIZE = 50
 
 
-def _span(
-    queryset: QuerySet, *, since: datetime | None, before_id: int | None, conversation: Conversation
-) -> QuerySet:
+def _span(queryset: QuerySet, *, since: datetime | None, until: Any) -> QuerySet:
     if since is not None:
         queryset = queryset.filter(created_at__gte=since)
-    if before_id is not None:
-        anchor = Subquery(
-            Message.objects.filter(conversation=conversation, pk=before_id).values("timestamp")[:1]
-        )
-        queryset = queryset.filter(created_at__lt=anchor)
+    if until is not None:
+        queryset = queryset.filter(created_at__lt=until)
     return queryset
 
 
 def thread_notes_and_activity(
-    *, conversation: Conversation, since: datetime | None, before_id: int | None
+    *, conversation: Conversation, since: datetime | None, until: Any = None
 ) -> tuple[list[Note], list[ActivityEvent]]:
     """The notes and activity lines of one page of the thread: from `since` (the page's
-    first message, or the beginning) up to the message `before_id` (or now). Two queries.
-    A note's own "note added" event is not a line: the note shows."""
+    first message, or the beginning) up to `until` (a time, or an expression for the next
+    page's first message; None: now). Two queries. A note's own "note added" event is not
+    a line: the note shows."""
     notes = _span(
         Note.objects.filter(conversation=conversation).select_related("author"),
         since=since,
-        before_id=before_id,
-        conversation=conversation,
+        until=until,
     )
     events = _span(
         ActivityEvent.objects.filter(conversation=conversation)
         .exclude(kind=ActivityKind.NOTE_ADDED)
         .select_related("actor"),
         since=since,
-        before_id=before_id,
-        conversation=conversation,
+        until=until,
     )
     newest_notes = list(notes.order_by("-created_at", "-id")[:EXTRAS_PER_PAGE])
     newest_events = list(events.order_by("-created_at", "-id")[:EXTRAS_PER_PAGE])
@@ -61,7 +58,7 @@ def mentions_for_user(*, user: AbstractBaseUser | AnonymousUser) -> list[Mention
     """The agent's newest mentions in conversations they may still see."""
     return list(
         Mention.objects.filter(
-            user_id=user.pk or 0, note__conversation__in=conversations_for_user(user)
+            user_id=user.pk or 0, note__conversation__account__in=accounts_for_user(user)
         )
         .select_related("note__author", "note__conversation__account")
         .order_by("-created_at", "-id")[:MENTIONS_PAGE_SIZE]
@@ -75,7 +72,7 @@ def mentions_unread_count(*, user: AbstractBaseUser | AnonymousUser) -> int:
     return Mention.objects.filter(
         user_id=user.pk,
         read_at__isnull=True,
-        note__conversation__in=conversations_for_user(user).values("pk"),
+        note__conversation__account__in=accounts_for_user(user).values("pk"),
     ).count()
 
 

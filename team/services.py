@@ -12,16 +12,19 @@ import logging
 import re
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.utils import timezone
 
-from inbox.models import Conversation
-from inbox.selectors import assignable_agents
+from accounts.roles import account_agents
 
 from .models import NOTE_MAX_CHARS, ActivityEvent, ActivityKind, Mention, Note
+
+if TYPE_CHECKING:
+    from inbox.models import Conversation
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +56,7 @@ def mentioned_names(text: str) -> list[str]:
 
 def _touch(conversation: Conversation, now: datetime) -> None:
     """Move the thread's version on (see the module's docstring)."""
-    Conversation.objects.filter(pk=conversation.pk).update(updated_at=now)
+    type(conversation)._default_manager.filter(pk=conversation.pk).update(updated_at=now)
     conversation.updated_at = now
 
 
@@ -87,7 +90,7 @@ def _mentioned_users(
         return [], []
     found = {
         user.get_username().lower(): user
-        for user in assignable_agents(account=conversation.account)
+        for user in account_agents(account_id=conversation.account_id)
         if user.get_username().lower() in wanted
     }
     unknown = [name for key, name in wanted.items() if key not in found]

@@ -198,3 +198,28 @@ def test_a_new_note_changes_the_thread_version_for_open_pages(logged_in, convers
     update = logged_in.get(f"/c/{conversation.pk}/updates/", {"v": version})
     assert update.status_code == 200
     assert "live note" in update.content.decode()
+
+
+def test_each_page_of_a_long_thread_shows_the_notes_of_its_own_span(
+    logged_in, agent, conversation, now, time_machine
+):
+    from inbox.selectors import THREAD_PAGE_SIZE
+    from team.services import note_create
+
+    start = now - timedelta(days=3)
+    time_machine.move_to(start - timedelta(minutes=1))
+    note_create(conversation=conversation, author=agent, text="an early note")
+    for i in range(THREAD_PAGE_SIZE + 5):
+        MessageFactory(
+            conversation=conversation, text=f"n{i:04d}", timestamp=start + timedelta(minutes=i)
+        )
+    time_machine.move_to(now)
+    note_create(conversation=conversation, author=agent, text="a late note")
+    newest = page(logged_in, conversation)
+    assert "a late note" in newest
+    assert "an early note" not in newest
+    earlier = re.search(r'href="\?before=(\d+)"', newest).group(1)
+    older = page(logged_in, conversation, before=earlier)
+    assert "an early note" in older
+    assert "a late note" not in older
+    assert older.index("an early note") < older.index("n0000")
