@@ -120,3 +120,25 @@ def test_a_saved_reply_from_the_menu_button_and_escape_closes_the_slash_menu(
     page.click("[data-saved-reply]")
     assert reply.input_value() == "Hi! We open at 9."
     assert re.search(r"\d+ / 1000 bytes", page.inner_text("#byte-counter"))
+
+
+def test_without_javascript_the_switch_still_writes_a_note(
+    browser, live_server, agent, conversation
+):
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    context.set_default_timeout(5000)
+    page = context.new_page()
+    try:
+        open_thread(page, conversation)
+        assert page.locator("#note-text").is_hidden()
+        page.click("label[for=mode-note]")  # CSS alone swaps the boxes
+        assert page.locator("#reply-text").is_hidden()
+        page.fill("#note-text", "Plain HTML note")
+        page.click(".send-note")
+        page.wait_for_load_state()
+        assert "Note added." in page.inner_text("body")
+        assert "Plain HTML note" in page.inner_text(".internal-note")
+        assert Note.objects.get().text == "Plain HTML note"
+        assert not Message.objects.filter(direction="out").exists()
+    finally:
+        context.close()
