@@ -119,7 +119,7 @@ MESSAGE_COLUMNS = (
     "conversation_id, account_id, mid, direction, origin, kind, text, attachments, "
     "reply_to_mid, reply_to_story_url, reply_to_story_id, quick_reply_payload, details, "
     "timestamp, edit_count, is_deleted, status, tag, error_code, error_reason, attempts, "
-    "author_id, created_at, updated_at"
+    "author_id, created_at, updated_at, via_standby, earlier_texts, text_edit_count, imported"
 )
 TEXT_INDEX = "inbox_msg_text_trgm_idx"
 
@@ -161,6 +161,7 @@ class Seed:
             conversation_ids = self._copy_conversations(cursor, plan, accounts, agent.pk)
             self._copy_messages(cursor, plan, conversation_ids, accounts)
             self._copy_read_states(cursor, conversation_ids, agent.pk)
+            self._team_work(cursor, accounts, agent)
         print(f"rows written in {time.monotonic() - started:.0f}s; indexing...", flush=True)
         with connection.cursor() as cursor:
             cursor.execute("SET maintenance_work_mem = '256MB'")
@@ -171,6 +172,8 @@ class Seed:
             cursor.execute("VACUUM ANALYZE inbox_conversation")
             cursor.execute("VACUUM ANALYZE inbox_message")
             cursor.execute("VACUUM ANALYZE inbox_conversationreadstate")
+            for table in ("team_note", "team_mention", "team_activityevent"):
+                cursor.execute(f"VACUUM ANALYZE {table}")
         print(
             f"Seeded {len(plan)} conversations and {sum(n for n, _ in plan)} messages "
             f"in {time.monotonic() - started:.0f}s. Log in as {agent.get_username()}."
@@ -302,6 +305,10 @@ class Seed:
                             None,
                             moment,
                             moment,
+                            False,
+                            "[]",
+                            0,
+                            False,
                         )
                     )
                 previews.append((text[:255], pk))
@@ -322,6 +329,44 @@ class Seed:
             for pk in conversation_ids:
                 if self.rng.random() < 0.9:
                     copy.write_row((pk, user_id, self.now))
+
+    def _team_work(self, cursor: Any, accounts: list[InstagramAccount], agent: Any) -> None:
+        """Team work on: a teammate's note in one conversation of ten (and in the busiest),
+        half of them mentioning the agent (most read), two activity lines in one of five,
+        and twenty saved replies."""
+        mate = self._agent("bench_mate", "bench-pass-123")
+        for account in accounts:
+            account.members.add(mate)
+        busiest = (
+            "(SELECT conversation_id FROM inbox_message GROUP BY 1 ORDER BY count(*) DESC LIMIT 1)"
+        )
+        cursor.execute(
+            "INSERT INTO team_note (conversation_id, author_id, text, created_at) "
+            "SELECT id, %s, CASE WHEN id % 20 = 3 THEN %s ELSE %s END, "
+            "last_message_at - interval '3 minutes' FROM inbox_conversation "
+            f"WHERE id % 10 = 3 OR id = {busiest}",
+            [mate.pk, f"@{agent.get_username()} can you check this order?", "Asked the warehouse."],
+        )
+        cursor.execute(
+            "INSERT INTO team_mention (note_id, user_id, read_at, created_at) "
+            "SELECT id, %s, CASE WHEN id % 5 = 0 THEN NULL ELSE created_at END, created_at "
+            "FROM team_note WHERE text LIKE '@%%'",
+            [agent.pk],
+        )
+        for kind, detail, minutes in (("assigned", mate.get_username(), 9), ("closed", "", 2)):
+            cursor.execute(
+                "INSERT INTO team_activityevent "
+                "(conversation_id, account_id, actor_id, kind, detail, created_at) "
+                "SELECT id, account_id, %s, %s, %s, last_message_at - %s * interval '1 minute' "
+                f"FROM inbox_conversation WHERE id % 5 = 1 OR id = {busiest}",
+                [mate.pk, kind, detail, minutes],
+            )
+        for index in range(20):
+            cursor.execute(
+                "INSERT INTO team_savedreply (title, shortcut, text, created_at, updated_at) "
+                "VALUES (%s, %s, %s, now(), now()) ON CONFLICT DO NOTHING",
+                [f"Saved reply {index}", f"reply-{index}", "Hi {first_name}, thanks for writing!"],
+            )
 
 
 if __name__ == "__main__":

@@ -9,22 +9,10 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from accounts.roles import user_is_admin
+from common.admin import ReadOnlyAdminMixin
 
 from .forms import SavedReplyForm
 from .models import ActivityEvent, Mention, Note, SavedReply
-
-
-class ReadOnlyAdminMixin:
-    """History is never edited by hand: no add, change or delete for anyone."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class AdminsOnlyChangeMixin:
