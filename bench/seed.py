@@ -332,7 +332,7 @@ class Seed:
 
     def _team_work(self, cursor: Any, accounts: list[InstagramAccount], agent: Any) -> None:
         """Team work on: a teammate's note in one conversation of ten (and in the busiest),
-        half of them mentioning the agent (most read), two activity lines in one of five,
+        half of them mentioning the agent (most read), two activity lines in two of five,
         and twenty saved replies."""
         mate = self._agent("bench_mate", "bench-pass-123")
         for account in accounts:
@@ -342,15 +342,17 @@ class Seed:
         )
         cursor.execute(
             "INSERT INTO team_note (conversation_id, author_id, text, created_at) "
-            "SELECT id, %s, CASE WHEN id % 20 = 3 THEN %s ELSE %s END, "
+            "SELECT id, %s, CASE WHEN mod(id, 20) = 3 THEN %s ELSE %s END, "
             "last_message_at - interval '3 minutes' FROM inbox_conversation "
-            f"WHERE id % 10 = 3 OR id = {busiest}",
+            f"WHERE mod(id, 10) = 3 OR id = {busiest}",
             [mate.pk, f"@{agent.get_username()} can you check this order?", "Asked the warehouse."],
         )
         cursor.execute(
-            "INSERT INTO team_mention (note_id, user_id, read_at, created_at) "
-            "SELECT id, %s, CASE WHEN id % 5 = 0 THEN NULL ELSE created_at END, created_at "
-            "FROM team_note WHERE text LIKE '@%%'",
+            "INSERT INTO team_mention (note_id, user_id, account_id, read_at, created_at) "
+            "SELECT n.id, %s, c.account_id, "
+            "CASE WHEN mod(n.id, 5) = 0 THEN NULL ELSE n.created_at END, n.created_at "
+            "FROM team_note n JOIN inbox_conversation c ON c.id = n.conversation_id "
+            "WHERE n.text LIKE '@%%'",
             [agent.pk],
         )
         for kind, detail, minutes in (("assigned", mate.get_username(), 9), ("closed", "", 2)):
@@ -358,7 +360,7 @@ class Seed:
                 "INSERT INTO team_activityevent "
                 "(conversation_id, account_id, actor_id, kind, detail, created_at) "
                 "SELECT id, account_id, %s, %s, %s, last_message_at - %s * interval '1 minute' "
-                f"FROM inbox_conversation WHERE id % 5 = 1 OR id = {busiest}",
+                f"FROM inbox_conversation WHERE mod(id, 5) IN (1, 3) OR id = {busiest}",
                 [mate.pk, kind, detail, minutes],
             )
         for index in range(20):

@@ -58,6 +58,11 @@ class Mention(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mentions"
     )
+    # Denormalised from the note's conversation: an agent sees the mentions of the accounts
+    # they may still work, checked without joining every note and conversation.
+    account = models.ForeignKey(
+        "accounts.InstagramAccount", on_delete=models.CASCADE, related_name="+"
+    )
     read_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -67,8 +72,14 @@ class Mention(models.Model):
             models.UniqueConstraint(fields=["note", "user"], name="team_mention_unique_user"),
         ]
         indexes = [
-            # An agent's Mentions view, newest first, and its unread count.
-            models.Index(fields=["user", "read_at", "-created_at"], name="team_mention_user_idx"),
+            # An agent's Mentions view, newest first.
+            models.Index(fields=["user", "-created_at"], name="team_mention_user_idx"),
+            # The unread count beside it, and "read" when the agent opens the conversation.
+            models.Index(
+                fields=["user", "account"],
+                condition=Q(read_at__isnull=True),
+                name="team_mention_unread_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -61,6 +61,8 @@ _ACTIVITY = {
 def activity_label(event: ActivityEvent) -> str:
     """The event in words: "alice assigned this to bob"."""
     template = _ACTIVITY.get(ActivityKind(event.kind), "{who}: {detail}")
+    if event.actor is not None and event.detail == event.actor.get_username():
+        template = template.replace("to {detail}", "to themselves")
     if not event.detail:
         template = template.replace(": {detail}", "").replace(" {detail}", "")
     return template.format(who=_name(event.actor), detail=event.detail)

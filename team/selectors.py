@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 # newest of its time span): a fixed cost however busy the conversation.
 EXTRAS_PER_PAGE = 100
 MENTIONS_PAGE_SIZE = 50
+UNREAD_MENTIONS_CAP = 99  # counted up to 100 ("99+"), so the count stays cheap
 
 
 def _span(queryset: QuerySet, *, since: datetime | None, until: Any) -> QuerySet:
@@ -57,23 +58,21 @@ def thread_notes_and_activity(
 def mentions_for_user(*, user: AbstractBaseUser | AnonymousUser) -> list[Mention]:
     """The agent's newest mentions in conversations they may still see."""
     return list(
-        Mention.objects.filter(
-            user_id=user.pk or 0, note__conversation__account__in=accounts_for_user(user)
-        )
+        Mention.objects.filter(user_id=user.pk or 0, account__in=accounts_for_user(user))
         .select_related("note__author", "note__conversation__account")
         .order_by("-created_at", "-id")[:MENTIONS_PAGE_SIZE]
     )
 
 
 def mentions_unread_count(*, user: AbstractBaseUser | AnonymousUser) -> int:
-    """Unread mentions of the agent (conversations they may see). One query."""
+    """Unread mentions of the agent (in accounts they may work), up to UNREAD_MENTIONS_CAP
+    + 1. One query."""
     if user.pk is None:
         return 0
-    return Mention.objects.filter(
-        user_id=user.pk,
-        read_at__isnull=True,
-        note__conversation__account__in=accounts_for_user(user).values("pk"),
-    ).count()
+    unread = Mention.objects.filter(
+        user_id=user.pk, read_at__isnull=True, account__in=accounts_for_user(user).values("pk")
+    ).values("pk")[: UNREAD_MENTIONS_CAP + 1]
+    return Mention.objects.filter(pk__in=unread).count()
 
 
 def saved_replies_for(*, conversation: Conversation) -> list[SavedReply]:

@@ -121,7 +121,11 @@ def note_create(*, conversation: Conversation, author: User, text: str) -> Note:
     with transaction.atomic():
         note = Note.objects.create(conversation=conversation, author=author, text=text)
         Mention.objects.bulk_create(
-            [Mention(note=note, user=user) for user in mentioned if user.pk != author.pk]
+            [
+                Mention(note=note, user=user, account_id=conversation.account_id)
+                for user in mentioned
+                if user.pk != author.pk
+            ]
         )
         activity_record(
             conversation=conversation,

@@ -28,12 +28,14 @@ def test_assignment_and_status_changes_are_recorded_and_shown(
     logged_in.post(f"{url}/assign/", {"assignee": colleague.pk})
     logged_in.post(f"{url}/assign/", {"assignee": colleague.pk})  # no change: no line
     logged_in.post(f"{url}/assign/", {"assignee": ""})
+    logged_in.post(f"{url}/assign/", {"assignee": agent.pk})
     logged_in.post(f"{url}/status/", {"status": "closed"})
     logged_in.post(f"{url}/status/", {"status": "open"})
     events = list(ActivityEvent.objects.order_by("created_at", "id"))
     assert [(e.kind, e.actor, e.detail) for e in events] == [
         ("assigned", agent, "bob"),
         ("unassigned", agent, ""),
+        ("assigned", agent, "alice"),
         ("closed", agent, ""),
         ("reopened", agent, ""),
     ]
@@ -42,6 +44,7 @@ def test_assignment_and_status_changes_are_recorded_and_shown(
     assert lines(html) == [
         "alice assigned this to bob",
         "alice unassigned this",
+        "alice assigned this to themselves",
         "alice closed this",
         "alice reopened this",
     ]
