@@ -147,8 +147,8 @@ def conversation_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return conversation_reply(request, pk)
     conversation = _conversation_or_404(request, pk)
     work.conversation_mark_read(conversation=conversation, user=request.user)
-    team.mentions_mark_read(user=request.user, conversation=conversation)
-    return _thread_page(request, conversation)
+    mentions = team.mentions_read_on_open(user=request.user, conversation=conversation)
+    return _thread_page(request, conversation, mentions_unread=mentions)
 
 
 def conversation_note(request: HtmxHttpRequest, pk: int) -> HttpResponse:

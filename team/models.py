@@ -6,8 +6,6 @@ named by their app label here, and nothing of `inbox` is imported."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -40,15 +38,6 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return f"Note by {self.author} on {self.conversation}"
-
-    # The thread orders messages, notes and activity lines by `timestamp`, and tells them
-    # apart by these.
-    is_note = True
-    is_activity = False
-
-    @property
-    def timestamp(self) -> datetime:
-        return self.created_at
 
 
 class Mention(models.Model):
@@ -185,10 +174,3 @@ class ActivityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.conversation} · {self.created_at:%Y-%m-%d %H:%M}"
-
-    is_note = False
-    is_activity = True
-
-    @property
-    def timestamp(self) -> datetime:
-        return self.created_at

@@ -24,19 +24,24 @@ if TYPE_CHECKING:
     Entry = Message | Note | ActivityEvent
 
 
+KINDS = ("message", "note", "activity")
+
+
 def timeline_present(
     *, conversation: Conversation, messages: list[Message], has_earlier: bool, until: Any = None
-) -> list[Entry]:
+) -> list[dict[str, Any]]:
     """One page of the thread: its messages with the notes and activity of the same span
     (from its first message when earlier ones exist, up to `until`: the next page's first
-    message, or now), in time order; a message before a note or line of the same instant."""
+    message, or now), in time order; a message before a note or line of the same instant.
+    Each entry is {"kind", "item", "timestamp"}: plain dicts keep the template's lookups
+    cheap on every page and poll."""
     since = messages[0].timestamp if has_earlier and messages else None
     notes, events = thread_notes_and_activity(conversation=conversation, since=since, until=until)
     entries: list[tuple[datetime, int, int, Entry]] = [(m.timestamp, 0, m.pk, m) for m in messages]
     entries += [(n.created_at, 1, n.pk, n) for n in notes]
     entries += [(e.created_at, 2, e.pk, e) for e in events]
     entries.sort(key=lambda entry: entry[:3])
-    return [entry[3] for entry in entries]
+    return [{"kind": KINDS[kind], "item": item, "timestamp": at} for at, kind, _, item in entries]
 
 
 def _name(user: AbstractBaseUser | None) -> str:

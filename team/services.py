@@ -22,6 +22,7 @@ from django.utils import timezone
 from accounts.roles import account_agents
 
 from .models import NOTE_MAX_CHARS, ActivityEvent, ActivityKind, Mention, Note
+from .selectors import UNREAD_MENTIONS_CAP, mentions_unread_count
 
 if TYPE_CHECKING:
     from inbox.models import Conversation
@@ -141,6 +142,18 @@ def note_create(*, conversation: Conversation, author: User, text: str) -> Note:
         len(mentioned),
     )
     return note
+
+
+def mentions_read_on_open(*, user: AnyUser, conversation: Conversation) -> int:
+    """The agent opened the conversation: its mentions of them are read. Answers how many
+    unread mentions they have left (as `mentions_unread_count` counts), for the page; one
+    query when there were none, the usual case."""
+    unread = mentions_unread_count(user=user)
+    if unread and unread <= UNREAD_MENTIONS_CAP:
+        unread -= mentions_mark_read(user=user, conversation=conversation)
+    elif unread:
+        mentions_mark_read(user=user, conversation=conversation)
+    return unread
 
 
 def mentions_mark_read(

@@ -159,6 +159,10 @@ def test_the_thread_and_list_cost_the_same_with_notes_mentions_and_activity(
     logged_in, agent, colleague, conversation
 ):
     MessageFactory(conversation=conversation)
+    # One unread mention here and one elsewhere: opening the thread reads the first.
+    note_create(conversation=conversation, author=colleague, text="@alice first")
+    elsewhere = ConversationFactory(account=conversation.account)
+    note_create(conversation=elsewhere, author=colleague, text="@alice elsewhere")
     thread, inbox = f"/c/{conversation.pk}/", "/"
     few = (_queries(logged_in, thread), _queries(logged_in, inbox))
     for i in range(15):
@@ -169,7 +173,25 @@ def test_the_thread_and_list_cost_the_same_with_notes_mentions_and_activity(
         SavedReply.objects.create(title=f"Reply {i}", shortcut=f"r{i}", text="Hi {first_name}")
     for other in ConversationFactory.create_batch(5, account=conversation.account):
         note_create(conversation=other, author=colleague, text="@alice and another")
-    assert Mention.objects.filter(user=agent).count() == 20
+    assert Mention.objects.filter(user=agent).count() == 22
     assert (_queries(logged_in, inbox), _queries(logged_in, thread)) == (few[1], few[0])
-    assert Note.objects.count() == 20
-    assert Conversation.objects.count() == 6
+    assert Note.objects.count() == 22
+    assert Conversation.objects.count() == 7
+
+
+def test_opening_a_thread_without_unread_mentions_costs_one_query_less(
+    logged_in, colleague, conversation
+):
+    thread = f"/c/{conversation.pk}/"
+    none = _queries(logged_in, thread)
+    note_create(conversation=conversation, author=colleague, text="@alice look")
+    assert _queries(logged_in, thread) == none + 1
+    assert 'class="mentions-count"' not in logged_in.get(thread).content.decode()
+
+
+def test_a_thread_page_counts_the_mentions_left_elsewhere(logged_in, colleague, conversation):
+    note_create(conversation=conversation, author=colleague, text="@alice here")
+    elsewhere = ConversationFactory(account=conversation.account)
+    note_create(conversation=elsewhere, author=colleague, text="@alice there")
+    html = logged_in.get(f"/c/{conversation.pk}/").content.decode()
+    assert re.search(r'class="mentions-count"[^>]*>1<', html)
