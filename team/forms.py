@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.http import QueryDict
 
@@ -61,16 +59,3 @@ class SavedReplyForm(forms.ModelForm):
         if not title:
             raise forms.ValidationError("Give the reply a title.")
         return title
-
-    def validate_unique(self) -> None:
-        # The same shortcut twice for all accounts is refused by a partial constraint that
-        # the model form does not check: say it in the form rather than fail on save.
-        super().validate_unique()
-        data: dict[str, Any] = self.cleaned_data
-        shortcut, account = data.get("shortcut"), data.get("account")
-        if shortcut and account is None:
-            clash = SavedReply.objects.filter(shortcut=shortcut, account__isnull=True)
-            if self.instance.pk:
-                clash = clash.exclude(pk=self.instance.pk)
-            if clash.exists():
-                self.add_error("shortcut", "A saved reply for every account has this shortcut.")

@@ -103,12 +103,15 @@ class SavedReply(models.Model):
         verbose_name_plural = "saved replies"
         constraints = [
             models.UniqueConstraint(
-                fields=["account", "shortcut"], name="team_savedreply_unique_shortcut"
+                fields=["account", "shortcut"],
+                name="team_savedreply_unique_shortcut",
+                violation_error_message="This account has a saved reply with this shortcut.",
             ),
             models.UniqueConstraint(
                 fields=["shortcut"],
                 condition=Q(account__isnull=True),
                 name="team_savedreply_unique_shortcut_all",
+                violation_error_message="A saved reply for every account has this shortcut.",
             ),
             models.CheckConstraint(
                 condition=~Q(text="") & ~Q(shortcut="") & ~Q(title=""),

@@ -112,3 +112,15 @@ def test_a_filled_saved_reply_still_obeys_the_byte_limit(logged_in, conversation
     assert response.status_code == 422
     assert "1,007 bytes; Instagram accepts at most 1,000" in response.content.decode()
     assert bodies(meta) == []
+
+
+def test_a_shortcut_is_unique_within_an_account(client, admin_user, account):
+    SavedReply.objects.create(account=account, title="A", shortcut="hello", text="Hi")
+    client.force_login(admin_user)
+    data = {"title": "B", "shortcut": "hello", "account": account.pk, "text": "Yo"}
+    response = client.post(ADD, data)
+    assert "This account has a saved reply with this shortcut." in response.content.decode()
+    # The same shortcut for another account, or for every account, is another reply.
+    assert client.post(ADD, {**data, "account": ""}).status_code == 302
+    assert client.post(ADD, {**data, "account": AccountFactory().pk}).status_code == 302
+    assert SavedReply.objects.count() == 3
