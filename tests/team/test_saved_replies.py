@@ -124,3 +124,13 @@ def test_a_shortcut_is_unique_within_an_account(client, admin_user, account):
     assert client.post(ADD, {**data, "account": ""}).status_code == 302
     assert client.post(ADD, {**data, "account": AccountFactory().pk}).status_code == 302
     assert SavedReply.objects.count() == 3
+
+
+def test_admins_find_where_to_manage_saved_replies_from_the_box(
+    client, admin_user, logged_in, conversation
+):
+    assert "Manage saved replies" not in logged_in.get(f"/c/{conversation.pk}/").content.decode()
+    client.force_login(admin_user)
+    html = client.get(f"/c/{conversation.pk}/").content.decode()
+    assert 'href="/admin/team/savedreply/"' in html
+    assert "No saved replies yet." in html
