@@ -11,7 +11,7 @@ from .models import NOTE_MAX_CHARS, SAVED_REPLY_MAX_BYTES, SavedReply
 def note_requested(data: QueryDict) -> bool:
     """Whether the reply box's submission is a note: its switch says so, or only the note
     has something in it (a plain form that filled in just the note)."""
-    if data.get("mode") == "note":
+    if data.getlist("mode") == ["note"]:  # a browser sends one; several say nothing
         return True
     if not data.get("note", "").strip():
         return False

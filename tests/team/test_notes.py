@@ -223,3 +223,15 @@ def test_each_page_of_a_long_thread_shows_the_notes_of_its_own_span(
     assert "an early note" in older
     assert "a late note" not in older
     assert older.index("an early note") < older.index("n0000")
+
+
+def test_a_submission_with_both_modes_goes_by_what_was_written(logged_in, conversation, meta):
+    """A form filled in by a script may carry every radio: the boxes' contents decide."""
+    from tests.inbox.outbound.sendkit import answer_ok
+
+    answer_ok(meta, conversation.account)
+    url = f"/c/{conversation.pk}/"
+    logged_in.post(url, {"text": "a reply", "note": "", "mode": ["reply", "note"]})
+    assert Message.objects.get(direction="out").text == "a reply"
+    logged_in.post(url, {"text": "", "note": "a note", "mode": ["reply", "note"]})
+    assert Note.objects.get().text == "a note"
