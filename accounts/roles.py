@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser, Group, Permission, User
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from .models import InstagramAccount
 
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 MANAGERS_GROUP = "Managers"
 # Apps whose every model managers may view in Django admin.
-MANAGED_APPS = ("accounts", "inbox", "auth")
+MANAGED_APPS = ("accounts", "inbox", "team", "auth")
 
 
 def user_is_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
@@ -37,6 +37,15 @@ def accounts_for_user(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Instag
     if user_is_admin(user):
         return InstagramAccount.objects.all()
     return InstagramAccount.objects.filter(members__pk=user.pk)
+
+
+def account_agents(*, account_id: int) -> QuerySet[User]:
+    """Who may work an account's inbox: its members and the admins, active ones only."""
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Q(instagram_accounts=account_id) | Q(is_superuser=True))
+        .distinct()
+    )
 
 
 def managers_group_ensure() -> Group:

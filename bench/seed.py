@@ -163,6 +163,7 @@ class Seed:
             self._copy_messages(cursor, plan, conversation_ids, accounts)
             self._copy_read_states(cursor, conversation_ids, agent.pk)
             self._copy_labels(cursor, conversation_ids)
+            self._team_work(cursor, accounts, agent)
         print(f"rows written in {time.monotonic() - started:.0f}s; indexing...", flush=True)
         with connection.cursor() as cursor:
             cursor.execute("SET maintenance_work_mem = '256MB'")
@@ -174,6 +175,8 @@ class Seed:
             cursor.execute("VACUUM ANALYZE inbox_message")
             cursor.execute("VACUUM ANALYZE inbox_conversationreadstate")
             cursor.execute("VACUUM ANALYZE inbox_conversationlabel")
+            for table in ("team_note", "team_mention", "team_activityevent"):
+                cursor.execute(f"VACUUM ANALYZE {table}")
         print(
             f"Seeded {len(plan)} conversations and {sum(n for n, _ in plan)} messages "
             f"in {time.monotonic() - started:.0f}s. Log in as {agent.get_username()}."
@@ -356,6 +359,46 @@ class Seed:
         Conversation.objects.filter(pk__in=snoozed).update(
             snoozed_until=self.now + timedelta(days=1)
         )
+
+    def _team_work(self, cursor: Any, accounts: list[InstagramAccount], agent: Any) -> None:
+        """Team work on: a teammate's note in one conversation of ten (and in the busiest),
+        half of them mentioning the agent (most read), two activity lines in two of five,
+        and twenty saved replies."""
+        mate = self._agent("bench_mate", "bench-pass-123")
+        for account in accounts:
+            account.members.add(mate)
+        busiest = (
+            "(SELECT conversation_id FROM inbox_message GROUP BY 1 ORDER BY count(*) DESC LIMIT 1)"
+        )
+        cursor.execute(
+            "INSERT INTO team_note (conversation_id, author_id, text, created_at) "
+            "SELECT id, %s, CASE WHEN mod(id, 20) = 3 THEN %s ELSE %s END, "
+            "last_message_at - interval '3 minutes' FROM inbox_conversation "
+            f"WHERE mod(id, 10) = 3 OR id = {busiest}",
+            [mate.pk, f"@{agent.get_username()} can you check this order?", "Asked the warehouse."],
+        )
+        cursor.execute(
+            "INSERT INTO team_mention (note_id, user_id, account_id, read_at, created_at) "
+            "SELECT n.id, %s, c.account_id, "
+            "CASE WHEN mod(n.id, 5) = 0 THEN NULL ELSE n.created_at END, n.created_at "
+            "FROM team_note n JOIN inbox_conversation c ON c.id = n.conversation_id "
+            "WHERE n.text LIKE '@%%'",
+            [agent.pk],
+        )
+        for kind, detail, minutes in (("assigned", mate.get_username(), 9), ("closed", "", 2)):
+            cursor.execute(
+                "INSERT INTO team_activityevent "
+                "(conversation_id, account_id, actor_id, kind, detail, created_at) "
+                "SELECT id, account_id, %s, %s, %s, last_message_at - %s * interval '1 minute' "
+                f"FROM inbox_conversation WHERE mod(id, 5) IN (1, 3) OR id = {busiest}",
+                [mate.pk, kind, detail, minutes],
+            )
+        for index in range(20):
+            cursor.execute(
+                "INSERT INTO team_savedreply (title, shortcut, text, created_at, updated_at) "
+                "VALUES (%s, %s, %s, now(), now()) ON CONFLICT DO NOTHING",
+                [f"Saved reply {index}", f"reply-{index}", "Hi {first_name}, thanks for writing!"],
+            )
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from django.test import Client  # noqa: E402
 
 from bench.figures import percentile  # noqa: E402
 from inbox.models import Conversation, Message  # noqa: E402
+from team.models import ActivityEvent, Note  # noqa: E402
 
 TARGET_MS = 100.0
 
@@ -75,6 +76,15 @@ def main() -> None:
         .first()
     )
     someone = Conversation.objects.order_by("pk")[conversations // 2]
+    # Team work on: a typical thread with a note and activity lines in it (bench/seed.py).
+    noted = (
+        Conversation.objects.filter(status="open", pk__in=Note.objects.values("conversation"))
+        .filter(pk__in=ActivityEvent.objects.values("conversation"))
+        .annotate(n=Count("messages"))
+        .filter(n__gte=8, n__lte=12)
+        .values_list("pk", "n")
+        .first()
+    )
     assert busiest
     assert typical
     thread_url = f"/c/{typical[0]}/"
@@ -91,6 +101,12 @@ def main() -> None:
         ("list: snoozed", "/?status=snoozed", 200),
         (f"thread: {typical[1]} messages", thread_url, 200),
         (f"thread: busiest ({busiest[1]} messages, newest page)", f"/c/{busiest[0]}/", 200),
+        *(
+            [(f"thread: {noted[1]} messages, notes and activity", f"/c/{noted[0]}/", 200)]
+            if noted
+            else []
+        ),
+        ("mentions", "/mentions/", 200),
         ("search: @username", f"/?q={someone.customer_username}", 200),
         ("search: customer name", "/?q=Priya+Raman", 200),
         ("search: message text (order no.)", "/?q=%2345123", 200),

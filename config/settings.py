@@ -167,6 +167,7 @@ INSTALLED_APPS = [
     "axes",
     "accounts",
     "inbox",
+    "team",
     "sandbox",
 ]
 

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
 from accounts.roles import user_is_admin
+from common.admin import ReadOnlyAdminMixin
 
 from .intake.sweep import webhook_events_reprocess
 from .models import Conversation, Label, Message, Reaction, WebhookEvent
@@ -22,20 +23,6 @@ from .presenters_actions import (
     message_came_from_present,
 )
 from .services.labels import LabelRefused, label_name_clean
-
-
-class ReadOnlyAdminMixin:
-    """History is never edited by hand: no add, change or delete for anyone."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 MESSAGE_FIELDS = (
     "timestamp",

@@ -22,6 +22,8 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from team.presenters import timeline_present
+
 from .models import Conversation
 from .outbound.replies import TEXT_LIMIT_BYTES, reply_refusal
 from .selectors import (
@@ -32,6 +34,7 @@ from .selectors import (
     label_suggestions,
     thread_fingerprint,
     thread_messages,
+    thread_page_end,
     unread_count,
     user_accounts,
 )
@@ -55,6 +58,7 @@ REQUEST_ONLY_KEYS = (
     "visible",
     "current",
     "typing",
+    "saved",
 )
 # A row's age ("5m") in the rendered list; left out of the list's digest (see rows_version).
 AGE_LABEL = re.compile(r'(<time class="row-age"[^>]*>)[^<]*')
@@ -175,6 +179,13 @@ def thread_present(
     return {
         "conversation": conversation,
         "thread": messages,
+        # The messages with the team's notes and activity lines of the same span, by time.
+        "timeline": timeline_present(
+            conversation=conversation,
+            messages=messages,
+            has_earlier=has_earlier,
+            until=thread_page_end(conversation=conversation, before_id=before_id),
+        ),
         "replied": {m.mid: m for m in messages if m.mid},
         "has_earlier": has_earlier,
         "earlier_id": messages[0].pk if messages else None,

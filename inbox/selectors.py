@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
@@ -19,7 +18,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import InstagramAccount
-from accounts.roles import accounts_for_user, user_is_admin
+from accounts.roles import account_agents, accounts_for_user, user_is_admin
 
 from .models import (
     Conversation,
@@ -291,6 +290,16 @@ def thread_messages(
     return newest_first[:size][::-1], has_earlier
 
 
+def thread_page_end(*, conversation: Conversation, before_id: int | None) -> Subquery | None:
+    """Where a page of earlier messages ends: the time of the message it comes before (an
+    expression, evaluated in the query that uses it), or None for the newest page."""
+    if before_id is None:
+        return None
+    return Subquery(
+        Message.objects.filter(conversation=conversation, pk=before_id).values("timestamp")[:1]
+    )
+
+
 def thread_fingerprint(*, conversation: Conversation) -> str:
     """Changes whenever anything the newest page of the thread shows changes: a new, edited
     or unsent message, a delivery status, a reaction added, changed or removed. One aggregate
@@ -322,12 +331,7 @@ def thread_fingerprint(*, conversation: Conversation) -> str:
 
 def assignable_agents(*, account: InstagramAccount) -> QuerySet[User]:
     """Who a conversation of `account` can be assigned to: its members and the admins."""
-    users = get_user_model()._default_manager.filter(is_active=True)
-    return (
-        users.filter(Q(instagram_accounts=account) | Q(is_superuser=True))
-        .distinct()
-        .order_by("first_name", "username")
-    )
+    return account_agents(account_id=account.pk).order_by("first_name", "username")
 
 
 def user_accounts(*, user: AbstractBaseUser | AnonymousUser) -> list[InstagramAccount]:

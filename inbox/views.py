@@ -21,6 +21,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
+from team import services as team
+from team.forms import NoteForm, note_requested
+from team.presenters import saved_replies_present, saved_reply_pick
+
 from .forms import AssignForm, ListFilterForm, ReplyForm, StatusForm, form_errors_text
 from .models import Conversation, Message
 from .outbound import replies as sending
@@ -136,18 +140,54 @@ def _thread_page(
     """The whole page: the list with this conversation highlighted, and its thread."""
     context = _list_context(request, current=conversation)
     context.update(_thread_context(request, conversation))
+    # Saved replies, their placeholders filled; `?saved=ID` puts one in the box (no JS).
+    replies = saved_replies_present(conversation=conversation, agent=request.user)
+    picked = saved_reply_pick(replies, request.GET.get("saved", ""))
+    context.update({"saved_replies": replies, "draft": picked.text if picked else ""})
     context.update(extra)
     return render(request, "inbox/conversation_detail.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
 def conversation_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """The thread. A POST is the reply box's plain submission (no JavaScript needed)."""
+    """The thread. A POST is the reply box's plain submission (no JavaScript needed): a
+    reply, or an internal note when the box is in note mode."""
     if request.method == "POST":
+        if note_requested(request.POST):
+            return conversation_note(request, pk)
         return conversation_reply(request, pk)
     conversation = _conversation_or_404(request, pk)
     work.conversation_mark_read(conversation=conversation, user=request.user)
-    return _thread_page(request, conversation)
+    mentions = team.mentions_read_on_open(user=request.user, conversation=conversation)
+    return _thread_page(request, conversation, mentions_unread=mentions)
+
+
+def conversation_note(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """An internal note: stored and shown to the team; nothing goes to Meta."""
+    conversation = _conversation_or_404(request, pk)
+    form = NoteForm(request.POST)
+    error = "" if form.is_valid() else form_errors_text(form)
+    if not error:
+        try:
+            team.note_create(
+                conversation=conversation, author=_agent(request), text=form.cleaned_data["note"]
+            )
+        except team.NoteRefused as refused:
+            error = refused.message
+    if not error:
+        return _done(request, conversation, "" if request.htmx else "Note added.")
+    if request.htmx:
+        return render(request, "inbox/_error.html", {"error": error}, status=422)
+    draft = form.data.get("note", "")
+    return _thread_page(
+        request,
+        conversation,
+        status=422,
+        reply_error=error,
+        note_draft=draft,
+        compose_mode="note",
+        draft=form.data.get("text", ""),
+    )
 
 
 @require_GET
@@ -161,6 +201,7 @@ def conversation_updates(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return presence_headers(request, HttpResponse(status=204), pk)
     if request.GET.get("visible") == "1":
         work.conversation_mark_read(conversation=conversation, user=request.user)
+        team.mentions_mark_read(user=request.user, conversation=conversation)
     context = _thread_context(request, conversation, reply_state, version)
     response = render(request, "inbox/_thread_update.html", context)
     return presence_headers(request, response, pk)

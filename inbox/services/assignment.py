@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import InstagramAccount
 from inbox.models import Conversation, Message
 from inbox.services.presence import ONLINE_WITHIN
+from team.models import ActivityEvent, ActivityKind
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,13 @@ def conversation_auto_assign(
         if not taken:
             return None
         InstagramAccount.objects.filter(pk=locked.pk).update(auto_assign_last_id=chosen)
+        ActivityEvent.objects.create(
+            conversation_id=conversation_id,
+            account_id=account.pk,
+            actor=None,  # the system: the account's round
+            kind=ActivityKind.ASSIGNED,
+            detail=get_user_model().objects.get(pk=chosen).get_username(),
+        )
     logger.info("conversation %s auto-assigned to user %s", conversation_id, chosen)
     return chosen
 

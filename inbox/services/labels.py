@@ -1,7 +1,7 @@
 """Labels on conversations: agents add them by name and take them off; admins manage the
-labels themselves (name, color) in admin. Adding or removing one touches the conversation's
-`updated_at`, which moves the thread's live version (and the list's rows show labels), so
-open pages see the change."""
+labels themselves (name, color) in admin. Adding or removing one is a line in the activity
+log, which touches the conversation's `updated_at`: the thread's live version moves (and the
+list's rows show labels), so open pages see the change."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ import re
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from inbox.models import Conversation, ConversationLabel, Label
+from team.models import ActivityKind
+from team.services import activity_record
 
 logger = logging.getLogger(__name__)
 
@@ -70,11 +71,6 @@ def label_for_name(*, name: str) -> Label:
         return Label.objects.get(name__iexact=name)
 
 
-def _touch(conversation: Conversation) -> None:
-    conversation.updated_at = timezone.now()
-    Conversation.objects.filter(pk=conversation.pk).update(updated_at=conversation.updated_at)
-
-
 def conversation_label_add(*, conversation: Conversation, label: Label, actor: AnyUser) -> bool:
     """Put `label` on the conversation; False when it was there already."""
     if ConversationLabel.objects.filter(conversation=conversation, label=label).exists():
@@ -82,19 +78,32 @@ def conversation_label_add(*, conversation: Conversation, label: Label, actor: A
     try:
         with transaction.atomic():
             ConversationLabel.objects.create(conversation=conversation, label=label)
+            activity_record(
+                conversation=conversation,
+                actor=actor,
+                kind=ActivityKind.LABEL_ADDED,
+                detail=label.name,
+            )
     except IntegrityError:
         return False  # a colleague added it meanwhile
-    _touch(conversation)
     logger.info("label %s added to conversation %s by user %s", label.pk, conversation.pk, actor.pk)
     return True
 
 
 def conversation_label_remove(*, conversation: Conversation, label: Label, actor: AnyUser) -> bool:
     """Take `label` off the conversation; False when it was not on it."""
-    deleted, _ = ConversationLabel.objects.filter(conversation=conversation, label=label).delete()
-    if not deleted:
-        return False
-    _touch(conversation)
+    with transaction.atomic():
+        deleted, _ = ConversationLabel.objects.filter(
+            conversation=conversation, label=label
+        ).delete()
+        if not deleted:
+            return False
+        activity_record(
+            conversation=conversation,
+            actor=actor,
+            kind=ActivityKind.LABEL_REMOVED,
+            detail=label.name,
+        )
     logger.info(
         "label %s removed from conversation %s by user %s", label.pk, conversation.pk, actor.pk
     )

@@ -11,10 +11,14 @@ from datetime import datetime, time, timedelta, tzinfo
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from inbox.models import Conversation, ConversationReadState
 from inbox.services.window import WindowState, conversation_reply_window
+from team.models import ActivityEvent, ActivityKind
+from team.services import activity_record
 
 logger = logging.getLogger(__name__)
 
@@ -104,14 +108,25 @@ def conversation_snooze(
         raise SnoozeRefused("That time has passed: choose a time in the future.")
     conversation.snoozed_until = until
     conversation.status = Conversation.Status.OPEN
-    conversation.save(update_fields=["snoozed_until", "status", "updated_at"])
+    with transaction.atomic():
+        conversation.save(update_fields=["snoozed_until", "status", "updated_at"])
+        activity_record(
+            conversation=conversation,
+            actor=actor,
+            kind=ActivityKind.SNOOZED,
+            detail=date_format(timezone.localtime(until), "DATETIME_FORMAT"),
+        )
     logger.info("conversation %s snoozed by user %s", conversation.pk, actor.pk)
     return conversation
 
 
 def conversation_unsnooze(*, conversation: Conversation, actor: AnyUser) -> Conversation:
+    if conversation.snoozed_until is None:
+        return conversation
     conversation.snoozed_until = None
-    conversation.save(update_fields=["snoozed_until", "updated_at"])
+    with transaction.atomic():
+        conversation.save(update_fields=["snoozed_until", "updated_at"])
+        activity_record(conversation=conversation, actor=actor, kind=ActivityKind.UNSNOOZED)
     logger.info("conversation %s woken by user %s", conversation.pk, actor.pk)
     return conversation
 
@@ -125,10 +140,24 @@ def conversations_wake_due(*, now: datetime | None = None) -> list[int]:
     )
     if not due:
         return []
-    # Only those still due: the customer may have woken one meanwhile.
-    Conversation.objects.filter(pk__in=due, snoozed_until__lte=now).update(
-        snoozed_until=None, updated_at=now
-    )
-    ConversationReadState.objects.filter(conversation_id__in=due).delete()
+    with transaction.atomic():
+        # Only those still due: the customer may have woken one meanwhile.
+        woken = list(
+            Conversation.objects.select_for_update()
+            .filter(pk__in=due, snoozed_until__lte=now)
+            .values_list("pk", "account_id")
+        )
+        due = [pk for pk, _ in woken]
+        Conversation.objects.filter(pk__in=due).update(snoozed_until=None, updated_at=now)
+        ConversationReadState.objects.filter(conversation_id__in=due).delete()
+        ActivityEvent.objects.bulk_create(
+            ActivityEvent(
+                conversation_id=pk,
+                account_id=account_id,
+                actor=None,
+                kind=ActivityKind.UNSNOOZED,
+            )
+            for pk, account_id in woken
+        )
     logger.info("woke %d snoozed conversations", len(due))
     return due

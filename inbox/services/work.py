@@ -1,4 +1,5 @@
-"""Agents working the inbox: assignment, open/closed, read state."""
+"""Agents working the inbox: assignment, open/closed, read state. Every change of
+assignment or status is recorded in the activity log (`team.services.activity_record`)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from datetime import datetime
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.roles import accounts_for_user
 from inbox.models import Conversation, ConversationReadState
+from team.models import ActivityKind
+from team.services import activity_record
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +35,17 @@ def _user_pk(user: AnyUser) -> int:
     return int(user.pk)
 
 
-def _save(conversation: Conversation, *fields: str) -> None:
-    conversation.save(update_fields=[*fields, "updated_at"])
+def _save(
+    conversation: Conversation,
+    *fields: str,
+    actor: AnyUser,
+    kind: ActivityKind,
+    detail: str = "",
+) -> None:
+    """Save the change and its line in the activity log together."""
+    with transaction.atomic():
+        conversation.save(update_fields=[*fields, "updated_at"])
+        activity_record(conversation=conversation, actor=actor, kind=kind, detail=detail)
 
 
 def conversation_assign(
@@ -44,8 +57,16 @@ def conversation_assign(
         or not accounts_for_user(assignee).filter(pk=conversation.account_id).exists()
     ):
         raise WorkRefused(f"{assignee.get_username()} cannot work this account's inbox.")
+    if conversation.assignee_id == assignee.pk:
+        return conversation  # nothing changes: nothing to record
     conversation.assignee = assignee  # type: ignore[assignment]
-    _save(conversation, "assignee")
+    _save(
+        conversation,
+        "assignee",
+        actor=actor,
+        kind=ActivityKind.ASSIGNED,
+        detail=assignee.get_username(),
+    )
     logger.info(
         "conversation %s assigned to user %s by user %s", conversation.pk, assignee.pk, actor.pk
     )
@@ -53,24 +74,30 @@ def conversation_assign(
 
 
 def conversation_unassign(*, conversation: Conversation, actor: AnyUser) -> Conversation:
+    if conversation.assignee_id is None:
+        return conversation
     conversation.assignee = None
-    _save(conversation, "assignee")
+    _save(conversation, "assignee", actor=actor, kind=ActivityKind.UNASSIGNED)
     logger.info("conversation %s unassigned by user %s", conversation.pk, actor.pk)
     return conversation
 
 
 def conversation_close(*, conversation: Conversation, actor: AnyUser) -> Conversation:
     """Closed conversations leave the open list; the customer's next message reopens them."""
+    if conversation.status == Conversation.Status.CLOSED:
+        return conversation
     conversation.status = Conversation.Status.CLOSED
     conversation.snoozed_until = None  # closed is done: nothing to wake
-    _save(conversation, "status", "snoozed_until")
+    _save(conversation, "status", "snoozed_until", actor=actor, kind=ActivityKind.CLOSED)
     logger.info("conversation %s closed by user %s", conversation.pk, actor.pk)
     return conversation
 
 
 def conversation_reopen(*, conversation: Conversation, actor: AnyUser) -> Conversation:
+    if conversation.status == Conversation.Status.OPEN:
+        return conversation
     conversation.status = Conversation.Status.OPEN
-    _save(conversation, "status")
+    _save(conversation, "status", actor=actor, kind=ActivityKind.REOPENED)
     logger.info("conversation %s reopened by user %s", conversation.pk, actor.pk)
     return conversation
 

@@ -452,8 +452,9 @@
   function applyCanSend(canSend) {
     if (!composer) return;
     composer.classList.toggle("is-blocked", !canSend);
+    // Notes and the Reply / Note switch (data-any-state) work whether replies can go out or not.
     $$("textarea, input, select, button", composer).forEach((el) => {
-      if (el.type !== "hidden") el.disabled = !canSend;
+      if (el.type !== "hidden" && !el.hasAttribute("data-any-state")) el.disabled = !canSend;
     });
     if (textarea) textarea.placeholder = canSend ? "Write a reply…" : "Replies are closed";
     updateCounter();
@@ -464,6 +465,7 @@
   const limit = counter ? Number(counter.dataset.limit) : 1000;
   const draftKey = thread ? "inbox:draft:" + thread.dataset.conversation : null;
 
+  const noteMode = () => Boolean($("#mode-note:checked"));
   function bytes() { return textarea ? encoder.encode(textarea.value).length : 0; }
   function tooLong() { return bytes() > limit; }
 
@@ -511,12 +513,13 @@
     composer.addEventListener("htmx:confirm", (event) => {
       const submitter = event.detail.triggeringEvent && event.detail.triggeringEvent.submitter;
       const sticker = submitter && submitter.name === "sticker";
-      if (!sticker && tooLong()) event.preventDefault();
+      if (!sticker && !noteMode() && tooLong()) event.preventDefault();
     });
     composer.addEventListener("htmx:configRequest", (event) => {
       // The heart goes out on its own: the draft stays in the box.
       const submitter = event.detail.triggeringEvent && event.detail.triggeringEvent.submitter;
-      if (submitter && submitter.name === "sticker") {
+      if (noteMode()) composer.dataset.lastSubmit = "note"; // team.js clears the note box
+      else if (submitter && submitter.name === "sticker") {
         event.detail.parameters.delete ? event.detail.parameters.delete("text") : delete event.detail.parameters.text;
         composer.dataset.lastSubmit = "sticker";
       } else composer.dataset.lastSubmit = "text";
@@ -524,7 +527,7 @@
     composer.addEventListener("htmx:afterRequest", (event) => {
       // Sent: a 204. A refusal (422, "successful" to htmx, which swaps it in) keeps the draft.
       if (event.detail.elt !== composer || !event.detail.successful || event.detail.xhr.status !== 204) return;
-      if (composer.dataset.lastSubmit !== "sticker") {
+      if (composer.dataset.lastSubmit === "text") {
         textarea.value = "";
         if (draftKey) localStorage.removeItem(draftKey);
         $$("input[type=file], input[type=url]", composer).forEach((el) => { el.value = ""; });
@@ -533,7 +536,7 @@
         updateCounter();
         autosize();
       }
-      textarea.focus();
+      if (!noteMode()) textarea.focus();
       toBottom();
     });
   }

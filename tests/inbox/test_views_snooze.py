@@ -10,9 +10,15 @@ from django.test import Client
 from accounts.models import InstagramAccount
 from inbox.models import Conversation, ConversationReadState
 from inbox.services.conversations import conversation_record_message
-from inbox.services.snooze import conversation_snooze, conversations_wake_due
+from inbox.services.snooze import (
+    conversation_snooze,
+    conversation_unsnooze,
+    conversations_wake_due,
+)
 from inbox.services.work import conversation_mark_read
 from inbox.tasks import conversations_wake_task
+from team.models import ActivityEvent
+from team.presenters import activity_label
 from tests.factories import AccountFactory, ConversationFactory, MessageFactory
 from tests.webhooks import CUSTOMER, IG_ID, webhook_fixture
 
@@ -212,3 +218,26 @@ def test_the_snooze_form_needs_csrf_and_post(agent, logged_in, conversation):
     assert client.post(f"/c/{conversation.pk}/snooze/", {"preset": "hour"}).status_code == 403
     assert logged_in.get(f"/c/{conversation.pk}/snooze/").status_code == 405
     assert _snoozed_until(conversation) is None
+
+
+def test_snoozing_and_waking_are_lines_in_the_activity_log(frozen, conversation, agent):
+    until = NOW + timedelta(hours=3)
+    conversation_snooze(conversation=conversation, until=until, actor=agent)
+    conversation_unsnooze(conversation=conversation, actor=agent)
+    conversation_unsnooze(conversation=conversation, actor=agent)  # awake already: no line
+    conversation_snooze(conversation=conversation, until=until, actor=agent)
+    frozen.move_to(until + timedelta(seconds=1), tick=False)
+    assert conversations_wake_due() == [conversation.pk]
+
+    events = ActivityEvent.objects.filter(conversation=conversation).order_by("created_at", "id")
+    assert [(e.kind, e.actor) for e in events] == [
+        ("snoozed", agent),
+        ("unsnoozed", agent),
+        ("snoozed", agent),
+        ("unsnoozed", None),
+    ]
+    assert [activity_label(e) for e in events][1:] == [
+        f"{agent.get_username()} ended the snooze",
+        activity_label(events[2]),
+        "The snooze ended",
+    ]

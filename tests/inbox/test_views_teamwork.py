@@ -15,6 +15,8 @@ from inbox.models import Conversation, Message
 from inbox.presenters import reply_state_present, thread_version
 from inbox.services.assignment import conversation_auto_assign
 from inbox.services.presence import agent_seen
+from team.models import ActivityEvent
+from team.presenters import activity_label
 from tests.factories import AccountFactory, ConversationFactory, MessageFactory, UserFactory
 from tests.webhooks import CUSTOMER, IG_ID, OTHER_CUSTOMER, message_item, webhook_body
 
@@ -397,3 +399,14 @@ def test_the_shortcuts_are_listed_and_carried_by_their_buttons(logged_in, accoun
     assert 'data-shortcut="a"' in page
     assert 'data-shortcut="s"' in page
     assert "Close the conversation and go to the next one" in page
+
+
+def test_an_automatic_assignment_is_a_line_in_the_activity_log(account, team):
+    conversation = ConversationFactory(account=account)
+
+    chosen = conversation_auto_assign(conversation_id=conversation.pk, account=account)
+
+    event = ActivityEvent.objects.get(conversation=conversation)
+    assert (event.kind, event.actor, event.detail) == ("assigned", None, "ann")
+    assert chosen == team[0].pk
+    assert activity_label(event) == "Inbox assigned this to ann"

@@ -374,8 +374,10 @@ def test_the_thread_costs_a_fixed_number_of_queries(logged_in, agent, conversati
         )
     ConversationFactory.create_batch(10, account=conversation.account)
     assert _thread_queries(logged_in, conversation) == few
-    # With labels: the list's label filter, its rows' labels and the conversation's.
-    assert few <= 15
+    # 14, plus labels (the list's label filter, its rows' labels and the conversation's)
+    # and the page's notes, its activity lines, the saved replies, the agent's mentions
+    # marked read and their unread count (team work, see tests/team).
+    assert few <= 20
 
 
 def test_updates_answer_204_until_something_changes(logged_in, conversation):
