@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TypeVar
 
+from django.db import transaction
+
 from accounts.meta import account_call
 from accounts.models import InstagramAccount
 from common.queueing import task_queue
@@ -27,11 +29,13 @@ from instagram.client import GraphClient
 from instagram.errors import AuthError, GraphError, RateLimitedError, TransientError
 
 from .state import (
+    Request,
     history_claim,
     history_cursor_keep,
     history_fail,
     history_finish,
     history_progress,
+    history_request,
 )
 from .store import history_conversation_store
 
@@ -89,6 +93,20 @@ def history_sync(*, account_id: int, reconcile: bool = False) -> SyncResult:
 def history_sync_queue(*, account_id: int, reconcile: bool = False) -> bool:
     """Queue an account's sync (after a connect, an admin's click, the beat)."""
     return task_queue(SYNC_TASK, account_id, kwargs={"reconcile": reconcile})
+
+
+def history_start_request(*, account: InstagramAccount) -> tuple[bool, str]:
+    """An admin's "Sync history" (the accounts page, Django admin): whether a sync was
+    queued, and what to tell them."""
+    if account.status != InstagramAccount.Status.ACTIVE:
+        return False, f"{account} is not connected: reconnect it before syncing its history."
+    outcome = history_request(account=account)
+    if outcome == Request.RUNNING:
+        return False, f"A history sync of {account} is already running: its progress is shown."
+    if outcome == Request.WAITING:
+        return False, f"A history sync of {account} is already queued: it starts in a moment."
+    transaction.on_commit(lambda: history_sync_queue(account_id=account.pk))
+    return True, f"History sync queued for {account}: its progress is shown on the accounts page."
 
 
 def history_reconcile_queue() -> int:
