@@ -4,7 +4,6 @@ when the last sync ran, what it stored and why it stopped, in words."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -49,17 +48,13 @@ class SyncPanel:
         return f"{settings.HISTORY_SYNC_EVERY_HOURS:g}"
 
 
-def history_panels(
-    *, accounts: Iterable[InstagramAccount], now: datetime | None = None
-) -> dict[int, SyncPanel]:
-    """Every account's panel, in one query."""
-    now = now or timezone.now()
-    accounts = list(accounts)
-    rows = {
-        row.account_id: row
-        for row in HistorySync.objects.filter(account__in=[a.pk for a in accounts])
-    }
-    return {a.pk: history_panel(account=a, sync=rows.get(a.pk), now=now) for a in accounts}
+def history_syncs() -> dict[int, HistorySync]:
+    """Every account's sync row by account id: the accounts page's accounts in one query."""
+    return {row.account_id: row for row in HistorySync.objects.all()}
+
+
+def history_sync_of(account: InstagramAccount) -> HistorySync | None:
+    return HistorySync.objects.filter(account=account).first()
 
 
 def history_panel(

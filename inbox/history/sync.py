@@ -158,9 +158,9 @@ def _call(account: InstagramAccount, bucket: Bucket, call: Callable[[GraphClient
     """One paced call, retried after throttles and transient failures."""
     attempt = 0
     while True:
-        gate_wait(bucket=bucket)
         try:
             with account_call(account, doing="reading its message history") as client:
+                gate_wait(bucket=bucket)  # the last step before the call leaves
                 return call(client)
         except (RateLimitedError, TransientError) as error:
             attempt += 1

@@ -15,9 +15,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import InstagramAccount
 from accounts.roles import accounts_for_user, user_is_admin
-from inbox.models import HistorySync
 
-from .progress import history_panel
+from .progress import history_panel, history_sync_of
 from .sync import history_start_request
 
 PANEL = "inbox/history/_panel.html"
@@ -31,8 +30,8 @@ def _account(request: HttpRequest, pk: int) -> InstagramAccount:
 
 
 def _panel(request: HttpRequest, account: InstagramAccount, note: str = "") -> HttpResponse:
-    sync = HistorySync.objects.filter(account=account).first()
-    context = {"panel": history_panel(account=account, sync=sync), "account": account, "note": note}
+    panel = history_panel(account=account, sync=history_sync_of(account))
+    context = {"panel": panel, "account": account, "note": note}
     return render(request, PANEL, context)
 
 

@@ -9,8 +9,7 @@ from typing import Any
 from django import template
 
 from accounts.models import InstagramAccount
-from inbox.history.progress import history_panel
-from inbox.models import HistorySync
+from inbox.history.progress import history_panel, history_syncs
 
 register = template.Library()
 
@@ -21,7 +20,7 @@ _ROWS = "history_sync_rows"
 def history_sync_panel(context: template.Context, account: InstagramAccount) -> dict[str, Any]:
     rows = context.render_context.get(_ROWS)
     if rows is None:
-        rows = {row.account_id: row for row in HistorySync.objects.all()}
+        rows = history_syncs()
         context.render_context[_ROWS] = rows
     return {
         "panel": history_panel(account=account, sync=rows.get(account.pk)),
