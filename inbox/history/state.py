@@ -70,6 +70,11 @@ def history_request(*, account: InstagramAccount) -> Request:
     return Request.WAITING
 
 
+def history_request_drop(*, account: InstagramAccount) -> None:
+    """The requested sync could not be queued: it is not waiting any more."""
+    HistorySync.objects.filter(account=account).update(requested_at=None)
+
+
 def history_cursor_keep(*, run: HistorySync, cursor: str) -> None:
     """The conversations page under way: where a stopped sync starts again."""
     run.cursor = cursor

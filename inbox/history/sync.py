@@ -36,6 +36,7 @@ from .state import (
     history_finish,
     history_progress,
     history_request,
+    history_request_drop,
 )
 from .store import history_conversation_store
 
@@ -105,8 +106,14 @@ def history_start_request(*, account: InstagramAccount) -> tuple[bool, str]:
         return False, f"A history sync of {account} is already running: its progress is shown."
     if outcome == Request.WAITING:
         return False, f"A history sync of {account} is already queued: it starts in a moment."
-    transaction.on_commit(lambda: history_sync_queue(account_id=account.pk))
+    transaction.on_commit(lambda: _queue_requested(account))
     return True, f"History sync queued for {account}: its progress is shown on the accounts page."
+
+
+def _queue_requested(account: InstagramAccount) -> None:
+    """The broker refused the task: the page stops saying "queued" (and offers the button)."""
+    if not history_sync_queue(account_id=account.pk):
+        history_request_drop(account=account)
 
 
 def history_reconcile_queue() -> int:

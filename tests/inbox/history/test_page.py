@@ -199,6 +199,19 @@ def test_the_button_queues_a_sync_once_committed(
     assert HistorySync.objects.get(account=account).requested_at == NOW
 
 
+def test_a_sync_the_broker_refused_is_not_shown_as_queued(
+    admin_client, account, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(sync_module, "task_queue", lambda name, *args, **kw: False)
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(f"/accounts/{account.pk}/history/sync/")
+
+    assert HistorySync.objects.get(account=account).requested_at is None
+    html = page_panel(admin_client, account)
+    assert "Queued" not in html
+    assert "Sync history</button>" in html
+
+
 def test_the_button_refuses_politely_while_a_sync_runs(
     admin_client, account, queued, django_capture_on_commit_callbacks
 ):
