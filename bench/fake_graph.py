@@ -9,7 +9,9 @@
 It answers like Meta: `POST /{version}/{ig_id}/messages` → `{"recipient_id", "message_id"}`,
 with Meta's error bodies for a wrong token (190), a missing recipient or a text over 1000
 bytes (100); `GET /{version}/me` and `GET /{version}/{igsid}` answer plausible profiles.
-Standard library only (ThreadingHTTPServer), 127.0.0.1 only, no network.
+Given a `FakeHistory`, it also answers the Conversations API: `GET /{version}/me/conversations`
+(pages with Meta's cursors) and `GET /{version}/{conversation_id}` (participants and the 20
+newest messages). Standard library only (ThreadingHTTPServer), 127.0.0.1 only, no network.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 Scripted = tuple[int, dict[str, Any] | None]  # (status, body or None for Meta's default)
 
@@ -52,6 +56,71 @@ def meta_error(code: int, message: str, subcode: int | None = None, **extra: Any
 
 
 @dataclass
+class FakeHistory:
+    """An account's past conversations for the Conversations API: `conversations` threads of
+    `messages` messages each (customer and business in turn), newest first. Ids are made
+    from numbers, so nothing is held in memory."""
+
+    ig_id: str
+    conversations: int
+    messages: int
+    newest: datetime = field(default_factory=lambda: datetime.now(UTC) - timedelta(minutes=5))
+    page_max: int = 100
+    shown: int = 20  # Meta gives a conversation's 20 newest messages in full
+
+    def page(self, query: dict[str, str]) -> dict[str, Any]:
+        size = min(int(query.get("limit") or 25), self.page_max)
+        after = query.get("after", "")
+        start = int(after.removeprefix("c")) if after.startswith("c") else 0
+        numbers = range(start, min(start + size, self.conversations))
+        rows = [
+            {"id": f"hconv{n:06d}", "updated_time": _graph_time(self._at(n, 0))} for n in numbers
+        ]
+        answer: dict[str, Any] = {"data": rows}
+        if rows:
+            answer["paging"] = {"cursors": {"before": f"c{start}", "after": f"c{numbers[-1] + 1}"}}
+            if numbers[-1] + 1 < self.conversations:
+                answer["paging"]["next"] = f"/me/conversations?after=c{numbers[-1] + 1}"
+        return answer
+
+    def conversation(self, conversation_id: str) -> dict[str, Any] | None:
+        number = conversation_id.removeprefix("hconv")
+        if not conversation_id.startswith("hconv") or not number.isdecimal():
+            return None
+        n = int(number)
+        if n >= self.conversations:
+            return None
+        shop = {"username": "bench_shop", "id": self.ig_id}
+        customer = {"username": f"customer{n}", "id": f"9{n:015d}"}
+        messages = []
+        for k in range(min(self.messages, self.shown)):  # newest first
+            ours = (self.messages - 1 - k) % 2 == 1  # customer and business in turn
+            sender, recipient = (shop, customer) if ours else (customer, shop)
+            messages.append(
+                {
+                    "id": f"hmid{n:06d}_{k:03d}",
+                    "created_time": _graph_time(self._at(n, k)),
+                    "from": sender,
+                    "to": {"data": [recipient]},
+                    "message": f"Message {self.messages - k} of conversation {n}",
+                }
+            )
+        return {
+            "id": conversation_id,
+            "participants": {"data": [shop, customer]},
+            "messages": {"data": messages},
+        }
+
+    def _at(self, n: int, k: int) -> datetime:
+        """Conversation n's k-th newest message: a minute between conversations."""
+        return self.newest - timedelta(minutes=n, seconds=k)
+
+
+def _graph_time(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+@dataclass
 class FakeGraph:
     host: str = "127.0.0.1"
     port: int = 0  # 0: any free port
@@ -60,6 +129,7 @@ class FakeGraph:
     # ig_id → the only token accepted for it; accounts not listed accept any token.
     tokens: dict[str, str] = field(default_factory=dict)
     on_call: Callable[[Call], None] | None = None  # e.g. deliver an echo webhook
+    history: FakeHistory | None = None  # answers the Conversations API when given
 
     def __post_init__(self) -> None:
         self.calls: list[Call] = []
@@ -172,6 +242,9 @@ def _validate_send(call: Call) -> tuple[int, dict[str, Any]]:
 class _Handler(BaseHTTPRequestHandler):
     graph: FakeGraph
     protocol_version = "HTTP/1.1"  # keep-alive, as Meta does
+    # The headers and the body leave in two writes: with Nagle's algorithm on, the body
+    # waits for the client's delayed ACK (about 40 ms a call on Linux), not "at once".
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
@@ -222,12 +295,33 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         parts = self._parts()
+        history = self.graph.history
+        if history is not None and parts[:1] == [self.graph.version] and self._history(parts):
+            return
         if len(parts) == 2 and parts[0] == self.graph.version and parts[1] == "me":
             self._reply(200, {"user_id": "17841400000000000", "username": "fake_shop"})
         elif len(parts) == 2 and parts[0] == self.graph.version:
             self._reply(200, {"name": "Fake Customer", "username": f"user{parts[1][-4:]}"})
         else:
             self._reply(404, meta_error(100, "Unsupported get request."))
+
+    def _history(self, parts: list[str]) -> bool:
+        """The Conversations API (recorded as calls by `ig_id` "history"); False when the
+        path is not one of its."""
+        history = self.graph.history
+        assert history is not None
+        query = {k: v[-1] for k, v in parse_qs(self.path.partition("?")[2]).items()}
+        if parts[1:] == ["me", "conversations"]:
+            answer: dict[str, Any] | None = history.page(query)
+        elif len(parts) == 2:
+            answer = history.conversation(parts[1])
+        else:
+            return False
+        if answer is None:
+            return False
+        self.graph._record(Call("GET", self.path, "history", {}, self._token(), time.time()))
+        self._reply(200, answer)
+        return True
 
 
 def main() -> None:

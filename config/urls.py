@@ -21,6 +21,8 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    # An account's history sync: its panel on the accounts page and the button (inbox/history).
+    path("accounts/<int:pk>/history/", include("inbox.history.urls")),
     path("accounts/", include("accounts.urls")),
     path("mentions/", include("team.urls")),
     # Public, no login: files agents attach to replies, fetched by Meta (outbound/ only).

@@ -11,9 +11,12 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
+from accounts.admin import InstagramAccountAdmin
+from accounts.models import InstagramAccount
 from accounts.roles import user_is_admin
 from common.admin import ReadOnlyAdminMixin
 
+from .history.sync import history_start_request
 from .intake.sweep import webhook_events_reprocess
 from .models import Conversation, Label, Message, Reaction, WebhookEvent
 from .presenters_actions import (
@@ -275,3 +278,23 @@ class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         except (ValueError, RecursionError):  # stored as received: shown as received
             text = obj.body
         return format_html("<pre style='white-space:pre-wrap'>{}</pre>", text)
+
+
+class InstagramAccountHistoryAdmin(InstagramAccountAdmin):
+    """The accounts' admin, with the inbox's "Sync history" action (for admins: managers
+    only look). Registered here, in place of the accounts' own, as the sync is the inbox's."""
+
+    actions = ["sync_history"]  # the accounts' admin has none of its own
+
+    def has_sync_history_permission(self, request: HttpRequest) -> bool:
+        return user_is_admin(request.user)
+
+    @admin.action(description="Sync history", permissions=["sync_history"])
+    def sync_history(self, request: HttpRequest, queryset: QuerySet[InstagramAccount]) -> None:
+        for account in queryset.order_by("pk"):
+            queued, text = history_start_request(account=account)
+            self.message_user(request, text, messages.SUCCESS if queued else messages.WARNING)
+
+
+admin.site.unregister(InstagramAccount)
+admin.site.register(InstagramAccount, InstagramAccountHistoryAdmin)

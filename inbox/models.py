@@ -423,7 +423,8 @@ class HistorySync(models.Model):
     """One account's history sync (Meta's Conversations API): its progress, where to resume
     (`cursor`, the conversations page under way) and when the last complete sync began
     (reconciliation reads only conversations updated since). `lease_until`: a running
-    sync's claim, renewed as it goes, so two syncs of an account never run at once."""
+    sync's claim, renewed as it goes, so two syncs of an account never run at once. The
+    accounts page shows it (`inbox/history/progress.py`)."""
 
     State = HistorySyncState
 
@@ -434,6 +435,8 @@ class HistorySync(models.Model):
     cursor = models.CharField(max_length=2000, blank=True)
     since = models.DateTimeField(null=True, blank=True)  # this run reads conversations after
     lease_until = models.DateTimeField(null=True, blank=True)
+    # An admin asked for a sync that has not started yet (the page shows it as queued).
+    requested_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)

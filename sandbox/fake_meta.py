@@ -8,17 +8,19 @@ customer's actions and the echoes) is signed and POSTed to the real webhook URL.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import secrets
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from inbox.outbound.replies import TEXT_LIMIT_BYTES
@@ -219,14 +221,130 @@ def _echo(
         logger.warning("sandbox echo not delivered: %s", e)
 
 
-def graph_message(*, mid: str) -> tuple[int, dict[str, Any]] | None:
-    """GET /{mid}?fields=message: the message as it reads now (None: no message has this id)."""
-    message = SimulatedMessage.objects.filter(mid=mid).first()
+def graph_message(*, mid: str, fields: str = "message") -> tuple[int, dict[str, Any]] | None:
+    """GET /{mid}?fields=...: the message as it reads now, with the fields asked for
+    (None: no message has this id)."""
+    message = SimulatedMessage.objects.filter(mid=mid).select_related("customer").first()
     if message is None:
         return None
     if message.is_deleted:
         return graph_error(400, 100, "Unsupported get request. Object does not exist.", subcode=33)
-    return 200, {"message": message.text, "id": message.mid}
+    full = _history_message(message)
+    wanted = {f.strip() for f in fields.split(",") if f.strip()} | {"id"}
+    return 200, {k: v for k, v in full.items() if k in wanted}
+
+
+# --- the Conversations API (history): the simulated threads, newest first ----------------
+
+CONVERSATION_PREFIX = "aWdfZAGQsandbox_"  # + the customer's IGSID
+CONVERSATIONS_PAGE_MAX = 100
+HISTORY_MESSAGES_MAX = 20  # Meta gives the 20 newest messages of a conversation in full
+
+
+def graph_conversations(
+    *, url: str, after: str = "", limit: str = ""
+) -> tuple[int, dict[str, Any]]:
+    """GET /me/conversations?platform=instagram: ids and update times, newest first, paged
+    with Meta's cursors (`paging.cursors.after`, and `paging.next` while more remain);
+    `url` is this endpoint's address, for `paging.next`."""
+    size = min(int(limit), CONVERSATIONS_PAGE_MAX) if limit.isdecimal() and int(limit) else 25
+    start = _offset(after)
+    if start is None:
+        return graph_error(400, 100, "(#100) Invalid cursor")
+    threads = (
+        SandboxCustomer.objects.filter(messages__is_deleted=False)
+        .annotate(updated=Max("messages__timestamp"))
+        .order_by("-updated", "-id")
+    )
+    page = list(threads[start : start + size + 1])
+    rows = [
+        {"id": CONVERSATION_PREFIX + c.igsid, "updated_time": graph_time(c.updated)}
+        for c in page[:size]
+    ]
+    answer: dict[str, Any] = {"data": rows}
+    if rows:
+        cursors = {"before": _cursor(start), "after": _cursor(start + len(rows))}
+        answer["paging"] = {"cursors": cursors}
+        if len(page) > size:
+            query = f"platform=instagram&limit={size}&after={cursors['after']}"
+            answer["paging"]["next"] = f"{url}?{query}"
+    return 200, answer
+
+
+def graph_conversation(*, conversation_id: str) -> tuple[int, dict[str, Any]] | None:
+    """GET /{conversation_id}?fields=participants,messages{...}: who is in it and its 20
+    newest messages, newest first (None: not a conversation id)."""
+    if not conversation_id.startswith(CONVERSATION_PREFIX):
+        return None
+    igsid = conversation_id.removeprefix(CONVERSATION_PREFIX)
+    customer = SandboxCustomer.objects.filter(igsid=igsid).first()
+    if customer is None:
+        return graph_error(400, 100, "Unsupported get request. Object does not exist.", subcode=33)
+    newest = customer.messages.filter(is_deleted=False).order_by("-timestamp", "-id")
+    shop = _shop()
+    return 200, {
+        "id": conversation_id,
+        "participants": {"data": [shop, _person(customer)]},
+        "messages": {"data": [_history_message(m) for m in newest[:HISTORY_MESSAGES_MAX]]},
+    }
+
+
+def graph_time(moment: datetime) -> str:
+    """Meta's `created_time`: ISO-8601 in UTC with `+0000`."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def _history_message(message: SimulatedMessage) -> dict[str, Any]:
+    customer, shop = _person(message.customer), _shop()
+    sender, recipient = (
+        (customer, shop)
+        if message.direction == SimulatedMessage.Direction.FROM_CUSTOMER
+        else (shop, customer)
+    )
+    found: dict[str, Any] = {
+        "id": message.mid,
+        "created_time": graph_time(message.timestamp),
+        "from": sender,
+        "to": {"data": [recipient]},
+    }
+    if message.text:
+        found["message"] = message.text
+    if message.attachment_url:
+        found["attachments"] = {"data": [_history_attachment(message)]}
+    return found
+
+
+def _history_attachment(message: SimulatedMessage) -> dict[str, Any]:
+    url = message.attachment_url
+    if message.attachment_type == "image":
+        return {"id": f"{message.mid}_a", "mime_type": "image/jpeg", "image_data": {"url": url}}
+    if message.attachment_type in ("video", "audio"):
+        mime = "audio/mpeg" if message.attachment_type == "audio" else "video/mp4"
+        return {"id": f"{message.mid}_a", "mime_type": mime, "video_data": {"url": url}}
+    return {"id": f"{message.mid}_a", "file_url": url}
+
+
+def _person(customer: SandboxCustomer) -> dict[str, str]:
+    return {"username": customer.username, "id": customer.igsid}
+
+
+def _shop() -> dict[str, str]:
+    return {"username": graph_me()["username"], "id": settings.SANDBOX_ACCOUNT_ID}
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+
+
+def _offset(cursor: str) -> int | None:
+    if not cursor:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    number = text.removeprefix("offset:")
+    return int(number) if text.startswith("offset:") and number.isdecimal() else None
 
 
 def graph_profile(*, igsid: str) -> tuple[int, dict[str, Any]]:

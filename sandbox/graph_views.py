@@ -17,6 +17,8 @@ from django.views.decorators.csrf import csrf_exempt
 from instagram.client import SUBSCRIBED_FIELDS
 
 from .fake_meta import (
+    graph_conversation,
+    graph_conversations,
     graph_error,
     graph_me,
     graph_message,
@@ -75,8 +77,25 @@ def messages(request: HttpRequest, version: str, node: str) -> HttpResponse:
 def node(request: HttpRequest, version: str, node: str) -> HttpResponse:
     if node == "me":
         return JsonResponse(graph_me())
-    message = graph_message(mid=node)
-    return _answer(*(message or graph_profile(igsid=node)))
+    fields = request.GET.get("fields", "message")
+    found = graph_conversation(conversation_id=node) or graph_message(mid=node, fields=fields)
+    return _answer(*(found or graph_profile(igsid=node)))
+
+
+@fake_meta
+def conversations(request: HttpRequest, version: str, node: str) -> HttpResponse:
+    """GET /me/conversations?platform=instagram (the history sync's list)."""
+    if node not in ("me", settings.SANDBOX_ACCOUNT_ID):
+        return _answer(*graph_error(400, 100, "Unsupported get request. Object does not exist."))
+    if request.GET.get("platform") != "instagram":
+        return _answer(*graph_error(400, 100, "(#100) The platform parameter is required"))
+    return _answer(
+        *graph_conversations(
+            url=request.build_absolute_uri(request.path),
+            after=request.GET.get("after", ""),
+            limit=request.GET.get("limit", ""),
+        )
+    )
 
 
 @fake_meta

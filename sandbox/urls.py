@@ -21,5 +21,10 @@ urlpatterns = [
         name="graph_subscribed_apps",
     ),
     path("graph/<str:version>/<str:node>/messages", graph_views.messages, name="graph_messages"),
+    path(
+        "graph/<str:version>/<str:node>/conversations",
+        graph_views.conversations,
+        name="graph_conversations",
+    ),
     path("graph/<str:version>/<str:node>", graph_views.node, name="graph_node"),
 ]

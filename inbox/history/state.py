@@ -4,6 +4,7 @@ a sync never holds a transaction while it waits for Meta."""
 
 from __future__ import annotations
 
+import enum
 from datetime import timedelta
 
 from django.db.models import F, Q
@@ -27,7 +28,7 @@ def history_claim(*, account: InstagramAccount, reconcile: bool) -> HistorySync 
     claimed = (
         HistorySync.objects.filter(account=account)
         .filter(free)
-        .update(state=State.RUNNING, lease_until=now + LEASE, error="")
+        .update(state=State.RUNNING, lease_until=now + LEASE, error="", requested_at=None)
     )
     if not claimed:
         return None
@@ -41,6 +42,37 @@ def history_claim(*, account: InstagramAccount, reconcile: bool) -> HistorySync 
         run.messages_read = run.messages_stored = 0
         run.save()
     return run
+
+
+class Request(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"  # refused: a sync of the account is running
+    WAITING = "waiting"  # refused: one asked for earlier has not started yet
+
+
+def history_request(*, account: InstagramAccount) -> Request:
+    """An admin asks for a sync: noted as queued, unless one is running or already waiting
+    (one conditional statement, so two clicks at once queue one sync). The caller queues
+    the task on commit."""
+    HistorySync.objects.get_or_create(account=account)
+    now = timezone.now()
+    running = Q(state=State.RUNNING, lease_until__gte=now)
+    waiting = Q(requested_at__gte=now - LEASE)
+    taken = (
+        HistorySync.objects.filter(account=account)
+        .exclude(running | waiting)
+        .update(requested_at=now)
+    )
+    if taken:
+        return Request.QUEUED
+    if HistorySync.objects.filter(running, account=account).exists():
+        return Request.RUNNING
+    return Request.WAITING
+
+
+def history_request_drop(*, account: InstagramAccount) -> None:
+    """The requested sync could not be queued: it is not waiting any more."""
+    HistorySync.objects.filter(account=account).update(requested_at=None)
 
 
 def history_cursor_keep(*, run: HistorySync, cursor: str) -> None:

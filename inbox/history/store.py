@@ -56,7 +56,10 @@ def history_conversation_store(
         if event is not None:
             webhook_item_apply(account=account, event=event)
     _settle_unread(account=account, customer=customer, before=before)
-    return Message.objects.filter(account=account, mid__in=mids).count() - len(known)
+    # Stored by this sync: missing before, imported now (a webhook that won the race for
+    # one of them stored it as its own, not imported).
+    fresh = [m.mid[:255] for m in missing]
+    return Message.objects.filter(account=account, mid__in=fresh, imported=True).count()
 
 
 def _as_event(

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TypeVar
 
+from django.db import transaction
+
 from accounts.meta import account_call
 from accounts.models import InstagramAccount
 from common.queueing import task_queue
@@ -27,11 +29,14 @@ from instagram.client import GraphClient
 from instagram.errors import AuthError, GraphError, RateLimitedError, TransientError
 
 from .state import (
+    Request,
     history_claim,
     history_cursor_keep,
     history_fail,
     history_finish,
     history_progress,
+    history_request,
+    history_request_drop,
 )
 from .store import history_conversation_store
 
@@ -91,6 +96,26 @@ def history_sync_queue(*, account_id: int, reconcile: bool = False) -> bool:
     return task_queue(SYNC_TASK, account_id, kwargs={"reconcile": reconcile})
 
 
+def history_start_request(*, account: InstagramAccount) -> tuple[bool, str]:
+    """An admin's "Sync history" (the accounts page, Django admin): whether a sync was
+    queued, and what to tell them."""
+    if account.status != InstagramAccount.Status.ACTIVE:
+        return False, f"{account} is not connected: reconnect it before syncing its history."
+    outcome = history_request(account=account)
+    if outcome == Request.RUNNING:
+        return False, f"A history sync of {account} is already running: its progress is shown."
+    if outcome == Request.WAITING:
+        return False, f"A history sync of {account} is already queued: it starts in a moment."
+    transaction.on_commit(lambda: _queue_requested(account))
+    return True, f"History sync queued for {account}: its progress is shown on the accounts page."
+
+
+def _queue_requested(account: InstagramAccount) -> None:
+    """The broker refused the task: the page stops saying "queued" (and offers the button)."""
+    if not history_sync_queue(account_id=account.pk):
+        history_request_drop(account=account)
+
+
 def history_reconcile_queue() -> int:
     """Queue a reconciliation of every connected account; returns how many."""
     ids = InstagramAccount.objects.filter(status=InstagramAccount.Status.ACTIVE).values_list(
@@ -140,9 +165,9 @@ def _call(account: InstagramAccount, bucket: Bucket, call: Callable[[GraphClient
     """One paced call, retried after throttles and transient failures."""
     attempt = 0
     while True:
-        gate_wait(bucket=bucket)
         try:
             with account_call(account, doing="reading its message history") as client:
+                gate_wait(bucket=bucket)  # the last step before the call leaves
                 return call(client)
         except (RateLimitedError, TransientError) as error:
             attempt += 1

@@ -39,3 +39,11 @@ def test_each_account_has_its_own_line(limiter, settings):
 
     assert time.monotonic() - started < 0.5
     assert history_bucket(account_id=1).key != history_bucket(account_id=2).key
+
+
+def test_a_call_up_to_a_quarter_second_late_still_leaves_two_in_any_second(settings):
+    """The gate spaces calls; one that leaves late (a busy worker) must not land within a
+    second of the two after it: the third call's gate opens at least 1.25 s after the first."""
+    settings.HISTORY_SYNC_CALLS_PER_SECOND = 2
+    spacing = 1.0 / history_bucket(account_id=7).rate
+    assert 2 * spacing >= 1.0 + 0.25
