@@ -14,6 +14,7 @@ from accounts.roles import user_is_admin
 
 from .intake.sweep import webhook_events_reprocess
 from .models import Conversation, Message, Reaction, WebhookEvent
+from .presenters import window_present
 from .presenters_actions import (
     AdView,
     conversation_ad_present,
@@ -83,18 +84,32 @@ def _ad_html(ad: AdView | None) -> str:
 
 @admin.register(Conversation)
 class ConversationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["__str__", "customer_name", "account", "status", "assignee", "last_message_at"]
+    list_display = [
+        "__str__",
+        "customer_name",
+        "account",
+        "status",
+        "reply_window",
+        "assignee",
+        "last_message_at",
+    ]
     list_filter = ["account", "status", "assignee", "last_message_at"]
     search_fields = ["customer_username", "customer_name", "customer_igsid", "messages__text"]
     date_hierarchy = "last_message_at"
     list_select_related = ["account", "assignee"]
     inlines = [MessageInline]
-    readonly_fields = ["came_from_ad"]
+    readonly_fields = ["came_from_ad", "reply_window"]
     show_full_result_count = False
 
     @admin.display(description="came from ad")
     def came_from_ad(self, obj: Conversation) -> str:
         return _ad_html(conversation_ad_present(conversation=obj))
+
+    @admin.display(description="reply window")
+    def reply_window(self, obj: Conversation) -> str:
+        # The same words as the inbox: "23 h left", "reply window ended" (never "closed",
+        # which is the status column's word for nothing here: that one says "Resolved").
+        return window_present(conversation=obj).label
 
 
 @admin.register(Message)

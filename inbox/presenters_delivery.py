@@ -3,12 +3,13 @@ failed last reply on its list row, and Meta's refusal that contradicts our windo
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from .models import Message
-from .outbound.errors import WAITING_FOR_SLOT
+from .models import Conversation, Message
+from .outbound.errors import WAITING_FOR_SLOT, WINDOW_REFUSAL_CODES
 
 # A next attempt this close is "now": no time worth showing.
 DUE_NOW = timedelta(seconds=1)
@@ -36,3 +37,44 @@ def reply_wait_present(message: Message, now: datetime | None = None) -> str:
     if due_later and later is not None:
         return f"{reason} {next_try_label(later)}"
     return reason
+
+
+# The newest reply's fate on its conversation's list row: all is well says nothing.
+REPLY_PROBLEMS: dict[str, str] = {
+    Message.Status.FAILED.value: "Not delivered",
+    Message.Status.UNKNOWN.value: "Delivery unknown",
+}
+
+
+def reply_problem_label(status: str | None) -> str:
+    return REPLY_PROBLEMS.get(status or "", "")
+
+
+# The header's words when Meta refused a reply for its window while ours says it is open.
+META_WINDOW_LABEL = "Instagram says: reply window ended"
+
+
+def window_contradiction_present(
+    *, conversation: Conversation, messages: Iterable[Message], window_open: bool
+) -> str:
+    """When Meta refused one of the shown replies as outside its reply window, written after
+    the customer's last message, while our clock (from Meta's timestamp of that message)
+    says the window is open: say so in words, rather than "23 h left" beside the refusal.
+    "" when nothing contradicts."""
+    if not window_open or conversation.last_customer_message_at is None:
+        return ""
+    since = conversation.last_customer_message_at
+    for message in messages:
+        if (
+            message.status == Message.Status.FAILED
+            and message.error_code in WINDOW_REFUSAL_CODES
+            and message.timestamp > since
+        ):
+            wrote = timezone.localtime(since)
+            return (
+                "Instagram refused a reply as outside its reply window, although by the time "
+                f"of the customer's last message ({wrote:%d %b, %H:%M}) the window should "
+                "still be open. Instagram's answer counts: replies may be refused until the "
+                "customer writes again."
+            )
+    return ""

@@ -70,6 +70,16 @@ def _unread_annotation(user: AbstractBaseUser | AnonymousUser) -> Q:
     return Q(last_inbound_received_at__isnull=False) & ~Q(Exists(read_since))
 
 
+def _last_reply_status() -> Subquery:
+    """The delivery status of the conversation's newest reply by an agent ("failed" shows on
+    its row), through msg_last_reply_idx: one row read per conversation."""
+    return Subquery(
+        Message.objects.filter(conversation=OuterRef("pk"), origin=Message.Origin.AGENT)
+        .order_by("-timestamp", "-id")
+        .values("status")[:1]
+    )
+
+
 def conversation_list_queryset(
     *, user: AbstractBaseUser | AnonymousUser, filters: ListFilters
 ) -> QuerySet[Conversation]:
@@ -138,7 +148,7 @@ def conversation_list_page(
     """One page of the list, by keyset: a fixed cost however deep the agent pages, and every
     conversation reachable by following "Older"."""
     conversations = conversation_list_queryset(user=user, filters=filters).annotate(
-        is_unread=_unread_annotation(user)
+        is_unread=_unread_annotation(user), last_reply_status=_last_reply_status()
     )
     older_key, newer_key = _parse_cursor(older), _parse_cursor(newer)
     if filters.q:

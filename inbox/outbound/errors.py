@@ -50,9 +50,11 @@ class Refusal(StrEnum):
 
 
 _WINDOW_CLOSED = (
-    "Instagram refused it: the reply window has closed (24 hours after the customer's last "
+    "Instagram refused it: the reply window has ended (24 hours after the customer's last "
     "message, or 7 days with the human agent tag). It reopens when the customer writes again."
 )
+# Meta's codes for "outside the reply window" (its clock, not ours: see presenters_delivery).
+WINDOW_REFUSAL_CODES = ("10/2534022", "10/2018278")
 _BY_CODE_AND_SUBCODE = {
     (10, 2534022): _WINDOW_CLOSED,
     (10, 2018278): _WINDOW_CLOSED,

@@ -130,9 +130,9 @@ def test_a_closed_window_blocks_sending(page, agent, conversation, meta):
     assert page.locator("#reply-text").is_disabled()
     assert page.locator("#composer .send").is_disabled()
     notice = page.locator(".notice-blocked").inner_text()
-    assert "Replies are closed" in notice
+    assert "No reply can be sent now" in notice
     assert "More than 7 days" in notice
-    assert page.locator("#thread .win-closed").inner_text() == "closed until the customer writes"
+    assert page.locator("#thread .win-closed").inner_text() == "reply window ended"
     assert not Message.objects.filter(direction="out").exists()
 
 
@@ -177,7 +177,7 @@ def test_assign_and_close_in_place(page, agent, account, conversation):
     page.evaluate("window.__notReloaded = true")
     page.select_option("#assignee", str(colleague.pk))
     page.locator("#assignee option:checked", has_text="bob").wait_for(state="attached")
-    page.click("text=✓ Close")
+    page.click("text=✓ Resolve")
     page.locator("button", has_text="Reopen").wait_for(timeout=LIVE_MS)
     conversation.refresh_from_db()
     assert conversation.assignee == colleague

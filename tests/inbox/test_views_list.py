@@ -63,7 +63,7 @@ def test_a_row_shows_picture_name_username_preview_and_window(logged_in, account
     [
         (timedelta(hours=2), "21 h left"),
         (timedelta(days=2), "human agent: 4 d left"),
-        (timedelta(days=8), "closed until the customer writes"),
+        (timedelta(days=8), "reply window ended"),
     ],
 )
 def test_it_shows_the_reply_window_state(logged_in, account, age, label):
@@ -77,7 +77,7 @@ def test_without_the_human_agent_switch_the_window_closes_at_24_hours(logged_in,
     ConversationFactory(
         account=account, last_customer_message_at=timezone.now() - timedelta(days=2)
     )
-    assert "closed until the customer writes" in page(logged_in)
+    assert "reply window ended" in page(logged_in)
 
 
 def test_it_marks_unread_conversations_until_the_agent_reads_them(logged_in, agent, account):

@@ -245,8 +245,8 @@ def test_after_reconnection_the_sweep_sends_what_waited(meta, convo, writer):
 @pytest.mark.parametrize(
     ("status", "code", "subcode", "says"),
     [
-        (400, 10, 2534022, "reply window has closed"),
-        (400, 10, 2018278, "reply window has closed"),
+        (400, 10, 2534022, "reply window has ended"),
+        (400, 10, 2018278, "reply window has ended"),
         (403, 10, None, "lacks a permission"),
         (400, 100, None, "rejected the message as invalid"),
         (400, 100, 2018001, "can't find this customer"),
