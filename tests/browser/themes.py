@@ -61,3 +61,36 @@ def box(page, selector: str) -> dict[str, float]:
 def fits_the_screen(page) -> bool:
     """Nothing wider than the viewport: no sideways scrolling."""
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+# WCAG contrast between an element's text and the first opaque background behind it.
+CONTRAST_JS = """
+(el) => {
+  const rgb = (s) => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const c = [r, g, b].map((v) => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  };
+  const fg = rgb(getComputedStyle(el).color);
+  let node = el, bg = null;
+  while (node && node.nodeType === 1) {
+    const value = rgb(getComputedStyle(node).backgroundColor);
+    if (value.length === 3 || (value.length === 4 && value[3] > 0.9)) { bg = value; break; }
+    node = node.parentElement;
+  }
+  bg = bg || rgb(getComputedStyle(document.documentElement).backgroundColor);
+  if (bg.length < 3) bg = [255, 255, 255];
+  const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+  return (a + 0.05) / (b + 0.05);
+}
+"""
+
+
+def contrast(page, selector: str) -> float:
+    """The lowest text contrast among the elements `selector` matches (WCAG ratio)."""
+    ratios = [loc.evaluate(CONTRAST_JS) for loc in page.locator(selector).all()]
+    assert ratios, f"nothing matches {selector}"
+    return min(ratios)
