@@ -29,6 +29,7 @@ from .presenters_delivery import (
     reply_problem_label,
     window_contradiction_present,
 )
+from .presenters_search import search_snippet
 from .selectors import (
     ListFilters,
     assignable_agents,
@@ -261,6 +262,7 @@ def conversation_rows_present(
     list_query: str,
     several_accounts: bool,
     base_url: str,
+    query: str = "",
 ) -> list[dict[str, Any]]:
     """The list's rows as plain dicts: the list is rendered on every page and every live
     poll, and dict lookups keep its template cheap (no per-row tags)."""
@@ -281,6 +283,8 @@ def conversation_rows_present(
                 "at": c.last_message_at.isoformat() if c.last_message_at else "",
                 "age": age(c.last_message_at),
                 "preview": c.last_message_preview or "No messages yet",
+                # A search result: the line that matched rather than the last message.
+                "hit": search_snippet(getattr(c, "search_hit", "") or "", query),
                 "window_state": window.state,
                 "window_label": window.label,
                 "closed": c.status == "closed",

@@ -21,7 +21,7 @@ from accounts.models import InstagramAccount
 from accounts.roles import accounts_for_user, user_is_admin
 
 from .models import Conversation, ConversationReadState, Message, Reaction
-from .selectors_search import search_matches, search_window
+from .selectors_search import search_hit, search_matches, search_window
 
 LIST_PAGE_SIZE = 50
 THREAD_PAGE_SIZE = 60
@@ -83,13 +83,12 @@ def _last_reply_status() -> Subquery:
 def conversation_list_queryset(
     *, user: AbstractBaseUser | AnonymousUser, filters: ListFilters
 ) -> QuerySet[Conversation]:
-    """The view's conversations before search: account, status (a search looks through open
-    and closed alike) and assignment."""
+    """The view's conversations before search: account, status (a search looks in the tab
+    the agent is on, Open or Resolved, and says so in its box) and assignment."""
     conversations = conversations_for_user(user)
     if filters.account_id:
         conversations = conversations.filter(account_id=filters.account_id)
-    if not filters.q:
-        conversations = conversations.filter(status=filters.status)
+    conversations = conversations.filter(status=filters.status)
     if filters.box == Box.MINE:
         conversations = conversations.filter(assignee_id=user.pk)
     elif filters.box == Box.UNASSIGNED:
@@ -152,6 +151,7 @@ def conversation_list_page(
     )
     older_key, newer_key = _parse_cursor(older), _parse_cursor(newer)
     if filters.q:
+        conversations = conversations.annotate(search_hit=search_hit(filters.q))
         matches = search_matches(filters.q)
         if matches is None:
             return search_window_page(conversations, q=filters.q, older_key=older_key, size=size)

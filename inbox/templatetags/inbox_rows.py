@@ -22,4 +22,5 @@ def conversation_rows(context: template.Context) -> list[dict[str, Any]]:
         list_query=context.get("list_query") or "",
         several_accounts=len(context.get("accounts") or ()) > 1,
         base_url=reverse("inbox:conversation_detail", args=[0]).rstrip("/").rsplit("/", 1)[0],
+        query=getattr(context.get("filters"), "q", ""),
     )

@@ -179,11 +179,30 @@ def test_it_searches_names_usernames_and_message_text(logged_in, account, query)
     assert "Other Person" not in html
 
 
-def test_search_finds_closed_conversations_too(logged_in, account):
+def test_search_looks_in_the_tab_the_agent_is_on(logged_in, account):
     ConversationFactory(
-        account=account, customer_name="Closed Carla", status=Conversation.Status.CLOSED
+        account=account, customer_name="Resolved Carla", status=Conversation.Status.CLOSED
     )
-    assert "Closed Carla" in page(logged_in, q="carla")
+    ConversationFactory(account=account, customer_name="Open Carla")
+    in_open = page(logged_in, q="carla")
+    assert "Open Carla" in in_open
+    assert "Resolved Carla" not in in_open
+    assert "Search open:" in in_open  # said in the box, before Enter
+    in_resolved = page(logged_in, q="carla", status="closed")
+    assert "Resolved Carla" in in_resolved
+    assert "Open Carla" not in in_resolved
+    assert "Search resolved:" in in_resolved
+
+
+def test_a_hit_shows_the_line_that_matched_highlighted(logged_in, account):
+    jane = ConversationFactory(
+        account=account, customer_name="Jane", last_message_preview="Message unsent"
+    )
+    MessageFactory(conversation=jane, text="Hello\nmy parcel <b>42</b> is late\nthanks")
+    MessageFactory(conversation=jane, text="parcel gone", is_deleted=True)
+    html = page(logged_in, q="PARCEL")
+    assert "my <mark>parcel</mark> &lt;b&gt;42&lt;/b&gt; is late" in html
+    assert "Message unsent" not in html
 
 
 def test_search_never_reaches_another_accounts_conversations(logged_in):
