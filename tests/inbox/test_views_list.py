@@ -375,3 +375,29 @@ def test_the_thread_pages_list_poll_keeps_the_open_conversation_highlighted(logg
     version = re.search(r'id="conv-list"[^>]*data-v="([0-9a-f]+)"', html).group(1)
     poll = logged_in.get("/", {"fragment": "rows", "current": conversation.pk, "v": version})
     assert poll.status_code == 204
+
+
+@pytest.mark.parametrize("reports", [False, True], ids=["before-reports", "with-reports"])
+def test_a_manager_is_linked_to_admin_and_to_the_reports_once_they_exist(
+    client, manager, account, monkeypatch, reports
+):
+    from django.urls import Resolver404
+
+    from inbox import presenters_welcome
+
+    def resolve(path):
+        if not reports:
+            raise Resolver404(path)
+        return object()
+
+    monkeypatch.setattr(presenters_welcome, "resolve", resolve)
+    ConversationFactory(account=account, customer_name="Jane Doe")
+    client.force_login(manager)
+    html = page(client)
+    assert "You manage the team" in html
+    assert 'href="/admin/inbox/conversation/"' in html
+    assert ('href="/reports/"' in html) is reports
+
+
+def test_an_agent_sees_no_managers_guide(logged_in):
+    assert "You manage the team" not in page(logged_in)
