@@ -64,17 +64,21 @@ def window_contradiction_present(
     if not window_open or conversation.last_customer_message_at is None:
         return ""
     since = conversation.last_customer_message_at
+    refused_at = accepted_at = None
     for message in messages:
-        if (
-            message.status == Message.Status.FAILED
-            and message.error_code in WINDOW_REFUSAL_CODES
-            and message.timestamp > since
-        ):
-            wrote = timezone.localtime(since)
-            return (
-                "Instagram refused a reply as outside its reply window, although by the time "
-                f"of the customer's last message ({wrote:%d %b, %H:%M}) the window should "
-                "still be open. Instagram's answer counts: replies may be refused until the "
-                "customer writes again."
-            )
+        if message.origin != Message.Origin.AGENT or message.timestamp <= since:
+            continue
+        if message.status == Message.Status.FAILED and message.error_code in WINDOW_REFUSAL_CODES:
+            refused_at = max(filter(None, (refused_at, message.updated_at)))
+        elif message.sent_at is not None:
+            accepted_at = max(filter(None, (accepted_at, message.sent_at)))
+    # A reply Meta took after the refusal settles it: the window was open after all.
+    if refused_at is not None and (accepted_at is None or refused_at > accepted_at):
+        wrote = timezone.localtime(since)
+        return (
+            "Instagram refused a reply as outside its reply window, although by the time "
+            f"of the customer's last message ({wrote:%d %b, %H:%M}) the window should "
+            "still be open. Instagram's answer counts: replies may be refused until the "
+            "customer writes again."
+        )
     return ""

@@ -90,6 +90,32 @@ def test_meta_refusing_the_window_while_ours_is_open_is_said(conversation):
     )
 
 
+def test_a_reply_meta_took_after_the_refusal_settles_it(conversation):
+    refused = MessageFactory(
+        conversation=conversation,
+        direction="out",
+        origin="agent",
+        status="failed",
+        error_code="10/2534022",
+        timestamp=NOW - timedelta(minutes=5),
+    )
+    taken = MessageFactory(
+        conversation=conversation,
+        direction="out",
+        origin="agent",
+        status="sent",
+        timestamp=NOW - timedelta(minutes=6),
+        sent_at=refused.updated_at + timedelta(seconds=30),
+    )
+    assert not window_contradiction_present(
+        conversation=conversation, messages=[taken, refused], window_open=True
+    )
+    taken.sent_at = refused.updated_at - timedelta(seconds=30)  # taken before the refusal
+    assert window_contradiction_present(
+        conversation=conversation, messages=[taken, refused], window_open=True
+    )
+
+
 def test_the_list_row_says_the_last_reply_failed(client, conversation):
     agent = UserFactory(username="alice")
     conversation.account.members.add(agent)
