@@ -13,4 +13,10 @@ same hour, and the webhooks 1235-1373 events/s against 1069-1138. Each thread ke
 database connection (`CONN_MAX_AGE`): 8 a process.
 """
 
+import os
+
 threads = 8
+
+# The same level as the app's logs (`LOG_LEVEL`): `make run` keeps gunicorn's start-up lines
+# to itself unless asked.
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()

@@ -26,7 +26,7 @@ from common.redact import redact
 from instagram.errors import GraphError
 
 from .crypto import encrypt_token
-from .meta import graph_client
+from .meta import account_reconnected, graph_client
 from .models import InstagramAccount
 from .oauth_state import PendingConnect
 
@@ -206,6 +206,8 @@ def account_connect(*, code: str, now: datetime | None = None) -> ConnectResult:
     )
     # Customers who wrote before go-live (or during a lapse) appear once their history is read.
     transaction.on_commit(lambda: task_queue(HISTORY_SYNC_TASK, account.pk))
+    if not created:
+        account_reconnected(account_id=account.pk)
     logger.info(
         "account %s (@%s) %s by Instagram Login",
         account.ig_id,

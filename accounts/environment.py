@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
 from .crypto import decrypt_token
+from .meta import account_reconnected
 from .models import InstagramAccount
 
 logger = logging.getLogger(__name__)
@@ -61,10 +62,13 @@ def env_account_sync() -> EnvSyncResult | None:
         action = "created"
     else:
         action = "unchanged"
+    was_refused = account.status == InstagramAccount.Status.NEEDS_RECONNECT
     changed = _apply(account, config)
     if action == "created" or changed:
         account.save()
         action = "created" if action == "created" else "updated"
+    if was_refused and account.status == InstagramAccount.Status.ACTIVE:
+        account_reconnected(account_id=account.pk)
     InstagramAccount.objects.filter(source=InstagramAccount.Source.ENV).exclude(
         pk=account.pk
     ).exclude(ig_id=settings.SANDBOX_ACCOUNT_ID).exclude(  # the sandbox keeps its own

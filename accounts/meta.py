@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 RECONNECT_ALERT_TASK = "accounts.tasks.account_reconnect_alert_task"
 HUMAN_AGENT_ALERT_TASK = "accounts.tasks.account_human_agent_alert_task"
+# The inbox's replies held while the account needed reconnecting (inbox/outbound/release.py).
+REPLIES_RELEASE_TASK = "inbox.tasks.account_replies_release_task"
 
 
 def graph_client(*, base_url: str = "", token: str = "") -> GraphClient:
@@ -72,6 +74,12 @@ def account_mark_needs_reconnect(*, account_id: int, reason: str) -> bool:
         logger.warning("account %s needs reconnect: %s", account_id, redact(reason[:200]))
         transaction.on_commit(lambda: _queue_alert(RECONNECT_ALERT_TASK, account_id))
     return bool(changed)
+
+
+def account_reconnected(*, account_id: int) -> None:
+    """The account can send again (reconnected, or its token restored): once committed, its
+    held replies go out at once rather than at the next sweep."""
+    transaction.on_commit(lambda: task_queue(REPLIES_RELEASE_TASK, account_id))
 
 
 def _queue_alert(task: str, account_id: int) -> None:

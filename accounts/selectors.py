@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -78,6 +79,12 @@ def account_alerts(*, now: datetime | None = None) -> list[AccountAlert]:
         alerts.extend(_token_alerts(account, now=now))
         alerts.extend(webhook_alerts(account, now=now))
     return alerts + human_agent_alerts(now=now)
+
+
+def account_alerts_version(alerts: list[AccountAlert]) -> str:
+    """What the live banner compares: the alerts' accounts, kinds and words."""
+    text = "|".join(f"{a.account.pk}:{a.kind}:{a.text}" for a in alerts)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 def human_agent_alerts(*, now: datetime) -> list[AccountAlert]:

@@ -8,6 +8,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("", views.account_list, name="list"),
+    path("alerts/", views.alerts, name="alerts"),
     path("instagram/connect/", views.connect, name="connect"),
     path("instagram/callback/", views.callback, name="callback"),
     path("<int:pk>/disconnect/", views.disconnect, name="disconnect"),

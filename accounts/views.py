@@ -24,7 +24,7 @@ from .forms import AccountMembersForm, HumanAgentForm
 from .models import InstagramAccount
 from .oauth_state import StateRefused, oauth_state_consume, oauth_state_issue
 from .roles import user_is_admin
-from .selectors import account_rows
+from .selectors import account_alerts, account_alerts_version, account_rows
 
 View = Callable[..., HttpResponse]
 
@@ -46,6 +46,20 @@ def admin_required(view: View) -> View:
 @admin_required
 def account_list(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/account_list.html", {"rows": account_rows()})
+
+
+@require_GET
+@admin_required
+def alerts(request: HttpRequest) -> HttpResponse:
+    """The banner's live poll: 204 while the alerts are those the page shows, else the new
+    banner (empty when all is well) and its version."""
+    current = account_alerts()
+    version = account_alerts_version(current)
+    if request.GET.get("v") == version:
+        return HttpResponse(status=204)
+    response = render(request, "accounts/_alert_list.html", {"account_alerts": current})
+    response["X-Alerts-Version"] = version
+    return response
 
 
 @require_GET

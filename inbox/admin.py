@@ -19,6 +19,7 @@ from common.admin import ReadOnlyAdminMixin
 from .history.sync import history_start_request
 from .intake.sweep import webhook_events_reprocess
 from .models import Conversation, Label, Message, Reaction, WebhookEvent
+from .presenters import window_present
 from .presenters_actions import (
     AdView,
     conversation_ad_present,
@@ -112,6 +113,7 @@ class ConversationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "customer_name",
         "account",
         "status",
+        "reply_window",
         "assignee",
         "label_names",
         "snoozed_until",
@@ -122,7 +124,7 @@ class ConversationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "last_message_at"
     list_select_related = ["account", "assignee"]
     inlines = [MessageInline]
-    readonly_fields = ["came_from_ad"]
+    readonly_fields = ["came_from_ad", "reply_window"]
     show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Conversation]:
@@ -135,6 +137,12 @@ class ConversationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="came from ad")
     def came_from_ad(self, obj: Conversation) -> str:
         return _ad_html(conversation_ad_present(conversation=obj))
+
+    @admin.display(description="reply window")
+    def reply_window(self, obj: Conversation) -> str:
+        # The same words as the inbox: "23 h left", "reply window ended" (never "closed",
+        # which is the status column's word for nothing here: that one says "Resolved").
+        return window_present(conversation=obj).label
 
 
 @admin.register(Message)

@@ -20,7 +20,9 @@ def _choices_check(
 
 class ConversationStatus(models.TextChoices):
     OPEN = "open", "Open"
-    CLOSED = "closed", "Closed"
+    # "Resolved" on every page and in admin: "closed" would read as the reply window's state.
+    # The stored value (and the list's `?status=closed`) stays "closed".
+    CLOSED = "closed", "Resolved"
 
 
 class Conversation(models.Model):
@@ -306,6 +308,12 @@ class Message(models.Model):
         indexes = [
             # The thread: a conversation's messages in Meta-time order.
             models.Index(fields=["conversation", "timestamp", "id"], name="msg_thread_idx"),
+            # The list's rows: each conversation's newest reply by an agent (did it fail?).
+            models.Index(
+                fields=["conversation", "-timestamp", "-id"],
+                condition=Q(origin="agent"),
+                name="msg_last_reply_idx",
+            ),
             # The outbound sweep: rows waiting or stuck in flight.
             models.Index(
                 fields=["status", "updated_at"],

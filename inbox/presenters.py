@@ -26,6 +26,12 @@ from team.presenters import timeline_present
 
 from .models import Conversation
 from .outbound.replies import TEXT_LIMIT_BYTES, reply_refusal
+from .presenters_delivery import (
+    META_WINDOW_LABEL,
+    reply_problem_label,
+    window_contradiction_present,
+)
+from .presenters_search import search_snippet
 from .selectors import (
     ListFilters,
     assignable_agents,
@@ -93,7 +99,7 @@ def window_label(window: ReplyWindow, now: datetime | None = None) -> str:
         return f"{duration_label(min(left, timedelta(hours=23, minutes=59)))} left"
     if window.state == WindowState.HUMAN_AGENT and left is not None:
         return f"human agent: {duration_label(left)} left"
-    return "closed until the customer writes"
+    return "reply window ended"
 
 
 @dataclass(frozen=True)
@@ -101,7 +107,7 @@ class WindowView:
     """The reply window as the pages show it."""
 
     state: str  # "open", "human_agent" or "closed" (the CSS class win-<state>)
-    label: str  # "23 h left", "human agent: 5 d left", "closed until the customer writes"
+    label: str  # "23 h left", "human agent: 5 d left", "reply window ended"
     tag: str  # the tag a reply sent now would carry ("" or "HUMAN_AGENT")
     reason: str  # why nothing can be sent (empty unless closed)
     closes_at: datetime | None
@@ -176,7 +182,14 @@ def thread_present(
     caller has them already."""
     reply_state = reply_state or reply_state_present(conversation=conversation)
     messages, has_earlier = thread_messages(conversation=conversation, before_id=before_id)
+    contradiction = window_contradiction_present(
+        conversation=conversation,
+        messages=messages,
+        window_open=reply_state.window.state != WindowState.CLOSED,
+    )
     return {
+        "window_contradiction": contradiction,
+        "window_meta_label": META_WINDOW_LABEL if contradiction else "",
         "conversation": conversation,
         "thread": messages,
         # The messages with the team's notes and activity lines of the same span, by time.
@@ -317,6 +330,7 @@ def conversation_rows_present(
     list_query: str,
     several_accounts: bool,
     base_url: str,
+    query: str = "",
 ) -> list[dict[str, Any]]:
     """The list's rows as plain dicts: the list is rendered on every page and every live
     poll, and dict lookups keep its template cheap (no per-row tags)."""
@@ -337,9 +351,12 @@ def conversation_rows_present(
                 "at": c.last_message_at.isoformat() if c.last_message_at else "",
                 "age": age(c.last_message_at),
                 "preview": c.last_message_preview or "No messages yet",
+                # A search result: the line that matched rather than the last message.
+                "hit": search_snippet(getattr(c, "search_hit", "") or "", query),
                 "window_state": window.state,
                 "window_label": window.label,
                 "closed": c.status == "closed",
+                "reply_problem": reply_problem_label(getattr(c, "last_reply_status", "")),
                 "assignee": _assignee_label(c, user_pk),
                 "assignee_username": c.assignee.get_username() if c.assignee else "",
                 "labels": [(label.name, label.color) for label in c.labels.all()],

@@ -28,7 +28,7 @@ from .models import (
     Message,
     Reaction,
 )
-from .selectors_search import search_matches, search_window
+from .selectors_search import search_hit, search_matches, search_window
 
 LIST_PAGE_SIZE = 50
 THREAD_PAGE_SIZE = 60
@@ -85,16 +85,25 @@ def _unread_annotation(user: AbstractBaseUser | AnonymousUser) -> Q:
     return Q(last_inbound_received_at__isnull=False) & ~Q(Exists(read_since))
 
 
+def _last_reply_status() -> Subquery:
+    """The delivery status of the conversation's newest reply by an agent ("failed" shows on
+    its row), through msg_last_reply_idx: one row read per conversation."""
+    return Subquery(
+        Message.objects.filter(conversation=OuterRef("pk"), origin=Message.Origin.AGENT)
+        .order_by("-timestamp", "-id")
+        .values("status")[:1]
+    )
+
+
 def conversation_list_queryset(
     *, user: AbstractBaseUser | AnonymousUser, filters: ListFilters
 ) -> QuerySet[Conversation]:
-    """The view's conversations before search: account, status (a search looks through open
-    and closed alike) and assignment."""
+    """The view's conversations before search: account, status (a search looks in the tab
+    the agent is on, Open or Resolved, and says so in its box) and assignment."""
     conversations = conversations_for_user(user)
     if filters.account_id:
         conversations = conversations.filter(account_id=filters.account_id)
-    if not filters.q:
-        conversations = _status_filter(conversations, filters.status)
+    conversations = _status_filter(conversations, filters.status)
     if filters.box == Box.MINE:
         conversations = conversations.filter(assignee_id=user.pk)
     elif filters.box == Box.UNASSIGNED:
@@ -181,13 +190,14 @@ def conversation_list_page(
     conversation reachable by following "Older"."""
     conversations = (
         conversation_list_queryset(user=user, filters=filters)
-        .annotate(is_unread=_unread_annotation(user))
+        .annotate(is_unread=_unread_annotation(user), last_reply_status=_last_reply_status())
         .prefetch_related(Prefetch("labels", queryset=Label.objects.order_by("name")))
     )
     if filters.window == WINDOW_ENDING and not filters.q:
         return window_ending_page(conversations, older=older, size=size)
     older_key, newer_key = _parse_cursor(older), _parse_cursor(newer)
     if filters.q:
+        conversations = conversations.annotate(search_hit=search_hit(filters.q))
         matches = search_matches(filters.q)
         if matches is None:
             return search_window_page(conversations, q=filters.q, older_key=older_key, size=size)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
 
 from .models import Conversation, Message
 
@@ -47,6 +47,19 @@ def search_matches(q: str) -> set[int] | None:
     if len(by_text) > SEARCH_PROBE:
         return None
     return ids | set(by_text)
+
+
+def search_hit(q: str) -> Subquery | Value:
+    """The text of a conversation's newest message that matches `q` (unsent ones left
+    out), shown on its row instead of the last message: through msg_thread_idx, newest
+    first, so it stops at the first hit."""
+    if len(q) < MESSAGE_SEARCH_MIN_CHARS:
+        return Value("")
+    return Subquery(
+        Message.objects.filter(conversation=OuterRef("pk"), text__icontains=q, is_deleted=False)
+        .order_by("-timestamp", "-id")
+        .values("text")[:1]
+    )
 
 
 def search_window(

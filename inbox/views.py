@@ -260,7 +260,7 @@ def conversation_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return _refused(request, conversation, "Unknown status.")
     if form.cleaned_data["status"] == Conversation.Status.CLOSED:
         work.conversation_close(conversation=conversation, actor=request.user)
-        return go_on(request, conversation, "Closed. The customer's next message reopens it.")
+        return go_on(request, conversation, "Resolved. The customer's next message reopens it.")
     work.conversation_reopen(conversation=conversation, actor=request.user)
     return _done(request, conversation, "Reopened.")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from accounts.meta import account_reconnected
 from accounts.models import InstagramAccount
 
 GRAPH_VERSION = "v24.0"
@@ -43,5 +44,8 @@ def sandbox_account_sync() -> InstagramAccount | None:
 
 
 def sandbox_account_restore() -> None:
-    """What reconnecting does for a real account: the token works again."""
-    sandbox_account_sync()
+    """What reconnecting does for a real account: the token works again, and the replies
+    that waited for it go out."""
+    account = sandbox_account_sync()
+    if account is not None:
+        account_reconnected(account_id=account.pk)

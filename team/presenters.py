@@ -53,7 +53,7 @@ def _name(user: AbstractBaseUser | None) -> str:
 _ACTIVITY = {
     ActivityKind.ASSIGNED: "{who} assigned this to {detail}",
     ActivityKind.UNASSIGNED: "{who} unassigned this",
-    ActivityKind.CLOSED: "{who} closed this",
+    ActivityKind.CLOSED: "{who} resolved this",
     ActivityKind.REOPENED: "{who} reopened this",
     ActivityKind.NOTE_ADDED: "{who} added a note",
     ActivityKind.LABEL_ADDED: "{who} added the label {detail}",

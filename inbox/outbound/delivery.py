@@ -154,8 +154,10 @@ def message_deliver(*, message_id: int, slot_at: float | None = None) -> SendOut
         return SendOutcome()
     account = message.conversation.account
     if not account.can_send:
-        # It waits, without spending an attempt; the sweep re-queues it after reconnection.
+        # It waits, without spending an attempt, saying why; reconnecting releases it
+        # (`outbound/release.py`), and the sweep re-queues it should that task be lost.
         logger.info("message %s waits: account %s is %s", message_id, account.pk, account.status)
+        _hold_for_reconnect(message)
         return SendOutcome()
     now = timezone.now()
     if message.next_attempt_at and message.next_attempt_at > now + timedelta(seconds=1):
@@ -188,6 +190,8 @@ def message_deliver(*, message_id: int, slot_at: float | None = None) -> SendOut
         attempts=F("attempts") + 1,
         tag=tag,
         next_attempt_at=None,
+        error_code="",
+        error_reason="",  # why it waited: no longer true once it is on its way
         updated_at=now,
     )
     if not claimed:
@@ -195,6 +199,13 @@ def message_deliver(*, message_id: int, slot_at: float | None = None) -> SendOut
         return SendOutcome()
     message.attempts += 1
     return _call(message, tag=tag, bucket=bucket)
+
+
+def _hold_for_reconnect(message: Message) -> None:
+    if message.error_reason != WAITING_FOR_RECONNECT:
+        Message.objects.filter(pk=message.pk, status=Status.QUEUED).update(
+            error_reason=WAITING_FOR_RECONNECT, updated_at=timezone.now()
+        )
 
 
 def _refuse(message: Message, reason: str) -> SendOutcome:

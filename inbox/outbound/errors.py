@@ -8,9 +8,12 @@ from instagram.errors import AuthError, GraphError, RateLimitedError
 
 RECONNECT = "This account needs to be reconnected by an admin."
 WAITING_FOR_RECONNECT = (
-    "Waiting: Instagram refused this account's access, so it needs to be reconnected by an "
-    "admin. The message will be sent then, if the reply window is still open."
+    "Waiting for the account to be reconnected: Instagram refused its access, so an admin "
+    "must reconnect it. The reply goes out as soon as that is done, if the reply window is "
+    "still open."
 )
+# A reply held back by the account's rate limit (ours, or Meta's pause), not by a failure.
+WAITING_FOR_SLOT = "Waiting for a sending slot: this account sends at a limited pace."
 # A reply whose worker died mid-call: no answer from Meta was recorded.
 UNKNOWN_STUCK = (
     "We could not tell whether Instagram received this. Check the conversation in Instagram "
@@ -47,9 +50,11 @@ class Refusal(StrEnum):
 
 
 _WINDOW_CLOSED = (
-    "Instagram refused it: the reply window has closed (24 hours after the customer's last "
+    "Instagram refused it: the reply window has ended (24 hours after the customer's last "
     "message, or 7 days with the human agent tag). It reopens when the customer writes again."
 )
+# Meta's codes for "outside the reply window" (its clock, not ours: see presenters_delivery).
+WINDOW_REFUSAL_CODES = ("10/2534022", "10/2018278")
 _BY_CODE_AND_SUBCODE = {
     (10, 2534022): _WINDOW_CLOSED,
     (10, 2018278): _WINDOW_CLOSED,

@@ -10,6 +10,7 @@ from celery import shared_task
 
 from .delivery import message_deliver
 from .reactions import reaction_deliver
+from .release import held_replies_release
 from .schedule import message_outcome_queue, message_send_queue, reaction_outcome_queue
 from .sweep import messages_sweep
 
@@ -29,4 +30,10 @@ def reaction_send_task(message_id: int, attempt: int = 1, slot_at: float | None 
 @shared_task(name="inbox.tasks.messages_sweep_task", ignore_result=True)
 def messages_sweep_task() -> None:
     for message_id in messages_sweep():
+        message_send_queue(message_id=message_id)
+
+
+@shared_task(name="inbox.tasks.account_replies_release_task", ignore_result=True)
+def account_replies_release_task(account_id: int) -> None:
+    for message_id in held_replies_release(account_id=account_id):
         message_send_queue(message_id=message_id)

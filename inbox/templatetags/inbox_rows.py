@@ -9,6 +9,7 @@ from django import template
 from django.urls import reverse
 
 from inbox.presenters import conversation_rows_present
+from inbox.presenters_welcome import Welcome, welcome_present
 
 register = template.Library()
 
@@ -22,4 +23,13 @@ def conversation_rows(context: template.Context) -> list[dict[str, Any]]:
         list_query=context.get("list_query") or "",
         several_accounts=len(context.get("accounts") or ()) > 1,
         base_url=reverse("inbox:conversation_detail", args=[0]).rstrip("/").rsplit("/", 1)[0],
+        query=getattr(context.get("filters"), "q", ""),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def inbox_welcome(context: template.Context) -> Welcome:
+    """What the empty list says to this user (a manager: where the conversations are)."""
+    return welcome_present(
+        user=context["request"].user, works_an_inbox=bool(context.get("accounts"))
     )

@@ -25,6 +25,7 @@ from inbox.presenters_actions import (
     message_action_present,
     message_came_from_present,
 )
+from inbox.presenters_delivery import reply_wait_present
 from inbox.presenters_media import (
     EXPIRED_LABEL,
     STORY_TYPES,
@@ -58,6 +59,8 @@ register.filter("isolate", isolate)
 # What a customer tapped or came from (a postback, a referral, a click-to-DM ad).
 register.filter("customer_action", message_action_present)
 register.filter("came_from", message_came_from_present)
+# Why a queued reply waits and when it is tried next.
+register.filter("reply_wait", reply_wait_present)
 
 
 @register.simple_tag
@@ -194,6 +197,7 @@ def message_version(message: Message) -> str:
         message.is_deleted,
         message.error_code,
         message.error_reason,
+        message.next_attempt_at,
         message.seen_at,
         message.mid,
         reactions,

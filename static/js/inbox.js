@@ -456,7 +456,7 @@
     $$("textarea, input, select, button", composer).forEach((el) => {
       if (el.type !== "hidden" && !el.hasAttribute("data-any-state")) el.disabled = !canSend;
     });
-    if (textarea) textarea.placeholder = canSend ? "Write a reply…" : "Replies are closed";
+    if (textarea) textarea.placeholder = canSend ? "Write a reply…" : "No reply can be sent now";
     updateCounter();
   }
 

@@ -130,9 +130,9 @@ def test_a_closed_window_blocks_sending(page, agent, conversation, meta):
     assert page.locator("#reply-text").is_disabled()
     assert page.locator("#composer .send").is_disabled()
     notice = page.locator(".notice-blocked").inner_text()
-    assert "Replies are closed" in notice
+    assert "No reply can be sent now" in notice
     assert "More than 7 days" in notice
-    assert page.locator("#thread .win-closed").inner_text() == "closed until the customer writes"
+    assert page.locator("#thread .win-closed").inner_text() == "reply window ended"
     assert not Message.objects.filter(direction="out").exists()
 
 
@@ -193,10 +193,10 @@ def test_assign_in_place_then_close_and_go_on(page, agent, account, conversation
     )
     assert questions == ["bob is assigned to this conversation. Take it from them?"]
     assert page.evaluate("window.__notReloaded") is True
-    # Close (the key e) and go on to the next open conversation.
+    # Resolve (the key e) and go on to the next open conversation.
     page.keyboard.press("e")
     page.wait_for_url(f"**/c/{following.pk}/**")
     conversation.refresh_from_db()
     assert conversation.assignee == agent
     assert conversation.status == "closed"
-    assert page.locator(".flash", has_text="Closed.").is_visible()
+    assert page.locator(".flash", has_text="Resolved.").is_visible()

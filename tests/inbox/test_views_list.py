@@ -63,7 +63,7 @@ def test_a_row_shows_picture_name_username_preview_and_window(logged_in, account
     [
         (timedelta(hours=2), "21 h left"),
         (timedelta(days=2), "human agent: 4 d left"),
-        (timedelta(days=8), "closed until the customer writes"),
+        (timedelta(days=8), "reply window ended"),
     ],
 )
 def test_it_shows_the_reply_window_state(logged_in, account, age, label):
@@ -77,7 +77,7 @@ def test_without_the_human_agent_switch_the_window_closes_at_24_hours(logged_in,
     ConversationFactory(
         account=account, last_customer_message_at=timezone.now() - timedelta(days=2)
     )
-    assert "closed until the customer writes" in page(logged_in)
+    assert "reply window ended" in page(logged_in)
 
 
 def test_it_marks_unread_conversations_until_the_agent_reads_them(logged_in, agent, account):
@@ -179,11 +179,30 @@ def test_it_searches_names_usernames_and_message_text(logged_in, account, query)
     assert "Other Person" not in html
 
 
-def test_search_finds_closed_conversations_too(logged_in, account):
+def test_search_looks_in_the_tab_the_agent_is_on(logged_in, account):
     ConversationFactory(
-        account=account, customer_name="Closed Carla", status=Conversation.Status.CLOSED
+        account=account, customer_name="Resolved Carla", status=Conversation.Status.CLOSED
     )
-    assert "Closed Carla" in page(logged_in, q="carla")
+    ConversationFactory(account=account, customer_name="Open Carla")
+    in_open = page(logged_in, q="carla")
+    assert "Open Carla" in in_open
+    assert "Resolved Carla" not in in_open
+    assert "Search open:" in in_open  # said in the box, before Enter
+    in_resolved = page(logged_in, q="carla", status="closed")
+    assert "Resolved Carla" in in_resolved
+    assert "Open Carla" not in in_resolved
+    assert "Search resolved:" in in_resolved
+
+
+def test_a_hit_shows_the_line_that_matched_highlighted(logged_in, account):
+    jane = ConversationFactory(
+        account=account, customer_name="Jane", last_message_preview="Message unsent"
+    )
+    MessageFactory(conversation=jane, text="Hello\nmy parcel <b>42</b> is late\nthanks")
+    MessageFactory(conversation=jane, text="parcel gone", is_deleted=True)
+    html = page(logged_in, q="PARCEL")
+    assert "my <mark>parcel</mark> &lt;b&gt;42&lt;/b&gt; is late" in html
+    assert "Message unsent" not in html
 
 
 def test_search_never_reaches_another_accounts_conversations(logged_in):
@@ -356,3 +375,29 @@ def test_the_thread_pages_list_poll_keeps_the_open_conversation_highlighted(logg
     version = re.search(r'id="conv-list"[^>]*data-v="([0-9a-f]+)"', html).group(1)
     poll = logged_in.get("/", {"fragment": "rows", "current": conversation.pk, "v": version})
     assert poll.status_code == 204
+
+
+@pytest.mark.parametrize("reports", [False, True], ids=["before-reports", "with-reports"])
+def test_a_manager_is_linked_to_admin_and_to_the_reports_once_they_exist(
+    client, manager, account, monkeypatch, reports
+):
+    from django.urls import Resolver404
+
+    from inbox import presenters_welcome
+
+    def resolve(path):
+        if not reports:
+            raise Resolver404(path)
+        return object()
+
+    monkeypatch.setattr(presenters_welcome, "resolve", resolve)
+    ConversationFactory(account=account, customer_name="Jane Doe")
+    client.force_login(manager)
+    html = page(client)
+    assert "You manage the team" in html
+    assert 'href="/admin/inbox/conversation/"' in html
+    assert ('href="/reports/"' in html) is reports
+
+
+def test_an_agent_sees_no_managers_guide(logged_in):
+    assert "You manage the team" not in page(logged_in)

@@ -377,7 +377,7 @@ def test_closing_goes_to_the_next_open_conversation(logged_in, account):
     assert response["HX-Redirect"] == f"/c/{top.pk}/"
     response = logged_in.post(f"/c/{top.pk}/status/", {"status": "closed"})
     assert response["Location"] == "/"
-    assert "Closed. The customer" in logged_in.get("/").content.decode()
+    assert "Resolved. The customer" in logged_in.get("/").content.decode()
 
 
 def test_closing_follows_the_agents_filters(logged_in, agent, account):
@@ -398,7 +398,7 @@ def test_the_shortcuts_are_listed_and_carried_by_their_buttons(logged_in, accoun
     assert 'data-shortcut="e"' in page
     assert 'data-shortcut="a"' in page
     assert 'data-shortcut="s"' in page
-    assert "Close the conversation and go to the next one" in page
+    assert "Resolve the conversation and go to the next one" in page
 
 
 def test_an_automatic_assignment_is_a_line_in_the_activity_log(account, team):

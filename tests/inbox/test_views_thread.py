@@ -328,7 +328,7 @@ def test_a_closed_window_disables_the_box_with_the_reason(logged_in, conversatio
     conversation.last_customer_message_at = timezone.now() - timedelta(days=8)
     conversation.save()
     html = thread(logged_in, conversation)
-    assert "Replies are closed." in html
+    assert "No reply can be sent now." in html
     assert "More than 7 days" in html
     assert re.search(r"<textarea[^>]*disabled", html)
 

@@ -45,7 +45,7 @@ def test_assignment_and_status_changes_are_recorded_and_shown(
         "alice assigned this to bob",
         "alice unassigned this",
         "alice assigned this to themselves",
-        "alice closed this",
+        "alice resolved this",
         "alice reopened this",
     ]
 
@@ -91,7 +91,7 @@ def test_activity_lines_sit_between_messages_by_time(logged_in, agent, conversat
     MessageFactory(conversation=conversation, text="after", timestamp=start + timedelta(hours=2))
     time_machine.move_to(start + timedelta(hours=3))
     html = logged_in.get(f"/c/{conversation.pk}/").content.decode()
-    assert html.index("before") < html.index("alice closed this") < html.index("after")
+    assert html.index("before") < html.index("alice resolved this") < html.index("after")
 
 
 def test_a_status_change_moves_the_live_version_on(logged_in, conversation):
@@ -100,7 +100,7 @@ def test_a_status_change_moves_the_live_version_on(logged_in, conversation):
     logged_in.post(f"/c/{conversation.pk}/status/", {"status": "closed"})
     update = logged_in.get(f"/c/{conversation.pk}/updates/", {"v": version})
     assert update.status_code == 200
-    assert "alice closed this" in update.content.decode()
+    assert "alice resolved this" in update.content.decode()
 
 
 @pytest.fixture

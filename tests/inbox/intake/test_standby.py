@@ -81,7 +81,7 @@ def test_the_thread_says_another_app_controls_the_conversation(
     assert "On standby" in html
     # Replying stays possible: Meta decides, and a refusal says why.
     assert '<textarea name="text"' in html
-    assert "Replies are closed" not in html
+    assert "No reply can be sent now" not in html
 
 
 def test_a_customer_message_on_messaging_hands_the_thread_back(

@@ -107,7 +107,7 @@ def test_a_closed_window_is_not_taken_for_a_missing_feature(
 ):
     answer_error(meta, convo.account, 400, code=10, subcode=2018278)
     message = send_at(LATE, reply(convo, writer, text="Hi"), django_capture_on_commit_callbacks)
-    assert "reply window has closed" in message.error_reason
+    assert "reply window has ended" in message.error_reason
     assert InstagramAccount.objects.get(pk=convo.account.pk).human_agent_enabled is True
 
 

@@ -221,7 +221,7 @@ def test_190_flags_the_account_and_stops_its_sends(meta, convo, writer):
     assert message.status == Message.Status.QUEUED  # waits for the reconnection
     assert message.attempts == 0  # without burning an attempt
     assert message.error_code == "190/463"
-    assert "reconnected by an admin" in message.error_reason  # the thread shows why
+    assert "Waiting for the account to be reconnected" in message.error_reason  # says why
 
     other = ConversationFactory(account=convo.account, last_customer_message_at=T0)
     run_at(T0 + H, reply(other, writer))
@@ -245,8 +245,8 @@ def test_after_reconnection_the_sweep_sends_what_waited(meta, convo, writer):
 @pytest.mark.parametrize(
     ("status", "code", "subcode", "says"),
     [
-        (400, 10, 2534022, "reply window has closed"),
-        (400, 10, 2018278, "reply window has closed"),
+        (400, 10, 2534022, "reply window has ended"),
+        (400, 10, 2018278, "reply window has ended"),
         (403, 10, None, "lacks a permission"),
         (400, 100, None, "rejected the message as invalid"),
         (400, 100, 2018001, "can't find this customer"),
