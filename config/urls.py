@@ -22,6 +22,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("reports/", include("reports.urls")),
     # Public, no login: files agents attach to replies, fetched by Meta (outbound/ only).
     path(f"{settings.MEDIA_URL.strip('/')}/outbound/<path:path>", outbound_media),
     path("sandbox/", include("sandbox.urls")),  # 404 unless the sandbox is on

@@ -77,6 +77,8 @@ class Conversation(models.Model):
             models.Index(fields=["account", "status", "-last_message_at"], name="conv_list_idx"),
             # "Mine": an agent's assigned conversations, newest first.
             models.Index(fields=["assignee", "status", "-last_message_at"], name="conv_mine_idx"),
+            # Reports: conversations changed since the summary last caught up.
+            models.Index(fields=["updated_at"], name="conv_changed_idx"),
         ]
 
     def __str__(self) -> str:
@@ -239,6 +241,12 @@ class Message(models.Model):
                 fields=["status", "updated_at"],
                 condition=Q(status__in=["queued", "sending"]),
                 name="msg_outbound_pending_idx",
+            ),
+            # Reports: our messages Meta accepted or refused since the summary caught up.
+            models.Index(
+                fields=["updated_at"],
+                condition=Q(direction="out"),
+                name="msg_out_changed_idx",
             ),
         ]
 

@@ -7,10 +7,12 @@ from datetime import datetime
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.roles import accounts_for_user
 from inbox.models import Conversation, ConversationReadState
+from inbox.signals import conversation_status_changed
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +35,19 @@ def _user_pk(user: AnyUser) -> int:
 
 def _save(conversation: Conversation, *fields: str) -> None:
     conversation.save(update_fields=[*fields, "updated_at"])
+
+
+def _save_status(conversation: Conversation, actor: AnyUser) -> None:
+    """Save the status and tell who keeps its history (reports), in one transaction."""
+    with transaction.atomic():
+        _save(conversation, "status")
+        conversation_status_changed.send(
+            sender=Conversation,
+            conversation=conversation,
+            status=conversation.status,
+            actor=actor if actor.pk is not None else None,
+            at=timezone.now(),
+        )
 
 
 def conversation_assign(
@@ -62,14 +77,14 @@ def conversation_unassign(*, conversation: Conversation, actor: AnyUser) -> Conv
 def conversation_close(*, conversation: Conversation, actor: AnyUser) -> Conversation:
     """Closed conversations leave the open list; the customer's next message reopens them."""
     conversation.status = Conversation.Status.CLOSED
-    _save(conversation, "status")
+    _save_status(conversation, actor)
     logger.info("conversation %s closed by user %s", conversation.pk, actor.pk)
     return conversation
 
 
 def conversation_reopen(*, conversation: Conversation, actor: AnyUser) -> Conversation:
     conversation.status = Conversation.Status.OPEN
-    _save(conversation, "status")
+    _save_status(conversation, actor)
     logger.info("conversation %s reopened by user %s", conversation.pk, actor.pk)
     return conversation
 

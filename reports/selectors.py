@@ -1,0 +1,311 @@
+"""The report's figures: SQL aggregates over the summary (`Episode`, `Activity`), a few
+thousand rows at most leaving the database whatever the range. Percentiles are the
+database's own (`percentile_cont`) on PostgreSQL; other databases (SQLite in development
+and tests) get the same interpolation in Python."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import Aggregate, Count, F, FloatField, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+
+from inbox.models import Conversation, MessageOrigin
+from reports.forms import ReportScope
+from reports.models import Activity, Episode
+from reports.text import duration
+
+HOUR = 3600
+DAY = 24 * HOUR
+WINDOW = timedelta(hours=24)
+HUMAN_AGENT_WINDOW = timedelta(days=7)
+LAST_HOURS = timedelta(hours=2)
+# First-response distribution: (label, upper bound in seconds, inclusive); None: no bound.
+RESPONSE_BUCKETS: list[tuple[str, int | None]] = [
+    ("Under 5 min", 5 * 60),
+    ("5 to 15 min", 15 * 60),
+    ("15 to 60 min", HOUR),
+    ("1 to 4 h", 4 * HOUR),
+    ("4 to 24 h", DAY),
+    ("1 to 7 days", 7 * DAY),
+    ("Over 7 days", None),
+]
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's `percentile_cont(f) WITHIN GROUP (ORDER BY x)`."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression: Any, fraction: float, **extra: Any) -> None:
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+def percentile_cont(values: list[int], fraction: float) -> float | None:
+    """The same interpolation as PostgreSQL's `percentile_cont`; None without values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = fraction * (len(ordered) - 1)
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _percentiles(
+    queryset: QuerySet[Any], column: str, group: str | None = None
+) -> dict[Any, tuple[float | None, float | None]]:
+    """{group value (None without a group): (median, 90th percentile)} of `column`."""
+    rows = queryset.exclude(**{f"{column}__isnull": True})
+    if connection.vendor == "postgresql":
+        grouped = rows.values(group) if group else rows.values()
+        if not group:
+            found = rows.aggregate(p50=PercentileCont(column, 0.5), p90=PercentileCont(column, 0.9))
+            return {None: (found["p50"], found["p90"])}
+        return {
+            row[group]: (row["p50"], row["p90"])
+            for row in grouped.order_by().annotate(
+                p50=PercentileCont(column, 0.5), p90=PercentileCont(column, 0.9)
+            )
+        }
+    values: dict[Any, list[int]] = defaultdict(list)
+    for key, value in rows.order_by().values_list(group or column, column):
+        values[key if group else None].append(value)
+    if not group and not values:
+        values[None] = []
+    return {key: (percentile_cont(v, 0.5), percentile_cont(v, 0.9)) for key, v in values.items()}
+
+
+def episodes_in(scope: ReportScope) -> QuerySet[Episode]:
+    """Episodes a customer's message opened in the range."""
+    return Episode.objects.filter(
+        scope.conversations_q(), started_at__gte=scope.start, started_at__lt=scope.end
+    )
+
+
+@dataclass
+class Times:
+    episodes: int
+    answered: int
+    closed: int
+    response_p50: float | None
+    response_p90: float | None
+    resolution_p50: float | None
+    resolution_p90: float | None
+    distribution: list[tuple[str, int]]
+
+
+def report_times(scope: ReportScope) -> Times:
+    episodes = episodes_in(scope)
+    counts: dict[str, Any] = {
+        "episodes": Count("pk"),
+        "answered": Count("pk", filter=Q(first_response_at__isnull=False)),
+        "closed": Count("pk", filter=Q(closed_at__isnull=False)),
+    }
+    low = -1
+    for index, (_, high) in enumerate(RESPONSE_BUCKETS):
+        bucket = Q(first_response_seconds__gt=low)
+        if high is not None:
+            bucket &= Q(first_response_seconds__lte=high)
+        counts[f"b{index}"] = Count("pk", filter=bucket)
+        low = high if high is not None else low
+    found = episodes.aggregate(**counts)
+    response = _percentiles(episodes, "first_response_seconds")[None]
+    resolution = _percentiles(episodes, "resolution_seconds")[None]
+    return Times(
+        episodes=found["episodes"],
+        answered=found["answered"],
+        closed=found["closed"],
+        response_p50=response[0],
+        response_p90=response[1],
+        resolution_p50=resolution[0],
+        resolution_p90=resolution[1],
+        distribution=[
+            (label, found[f"b{index}"]) for index, (label, _) in enumerate(RESPONSE_BUCKETS)
+        ],
+    )
+
+
+@dataclass
+class Window:
+    total: int
+    rows: list[tuple[str, str, int]]  # (key, label, count)
+    waiting_now: int
+
+    def share(self, count: int) -> float:
+        return 100.0 * count / self.total if self.total else 0.0
+
+
+def report_window(scope: ReportScope, *, now: datetime) -> Window:
+    """How the episodes opened in the range were answered, by Meta's window rules, and how
+    many customers are waiting now with under two hours of their 24-hour window left."""
+    unanswered = Q(first_response_at__isnull=True)
+    found = episodes_in(scope).aggregate(
+        total=Count("pk"),
+        hour=Count("pk", filter=Q(first_response_seconds__lte=HOUR)),
+        day=Count("pk", filter=Q(first_response_seconds__gt=HOUR, first_response_seconds__lte=DAY)),
+        week=Count(
+            "pk", filter=Q(first_response_seconds__gt=DAY, first_response_seconds__lte=7 * DAY)
+        ),
+        later=Count("pk", filter=Q(first_response_seconds__gt=7 * DAY)),
+        never=Count(
+            "pk", filter=unanswered & Q(last_customer_message_at__lte=now - HUMAN_AGENT_WINDOW)
+        ),
+        open=Count(
+            "pk", filter=unanswered & Q(last_customer_message_at__gt=now - HUMAN_AGENT_WINDOW)
+        ),
+    )
+    rows = [
+        ("hour", "Answered within 1 hour", found["hour"]),
+        ("day", "Within 24 hours (plain reply)", found["day"]),
+        ("week", "Within 7 days (human-agent tag)", found["week"]),
+        ("never", "Never: the 7 days ran out", found["never"]),
+        ("open", "Not yet: the window is still open", found["open"]),
+    ]
+    if found["later"]:
+        rows.insert(3, ("later", "After 7 days (from the app)", found["later"]))
+    return Window(total=found["total"], rows=rows, waiting_now=report_waiting_now(scope, now=now))
+
+
+def report_waiting_now(scope: ReportScope, *, now: datetime) -> int:
+    """Open episodes whose customer wrote last, 22 to 24 hours ago: under two hours left
+    before a reply needs the human-agent tag."""
+    return (
+        Episode.objects.filter(
+            scope.conversations_q(),
+            closed_at__isnull=True,
+            last_customer_message_at__gt=now - WINDOW,
+            last_customer_message_at__lte=now - WINDOW + LAST_HOURS,
+        )
+        .filter(
+            Q(last_response_at__isnull=True) | Q(last_response_at__lt=F("last_customer_message_at"))
+        )
+        .count()
+    )
+
+
+@dataclass
+class Volume:
+    days: list[tuple[date, int, int, int]]  # (day, conversations opened, in, out)
+    heat: list[tuple[str, list[int]]]  # (weekday, customer messages per local hour)
+    heat_max: int = 0
+    totals: dict[str, int] = field(default_factory=dict)
+
+
+def report_volume(scope: ReportScope) -> Volume:
+    """Per day (the report's time zone): conversations opened, messages in and out; and the
+    customers' messages by weekday and hour. Activity is kept per UTC hour, folded here into
+    local days and hours (a zone half an hour off UTC shifts by its half hour)."""
+    per_day: dict[date, list[int]] = {day: [0, 0, 0] for day in scope.days}
+    heat = [[0] * 24 for _ in WEEKDAYS]
+    hours = (
+        Activity.objects.filter(scope.conversations_q(), hour__gte=scope.start, hour__lt=scope.end)
+        .values("hour")
+        .order_by()
+        .annotate(inbound=Sum("messages_in"), outbound=Sum("messages_out"))
+    )
+    for row in hours:
+        local = row["hour"].astimezone(scope.tz)
+        counts = per_day.get(local.date())
+        if counts is not None:
+            counts[1] += row["inbound"]
+            counts[2] += row["outbound"]
+        heat[local.weekday()][local.hour] += row["inbound"]
+    opened = (
+        episodes_in(scope)
+        .annotate(day=TruncDate("started_at", tzinfo=scope.tz))
+        .values("day")
+        .order_by()
+        .annotate(n=Count("pk"))
+    )
+    for row in opened:
+        if row["day"] in per_day:
+            per_day[row["day"]][0] += row["n"]
+    days = [(day, counts[0], counts[1], counts[2]) for day, counts in per_day.items()]
+    return Volume(
+        days=days,
+        heat=list(zip(WEEKDAYS, heat, strict=True)),
+        heat_max=max((max(row) for row in heat), default=0),
+        totals={
+            "opened": sum(d[1] for d in days),
+            "in": sum(d[2] for d in days),
+            "out": sum(d[3] for d in days),
+        },
+    )
+
+
+@dataclass
+class AgentRow:
+    name: str
+    conversations: int = 0
+    replies: int = 0
+    first_responses: int = 0
+    response_p50: float | None = None
+    open_now: int = 0
+
+    @property
+    def response_p50_text(self) -> str:
+        return duration(self.response_p50)
+
+
+APP_KEY = "app"
+
+
+def report_agents(scope: ReportScope) -> list[AgentRow]:
+    """Per agent: conversations they replied in and replies Meta accepted (in the range),
+    first responses and their median (episodes opened in the range), and conversations
+    assigned to them that are open now. The Instagram app's echoes get their own line."""
+    rows: dict[Any, AgentRow] = defaultdict(lambda: AgentRow(name=""))
+    replies = (
+        Activity.objects.filter(
+            scope.conversations_q(),
+            hour__gte=scope.start,
+            hour__lt=scope.end,
+            author__isnull=False,
+        )
+        .values("author")
+        .order_by()
+        .annotate(replies=Sum("messages_out"), conversations=Count("conversation", distinct=True))
+    )
+    for row in replies:
+        rows[row["author"]].replies = row["replies"]
+        rows[row["author"]].conversations = row["conversations"]
+    first = episodes_in(scope).filter(first_response_at__isnull=False)
+    by_responder = first.values("responder", "responder_origin").order_by().annotate(n=Count("pk"))
+    for row in by_responder:
+        key = APP_KEY if row["responder_origin"] == MessageOrigin.BUSINESS_APP else row["responder"]
+        if key is not None:
+            rows[key].first_responses += row["n"]
+    for key, (p50, _) in _percentiles(
+        first.filter(responder__isnull=False), "first_response_seconds", "responder"
+    ).items():
+        rows[key].response_p50 = p50
+    if APP_KEY in rows:
+        app = first.filter(responder_origin=MessageOrigin.BUSINESS_APP)
+        rows[APP_KEY].response_p50 = _percentiles(app, "first_response_seconds")[None][0]
+    open_now = (
+        Conversation.objects.filter(
+            scope.conversations_q(path=""),
+            status=Conversation.Status.OPEN,
+            assignee__isnull=False,
+        )
+        .values("assignee")
+        .order_by()
+        .annotate(n=Count("pk"))
+    )
+    for row in open_now:
+        rows[row["assignee"]].open_now = row["n"]
+    users = get_user_model()._default_manager.filter(pk__in=[k for k in rows if k != APP_KEY])
+    names = dict(users.values_list("pk", "username"))
+    for key, agent_row in rows.items():
+        agent_row.name = "Instagram app" if key == APP_KEY else names.get(key, f"user {key}")
+    return sorted(rows.values(), key=lambda r: (r.name == "Instagram app", r.name.lower()))

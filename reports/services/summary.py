@@ -1,0 +1,152 @@
+"""Keeping the reports' summary (`Episode`, `Activity`) in step with the inbox.
+
+The summary is rebuilt per conversation from its messages and status changes
+(`periods.periods_compute`), never patched: out-of-order deliveries, echoes folded into our
+sends, retries that end in failure, all come out right by construction. What to rebuild is
+found from the inbox's own clocks: a conversation's `updated_at` moves with every message
+stored in it, every close, reopen and assignment; one of our messages' `updated_at` moves
+when Meta accepts or refuses it. Each catch-up rebuilds what changed since the last one
+(less `OVERLAP`, for transactions that committed late); the page and the CSV catch up before
+they read, and so does a beat task, so the page's own catch-up stays small.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
+from itertools import islice
+
+from django.db import transaction
+from django.utils import timezone
+
+from inbox.models import Conversation, Message
+from reports.models import Activity, Episode, StatusChange, SummaryState
+
+from .periods import MessageFacts, Periods, periods_compute
+
+logger = logging.getLogger(__name__)
+
+OVERLAP = timedelta(seconds=30)
+CHUNK = 500
+
+_MESSAGE_COLUMNS = ("direction", "origin", "status", "timestamp", "sent_at", "author_id")
+
+
+def summaries_refresh(*, conversation_ids: Iterable[int]) -> int:
+    """Rebuild these conversations' episodes and activity; returns how many."""
+    done = 0
+    for chunk in _chunks(sorted(set(conversation_ids)), CHUNK):
+        with transaction.atomic():
+            _refresh_chunk(chunk)
+        done += len(chunk)
+    return done
+
+
+def summaries_catch_up(*, now: datetime | None = None) -> int:
+    """Rebuild what changed since the last catch-up (everything, the first time); one
+    catch-up at a time (the state row is locked). Returns how many were rebuilt."""
+    with transaction.atomic():
+        SummaryState.objects.get_or_create(pk=1)
+        state = SummaryState.objects.select_for_update().get(pk=1)
+        mark = now or timezone.now()
+        if state.caught_up_at is None:
+            ids: Iterable[int] = Conversation.objects.values_list("pk", flat=True).iterator()
+        else:
+            ids = _changed_since(state.caught_up_at - OVERLAP)
+        done = summaries_refresh(conversation_ids=ids)
+        state.caught_up_at = mark
+        if done and state.rebuilt_at is None:
+            state.rebuilt_at = mark
+        state.save(update_fields=["caught_up_at", "rebuilt_at"])
+    if done > CHUNK:
+        logger.info("reports summary: %s conversations rebuilt", done)
+    return done
+
+
+def summaries_rebuild_all() -> int:
+    """Rebuild every conversation (after a deploy, or to heal anything missed), a chunk per
+    transaction so the inbox is never held up."""
+    mark = timezone.now()
+    ids = list(Conversation.objects.order_by("pk").values_list("pk", flat=True))
+    done = summaries_refresh(conversation_ids=ids)
+    SummaryState.objects.update_or_create(pk=1, defaults={"caught_up_at": mark, "rebuilt_at": mark})
+    return done
+
+
+def _changed_since(moment: datetime) -> set[int]:
+    changed = set(Conversation.objects.filter(updated_at__gte=moment).values_list("pk", flat=True))
+    changed.update(
+        Message.objects.filter(
+            direction=Message.Direction.OUTBOUND, updated_at__gte=moment
+        ).values_list("conversation_id", flat=True)
+    )
+    return changed
+
+
+def _refresh_chunk(conversation_ids: Sequence[int]) -> None:
+    accounts = dict(
+        Conversation.objects.filter(pk__in=conversation_ids).values_list("pk", "account_id")
+    )
+    messages: dict[int, list[MessageFacts]] = defaultdict(list)
+    rows = Message.objects.filter(conversation_id__in=conversation_ids).order_by()
+    for conversation_id, *values in rows.values_list("conversation_id", *_MESSAGE_COLUMNS):
+        messages[conversation_id].append(MessageFacts(*values))
+    changes: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
+    for conversation_id, status, at in StatusChange.objects.filter(
+        conversation_id__in=conversation_ids
+    ).values_list("conversation_id", "status", "at"):
+        changes[conversation_id].append((status, at))
+
+    Episode.objects.filter(conversation_id__in=conversation_ids).delete()
+    Activity.objects.filter(conversation_id__in=conversation_ids).delete()
+    episodes: list[Episode] = []
+    activity: list[Activity] = []
+    for conversation_id, account_id in accounts.items():
+        periods = periods_compute(
+            messages=messages.get(conversation_id, ()),
+            status_changes=changes.get(conversation_id, ()),
+        )
+        episodes += _episode_rows(conversation_id, account_id, periods)
+        activity += _activity_rows(conversation_id, account_id, periods)
+    Episode.objects.bulk_create(episodes, batch_size=1000)
+    Activity.objects.bulk_create(activity, batch_size=1000)
+
+
+def _episode_rows(conversation_id: int, account_id: int, periods: Periods) -> Iterator[Episode]:
+    for facts in periods.episodes:
+        yield Episode(
+            conversation_id=conversation_id,
+            account_id=account_id,
+            started_at=facts.started_at,
+            last_customer_message_at=facts.last_customer_message_at,
+            first_response_at=facts.first_response_at,
+            first_response_seconds=facts.first_response_seconds,
+            responder_id=facts.responder_id,
+            responder_origin=facts.responder_origin,
+            last_response_at=facts.last_response_at,
+            closed_at=facts.closed_at,
+            resolution_seconds=facts.resolution_seconds,
+            last_activity_at=facts.last_activity_at,
+            messages_in=facts.messages_in,
+            messages_out=facts.messages_out,
+        )
+
+
+def _activity_rows(conversation_id: int, account_id: int, periods: Periods) -> Iterator[Activity]:
+    for (hour, author_id), (messages_in, messages_out) in periods.activity.items():
+        yield Activity(
+            conversation_id=conversation_id,
+            account_id=account_id,
+            hour=hour,
+            author_id=author_id,
+            messages_in=messages_in,
+            messages_out=messages_out,
+        )
+
+
+def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk

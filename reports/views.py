@@ -1,0 +1,72 @@
+"""The reports page and its CSV exports: admins and managers only (agents: 403; anonymous
+users are sent to the login form by the login middleware). Bad filters answer 400 with the
+form's errors (the page) or a line of text (a CSV), never a 500."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from reports.access import user_may_see_reports
+from reports.exports import agents_csv, conversations_csv
+from reports.forms import ReportForm, ReportScope
+from reports.presenters import report_present
+from reports.services.summary import summaries_catch_up
+
+
+def _form(request: HttpRequest) -> ReportForm:
+    if not user_may_see_reports(request.user):
+        raise PermissionDenied("Reports are for admins and managers.")
+    return ReportForm(request.GET)
+
+
+@require_GET
+def report_page(request: HttpRequest) -> HttpResponse:
+    form = _form(request)
+    if not form.is_valid():
+        return render(request, "reports/report.html", {"form": form}, status=400)
+    summaries_catch_up()
+    scope = form.scope()
+    report = report_present(scope=scope, now=timezone.now())
+    return render(
+        request,
+        "reports/report.html",
+        {"form": form, "report": report, "query": scope.query_string(), "hours": range(24)},
+    )
+
+
+def _csv(
+    request: HttpRequest, rows: Callable[[ReportScope], Iterable[str]], name: str
+) -> HttpResponse | StreamingHttpResponse:
+    form = _form(request)
+    if not form.is_valid():
+        errors = "; ".join(
+            f"{field}: {' '.join(map(str, messages))}"
+            if field != "__all__"
+            else " ".join(map(str, messages))
+            for field, messages in form.errors.items()
+        )
+        return HttpResponse(
+            f"Bad filters: {errors}\n", status=400, content_type="text/plain; charset=utf-8"
+        )
+    summaries_catch_up()
+    scope = form.scope()
+    response = StreamingHttpResponse(rows(scope), content_type="text/csv; charset=utf-8")
+    filename = f"{name}-{scope.since:%Y%m%d}-{scope.until:%Y%m%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+def conversations_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    return _csv(request, conversations_csv, "conversations")
+
+
+@require_GET
+def agents_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    return _csv(request, agents_csv, "agents")
