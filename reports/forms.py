@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -58,10 +59,9 @@ class ReportScope:
             q &= Q(**{f"{path}assignee_id": self.agent_id})
         return q
 
-    def query_string(self) -> str:
-        from urllib.parse import urlencode
-
-        params: dict[str, str] = {"since": self.since.isoformat(), "until": self.until.isoformat()}
+    def query_string(self, **dates: str) -> str:
+        """The filters as a query string: these dates (the scope's by default)."""
+        params = dates or {"since": self.since.isoformat(), "until": self.until.isoformat()}
         if self.account is not None:
             params["account"] = str(self.account.pk)
         if self.agent_id is not None:
@@ -77,9 +77,14 @@ def report_agents() -> list[tuple[str, str]]:
 
 
 class ReportForm(forms.Form):
+    # A preset (links on the page) wins over the dates; the form itself sends the dates.
     range = forms.ChoiceField(choices=RANGE_CHOICES, required=False)
-    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    until = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     account = forms.ModelChoiceField(
         queryset=InstagramAccount.objects.order_by("username"),
         required=False,
@@ -117,6 +122,13 @@ class ReportForm(forms.Form):
             raise forms.ValidationError("Choose dates between the year 2000 and today.")
         data["since"], data["until"] = since, until
         return data
+
+    def preset(self) -> str:
+        """The preset the range came from ("" for custom dates)."""
+        chosen = self.cleaned_data.get("range") or ""
+        if chosen in PRESETS:
+            return chosen
+        return "7d" if not self.data.get("since") and not self.data.get("until") else ""
 
     def scope(self) -> ReportScope:
         data = self.cleaned_data

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from reports.access import user_may_see_reports
 from reports.exports import agents_csv, conversations_csv
-from reports.forms import ReportForm, ReportScope
+from reports.forms import PRESETS, RANGE_CHOICES, ReportForm, ReportScope
 from reports.presenters import report_present
 from reports.services.summary import summaries_catch_up
 
@@ -33,10 +33,24 @@ def report_page(request: HttpRequest) -> HttpResponse:
     summaries_catch_up()
     scope = form.scope()
     report = report_present(scope=scope, now=timezone.now())
+    shown = ReportForm(  # the form shows the dates the report covers, whatever chose them
+        {**request.GET.dict(), "since": scope.since, "until": scope.until, "range": ""}
+    )
+    presets = [
+        (key, label, scope.query_string(range=key), key == form.preset())
+        for key, label in RANGE_CHOICES
+        if key in PRESETS
+    ]
     return render(
         request,
         "reports/report.html",
-        {"form": form, "report": report, "query": scope.query_string(), "hours": range(24)},
+        {
+            "form": shown,
+            "report": report,
+            "presets": presets,
+            "query": scope.query_string(),
+            "hours": range(24),
+        },
     )
 
 

@@ -22,7 +22,7 @@
 
   Chart.defaults.color = muted;
   Chart.defaults.borderColor = border;
-  Chart.defaults.font.family = css.getPropertyValue("font-family") || "system-ui, sans-serif";
+  Chart.defaults.font.family = getComputedStyle(document.body).fontFamily || "system-ui, sans-serif";
   Chart.defaults.maintainAspectRatio = false;
   Chart.defaults.animation = false;
 

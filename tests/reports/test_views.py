@@ -199,3 +199,17 @@ def test_the_agents_csv_has_one_row_per_agent(client, manager, account, agent):
             "open_now": "1",
         }
     ]
+
+
+def test_presets_are_links_and_the_form_shows_the_dates_covered(client, admin_user, account):
+    client.force_login(admin_user)
+
+    page = client.get(f"/reports/?range=30d&account={account.pk}").content.decode()
+
+    assert 'name="since" value="2026-02-04"' in page  # 30 days to 5 March
+    assert 'name="until" value="2026-03-05"' in page
+    assert f'href="?range=today&amp;account={account.pk}" class="preset"' in page
+    assert f'href="?range=30d&amp;account={account.pk}" class="preset" aria-current="true"' in page
+    custom = client.get("/reports/?since=2026-03-01&until=2026-03-02").content.decode()
+    assert 'aria-current="true"' not in custom
+    assert "1 Mar 2026 – 2 Mar 2026" in custom
