@@ -6,9 +6,12 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from itertools import groupby
+from itertools import groupby, islice
 from typing import Any
 
+from django.contrib.auth import get_user_model
+
+from inbox.models import Conversation
 from reports.forms import ReportScope
 from reports.models import Episode
 from reports.selectors import report_agents
@@ -38,9 +41,6 @@ AGENT_COLUMNS = [
 ]
 _EPISODE_VALUES = (
     "conversation_id",
-    "conversation__account__username",
-    "conversation__customer_igsid",
-    "conversation__assignee__username",
     "started_at",
     "first_response_at",
     "first_response_seconds",
@@ -48,9 +48,10 @@ _EPISODE_VALUES = (
     "resolution_seconds",
     "messages_in",
     "messages_out",
-    "responder__username",
+    "responder_id",
     "responder_origin",
 )
+BATCH = 1000  # conversations whose names are read at once
 
 
 class _Echo:
@@ -72,7 +73,10 @@ def conversations_csv(scope: ReportScope) -> Iterator[str]:
     opened before its end, with a message or its closing after its start). The row
     describes the conversation's latest such episode, so a reopened conversation shows its
     new first response, measured from the reopening message; messages are counted over all
-    of them, and `episodes` says how many there were."""
+    of them, and `episodes` says how many there were.
+
+    Episodes come in the order of their (conversation, start) index, with no join, so the
+    first rows leave before the database has read the rest; names are read per batch."""
     writer = csv.writer(_Echo())
     yield writer.writerow(CONVERSATION_COLUMNS)
     episodes = (
@@ -81,19 +85,42 @@ def conversations_csv(scope: ReportScope) -> Iterator[str]:
             started_at__lt=scope.end,
             last_activity_at__gte=scope.start,
         )
-        .order_by("conversation_id", "started_at", "id")
+        .order_by("conversation_id", "started_at")
         .values_list(*_EPISODE_VALUES)
     )
-    for _, group in groupby(episodes.iterator(chunk_size=2000), key=lambda row: row[0]):
-        yield writer.writerow(_conversation_row(list(group)))
+    groups = groupby(episodes.iterator(chunk_size=2000), key=lambda row: row[0])
+    users: dict[int, str] = {}
+    while batch := [list(group) for _, group in islice(groups, BATCH)]:
+        names = _names([group[0][0] for group in batch], users)
+        for group in batch:
+            yield writer.writerow(_conversation_row(group, names, users))
 
 
-def _conversation_row(group: list[tuple[Any, ...]]) -> list[Any]:
+def _names(conversation_ids: list[int], users: dict[int, str]) -> dict[int, tuple[str, str, str]]:
+    """{conversation: (account, customer IGSID, assignee)}; fills `users` (id: username)."""
+    rows = Conversation.objects.filter(pk__in=conversation_ids).values_list(
+        "pk", "account__username", "customer_igsid", "assignee_id"
+    )
+    found = {pk: (account, igsid, assignee) for pk, account, igsid, assignee in rows}
+    _usernames({assignee for _, _, assignee in found.values() if assignee}, users)
+    return {
+        pk: (account, igsid, users.get(assignee, "") if assignee else "")
+        for pk, (account, igsid, assignee) in found.items()
+    }
+
+
+def _usernames(ids: set[int], users: dict[int, str]) -> None:
+    missing = ids - users.keys()
+    if missing:
+        model = get_user_model()._default_manager
+        users.update(model.filter(pk__in=missing).values_list("pk", "username"))
+
+
+def _conversation_row(
+    group: list[tuple[Any, ...]], names: dict[int, tuple[str, str, str]], users: dict[int, str]
+) -> list[Any]:
     (
         conversation_id,
-        account,
-        igsid,
-        assignee,
         started_at,
         response_at,
         response_seconds,
@@ -104,6 +131,9 @@ def _conversation_row(group: list[tuple[Any, ...]]) -> list[Any]:
         responder,
         origin,
     ) = group[-1]
+    account, igsid, assignee = names.get(conversation_id, ("", "", ""))
+    if responder:
+        _usernames({responder}, users)
     return [
         account,
         igsid,
@@ -112,10 +142,10 @@ def _conversation_row(group: list[tuple[Any, ...]]) -> list[Any]:
         "" if response_seconds is None else response_seconds,
         iso(closed_at),
         "" if resolution_seconds is None else resolution_seconds,
-        assignee or "",
-        sum(row[9] for row in group),
-        sum(row[10] for row in group),
-        "Instagram app" if origin == "business_app" else (responder or ""),
+        assignee,
+        sum(row[6] for row in group),
+        sum(row[7] for row in group),
+        "Instagram app" if origin == "business_app" else users.get(responder, ""),
         len(group),
         conversation_id,
     ]

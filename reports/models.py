@@ -138,10 +138,11 @@ class Activity(models.Model):
 
 
 class SummaryState(models.Model):
-    """One row: how far the summary has caught up with the inbox (our clock)."""
+    """One row: how far the summary has caught up with the inbox (our clock): the last
+    catch-up, and the last that also looked back for late commits (`settled_at`)."""
 
     caught_up_at = models.DateTimeField(null=True, blank=True)
-    rebuilt_at = models.DateTimeField(null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Reports summary caught up at {self.caught_up_at}"

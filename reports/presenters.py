@@ -14,9 +14,8 @@ from reports.selectors import (
     Volume,
     Window,
     report_agents,
-    report_times,
+    report_episodes,
     report_volume,
-    report_window,
 )
 from reports.text import duration
 
@@ -73,10 +72,11 @@ class Report:
 
 
 def report_present(*, scope: ReportScope, now: datetime) -> Report:
+    times, window = report_episodes(scope, now=now)
     return Report(
         scope=scope,
-        times=report_times(scope),
-        window=report_window(scope, now=now),
+        times=times,
+        window=window,
         volume=report_volume(scope),
         agents=report_agents(scope),
     )

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Aggregate, Count, F, FloatField, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from inbox.models import Conversation, MessageOrigin
 from reports.forms import ReportScope
@@ -61,28 +62,45 @@ def percentile_cont(values: list[int], fraction: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def _percentiles(
-    queryset: QuerySet[Any], column: str, group: str | None = None
-) -> dict[Any, tuple[float | None, float | None]]:
-    """{group value (None without a group): (median, 90th percentile)} of `column`."""
-    rows = queryset.exclude(**{f"{column}__isnull": True})
+Percentiles = dict[str, tuple[str, float]]  # name: (column, fraction)
+
+
+def _figures(
+    queryset: QuerySet[Any], counts: dict[str, Any], percentiles: Percentiles
+) -> dict[str, Any]:
+    """One aggregate over `queryset`: `counts` and `percentiles` (NULLs left out), in one
+    scan on PostgreSQL."""
     if connection.vendor == "postgresql":
-        grouped = rows.values(group) if group else rows.values()
-        if not group:
-            found = rows.aggregate(p50=PercentileCont(column, 0.5), p90=PercentileCont(column, 0.9))
-            return {None: (found["p50"], found["p90"])}
-        return {
-            row[group]: (row["p50"], row["p90"])
-            for row in grouped.order_by().annotate(
-                p50=PercentileCont(column, 0.5), p90=PercentileCont(column, 0.9)
-            )
-        }
-    values: dict[Any, list[int]] = defaultdict(list)
-    for key, value in rows.order_by().values_list(group or column, column):
-        values[key if group else None].append(value)
-    if not group and not values:
-        values[None] = []
-    return {key: (percentile_cont(v, 0.5), percentile_cont(v, 0.9)) for key, v in values.items()}
+        wanted = {name: PercentileCont(column, f) for name, (column, f) in percentiles.items()}
+        return queryset.aggregate(**counts, **wanted)
+    found = queryset.aggregate(**counts)
+    columns = sorted({column for column, _ in percentiles.values()})
+    values: dict[str, list[int]] = {column: [] for column in columns}
+    for row in queryset.order_by().values_list(*columns):
+        for column, value in zip(columns, row, strict=True):
+            if value is not None:
+                values[column].append(value)
+    for name, (column, fraction) in percentiles.items():
+        found[name] = percentile_cont(values[column], fraction)
+    return found
+
+
+def _grouped_figures(
+    queryset: QuerySet[Any],
+    group: tuple[str, ...],
+    counts: dict[str, Any],
+    percentiles: Percentiles,
+) -> list[dict[str, Any]]:
+    """`_figures` per value of the `group` columns."""
+    grouped = queryset.values(*group).order_by()
+    if connection.vendor == "postgresql":
+        wanted = {name: PercentileCont(column, f) for name, (column, f) in percentiles.items()}
+        return list(grouped.annotate(**counts, **wanted))
+    rows = list(grouped.annotate(**counts))
+    for row in rows:
+        subset = queryset.filter(**{column: row[column] for column in group})
+        row.update(_figures(subset, {}, percentiles))
+    return rows
 
 
 def episodes_in(scope: ReportScope) -> QuerySet[Episode]:
@@ -104,8 +122,19 @@ class Times:
     distribution: list[tuple[str, int]]
 
 
-def report_times(scope: ReportScope) -> Times:
-    episodes = episodes_in(scope)
+@dataclass
+class Window:
+    total: int
+    rows: list[tuple[str, str, int]]  # (key, label, count)
+    waiting_now: int
+
+    def share(self, count: int) -> float:
+        return 100.0 * count / self.total if self.total else 0.0
+
+
+def report_episodes(scope: ReportScope, *, now: datetime) -> tuple[Times, Window]:
+    """Response and resolution times, and how the episodes opened in the range were
+    answered by Meta's window rules: one scan of them."""
     counts: dict[str, Any] = {
         "episodes": Count("pk"),
         "answered": Count("pk", filter=Q(first_response_at__isnull=False)),
@@ -118,62 +147,60 @@ def report_times(scope: ReportScope) -> Times:
             bucket &= Q(first_response_seconds__lte=high)
         counts[f"b{index}"] = Count("pk", filter=bucket)
         low = high if high is not None else low
-    found = episodes.aggregate(**counts)
-    response = _percentiles(episodes, "first_response_seconds")[None]
-    resolution = _percentiles(episodes, "resolution_seconds")[None]
-    return Times(
+    unanswered = Q(first_response_at__isnull=True)
+    closed_window = Q(last_customer_message_at__lte=now - HUMAN_AGENT_WINDOW)
+    counts |= {
+        "day": Count(
+            "pk", filter=Q(first_response_seconds__gt=HOUR, first_response_seconds__lte=DAY)
+        ),
+        "never": Count("pk", filter=unanswered & closed_window),
+        "open": Count("pk", filter=unanswered & ~closed_window),
+    }
+    found = _figures(
+        episodes_in(scope),
+        counts,
+        {
+            "r50": ("first_response_seconds", 0.5),
+            "r90": ("first_response_seconds", 0.9),
+            "s50": ("resolution_seconds", 0.5),
+            "s90": ("resolution_seconds", 0.9),
+        },
+    )
+    distribution = [(label, found[f"b{n}"]) for n, (label, _) in enumerate(RESPONSE_BUCKETS)]
+    times = Times(
         episodes=found["episodes"],
         answered=found["answered"],
         closed=found["closed"],
-        response_p50=response[0],
-        response_p90=response[1],
-        resolution_p50=resolution[0],
-        resolution_p90=resolution[1],
-        distribution=[
-            (label, found[f"b{index}"]) for index, (label, _) in enumerate(RESPONSE_BUCKETS)
-        ],
+        response_p50=found["r50"],
+        response_p90=found["r90"],
+        resolution_p50=found["s50"],
+        resolution_p90=found["s90"],
+        distribution=distribution,
     )
-
-
-@dataclass
-class Window:
-    total: int
-    rows: list[tuple[str, str, int]]  # (key, label, count)
-    waiting_now: int
-
-    def share(self, count: int) -> float:
-        return 100.0 * count / self.total if self.total else 0.0
-
-
-def report_window(scope: ReportScope, *, now: datetime) -> Window:
-    """How the episodes opened in the range were answered, by Meta's window rules, and how
-    many customers are waiting now with under two hours of their 24-hour window left."""
-    unanswered = Q(first_response_at__isnull=True)
-    found = episodes_in(scope).aggregate(
-        total=Count("pk"),
-        hour=Count("pk", filter=Q(first_response_seconds__lte=HOUR)),
-        day=Count("pk", filter=Q(first_response_seconds__gt=HOUR, first_response_seconds__lte=DAY)),
-        week=Count(
-            "pk", filter=Q(first_response_seconds__gt=DAY, first_response_seconds__lte=7 * DAY)
-        ),
-        later=Count("pk", filter=Q(first_response_seconds__gt=7 * DAY)),
-        never=Count(
-            "pk", filter=unanswered & Q(last_customer_message_at__lte=now - HUMAN_AGENT_WINDOW)
-        ),
-        open=Count(
-            "pk", filter=unanswered & Q(last_customer_message_at__gt=now - HUMAN_AGENT_WINDOW)
-        ),
-    )
+    within_hour = sum(count for _, count in distribution[:3])
+    week = distribution[5][1]
+    later = distribution[6][1]
     rows = [
-        ("hour", "Answered within 1 hour", found["hour"]),
-        ("day", "Within 24 hours (plain reply)", found["day"]),
-        ("week", "Within 7 days (human-agent tag)", found["week"]),
+        ("hour", "Answered within 1 hour", within_hour),
+        ("day", "Within 24 hours (plain reply)", sum(count for _, count in distribution[3:5])),
+        ("week", "Within 7 days (human-agent tag)", week),
         ("never", "Never: the 7 days ran out", found["never"]),
         ("open", "Not yet: the window is still open", found["open"]),
     ]
-    if found["later"]:
-        rows.insert(3, ("later", "After 7 days (from the app)", found["later"]))
-    return Window(total=found["total"], rows=rows, waiting_now=report_waiting_now(scope, now=now))
+    if later:
+        rows.insert(3, ("later", "After 7 days (from the app)", later))
+    window = Window(
+        total=found["episodes"], rows=rows, waiting_now=report_waiting_now(scope, now=now)
+    )
+    return times, window
+
+
+def report_times(scope: ReportScope) -> Times:
+    return report_episodes(scope, now=timezone.now())[0]
+
+
+def report_window(scope: ReportScope, *, now: datetime) -> Window:
+    return report_episodes(scope, now=now)[1]
 
 
 def report_waiting_now(scope: ReportScope, *, now: datetime) -> int:
@@ -279,19 +306,20 @@ def report_agents(scope: ReportScope) -> list[AgentRow]:
     for row in replies:
         rows[row["author"]].replies = row["replies"]
         rows[row["author"]].conversations = row["conversations"]
-    first = episodes_in(scope).filter(first_response_at__isnull=False)
-    by_responder = first.values("responder", "responder_origin").order_by().annotate(n=Count("pk"))
-    for row in by_responder:
-        key = APP_KEY if row["responder_origin"] == MessageOrigin.BUSINESS_APP else row["responder"]
-        if key is not None:
-            rows[key].first_responses += row["n"]
-    for key, (p50, _) in _percentiles(
-        first.filter(responder__isnull=False), "first_response_seconds", "responder"
-    ).items():
-        rows[key].response_p50 = p50
-    if APP_KEY in rows:
-        app = first.filter(responder_origin=MessageOrigin.BUSINESS_APP)
-        rows[APP_KEY].response_p50 = _percentiles(app, "first_response_seconds")[None][0]
+    answered_by_someone = Q(responder__isnull=False) | Q(
+        responder_origin=MessageOrigin.BUSINESS_APP
+    )
+    first = _grouped_figures(
+        episodes_in(scope).filter(answered_by_someone),
+        ("responder", "responder_origin"),
+        {"n": Count("pk")},
+        {"p50": ("first_response_seconds", 0.5)},
+    )
+    for row in first:
+        app = row["responder_origin"] == MessageOrigin.BUSINESS_APP
+        key = APP_KEY if app else row["responder"]
+        rows[key].first_responses += row["n"]
+        rows[key].response_p50 = row["p50"]
     open_now = (
         Conversation.objects.filter(
             scope.conversations_q(path=""),

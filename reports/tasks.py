@@ -10,4 +10,4 @@ from reports.services.summary import summaries_catch_up
 
 @shared_task(name="reports.tasks.summaries_catch_up_task", ignore_result=True)
 def summaries_catch_up_task() -> int:
-    return summaries_catch_up()
+    return summaries_catch_up(settle=True)

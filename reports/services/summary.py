@@ -6,8 +6,8 @@ sends, retries that end in failure, all come out right by construction. What to 
 found from the inbox's own clocks: a conversation's `updated_at` moves with every message
 stored in it, every close, reopen and assignment; one of our messages' `updated_at` moves
 when Meta accepts or refuses it. Each catch-up rebuilds what changed since the last one
-(less `OVERLAP`, for transactions that committed late); the page and the CSV catch up before
-they read, and so does a beat task, so the page's own catch-up stays small.
+(the beat task's every minute, less `OVERLAP`, for transactions that committed late); the page
+and the CSV catch up before they read, and the beat task keeps what they find small.
 """
 
 from __future__ import annotations
@@ -44,22 +44,29 @@ def summaries_refresh(*, conversation_ids: Iterable[int]) -> int:
     return done
 
 
-def summaries_catch_up(*, now: datetime | None = None) -> int:
+def summaries_catch_up(*, settle: bool = False, now: datetime | None = None) -> int:
     """Rebuild what changed since the last catch-up (everything, the first time); one
-    catch-up at a time (the state row is locked). Returns how many were rebuilt."""
+    catch-up at a time (the state row is locked). Returns how many were rebuilt.
+
+    The page's catch-up reads changes since the last one exactly, so a reload costs only
+    what changed meanwhile. A change stamped just before that moment whose transaction
+    committed just after it is not seen then: the beat task's catch-up (`settle`) reads
+    again from its own last run less `OVERLAP`, every minute."""
     with transaction.atomic():
         SummaryState.objects.get_or_create(pk=1)
         state = SummaryState.objects.select_for_update().get(pk=1)
         mark = now or timezone.now()
         if state.caught_up_at is None:
             ids: Iterable[int] = Conversation.objects.values_list("pk", flat=True).iterator()
+        elif settle:
+            ids = _changed_since((state.settled_at or state.caught_up_at) - OVERLAP)
         else:
-            ids = _changed_since(state.caught_up_at - OVERLAP)
+            ids = _changed_since(state.caught_up_at)
         done = summaries_refresh(conversation_ids=ids)
-        state.caught_up_at = mark
-        if done and state.rebuilt_at is None:
-            state.rebuilt_at = mark
-        state.save(update_fields=["caught_up_at", "rebuilt_at"])
+        state.caught_up_at = max(mark, state.caught_up_at or mark)
+        if settle or state.settled_at is None:
+            state.settled_at = mark
+        state.save(update_fields=["caught_up_at", "settled_at"])
     if done > CHUNK:
         logger.info("reports summary: %s conversations rebuilt", done)
     return done
@@ -71,7 +78,7 @@ def summaries_rebuild_all() -> int:
     mark = timezone.now()
     ids = list(Conversation.objects.order_by("pk").values_list("pk", flat=True))
     done = summaries_refresh(conversation_ids=ids)
-    SummaryState.objects.update_or_create(pk=1, defaults={"caught_up_at": mark, "rebuilt_at": mark})
+    SummaryState.objects.update_or_create(pk=1, defaults={"caught_up_at": mark, "settled_at": mark})
     return done
 
 

@@ -30,6 +30,7 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
+SECOND = timedelta(seconds=1)
 
 
 def caught_up(at: datetime) -> list[Episode]:
@@ -245,3 +246,23 @@ def test_filters_keep_one_account_and_one_agents_conversations(account, agent):
     assert report_times(replace(day, account=account)).episodes == 1
     assert report_times(replace(day, agent_id=agent.pk)).episodes == 1
     assert report_times(replace(day, account=other.account, agent_id=agent.pk)).episodes == 0
+
+
+def test_the_minutely_catch_up_finds_a_change_that_committed_late(conversation, agent):
+    from inbox.models import Message
+
+    customer_writes(conversation, T0)
+    reply = agent_replies(conversation, agent, written=T0 + MIN)
+    caught_up(T0 + 2 * MIN)
+    # Accepted by Meta, stamped a few seconds before the page's catch-up above, and
+    # committed after it: the page's next catch-up cannot see it...
+    Message.objects.filter(pk=reply.pk).update(
+        status=Message.Status.SENT, sent_at=T0 + 2 * MIN, updated_at=T0 + 2 * MIN - 5 * SECOND
+    )
+    [episode] = caught_up(T0 + 3 * MIN)
+    assert episode.first_response_at is None
+    # ...the beat task's, which looks back, does.
+    with time_machine.travel(T0 + 4 * MIN, tick=False):
+        summaries_catch_up(settle=True)
+
+    assert Episode.objects.get().first_response_seconds == 120
