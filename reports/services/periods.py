@@ -69,6 +69,9 @@ class Periods:
     episodes: list[EpisodeFacts] = field(default_factory=list)
     # (hour, author id or None) -> [messages in, messages out]
     activity: dict[tuple[datetime, int | None], list[int]] = field(default_factory=dict)
+    # A close no row recorded, inferred from the conversation's status: record it now, so
+    # the customer's next message (which reopens the conversation) does not erase it.
+    unrecorded_close: datetime | None = None
 
     def count(self, at: datetime, author_id: int | None, *, inbound: bool) -> None:
         hour = at.replace(minute=0, second=0, microsecond=0)
@@ -86,10 +89,17 @@ def response_moment(message: MessageFacts) -> datetime | None:
 
 
 def periods_compute(
-    *, messages: Iterable[MessageFacts], status_changes: Iterable[tuple[str, datetime]]
+    *,
+    messages: Iterable[MessageFacts],
+    status_changes: Iterable[tuple[str, datetime]],
+    closed_unrecorded_at: datetime | None = None,
 ) -> Periods:
     """Walk the conversation's events in time order (Meta's clock for messages, ours for
-    status changes) and cut it into episodes."""
+    status changes) and cut it into episodes.
+
+    `closed_unrecorded_at`: the conversation is closed now, at the latest by this moment
+    (its last update). If no recorded close ended its last episode (it was closed before
+    closes were recorded), that episode ends then."""
     events: list[tuple[datetime, int, MessageFacts | str]] = []
     for message in messages:
         if message.direction == MessageDirection.INBOUND:
@@ -128,6 +138,11 @@ def periods_compute(
         elif current is None and closed is not None:  # reopened by an agent
             closed.closed_at = None
             current, closed = closed, None
+    if current is not None and closed_unrecorded_at is not None:
+        current.closed_at = current.last_activity_at = max(
+            closed_unrecorded_at, current.last_activity_at
+        )
+        result.unrecorded_close = current.closed_at
     return result
 
 

@@ -93,8 +93,8 @@ def _changed_since(moment: datetime) -> set[int]:
 
 
 def _refresh_chunk(conversation_ids: Sequence[int]) -> None:
-    accounts = dict(
-        Conversation.objects.filter(pk__in=conversation_ids).values_list("pk", "account_id")
+    conversations = Conversation.objects.filter(pk__in=conversation_ids).values_list(
+        "pk", "account_id", "status", "updated_at"
     )
     messages: dict[int, list[MessageFacts]] = defaultdict(list)
     rows = Message.objects.filter(conversation_id__in=conversation_ids).order_by()
@@ -110,15 +110,26 @@ def _refresh_chunk(conversation_ids: Sequence[int]) -> None:
     Activity.objects.filter(conversation_id__in=conversation_ids).delete()
     episodes: list[Episode] = []
     activity: list[Activity] = []
-    for conversation_id, account_id in accounts.items():
+    closes: list[StatusChange] = []
+    for conversation_id, account_id, status, updated_at in conversations:
         periods = periods_compute(
             messages=messages.get(conversation_id, ()),
             status_changes=changes.get(conversation_id, ()),
+            closed_unrecorded_at=updated_at if status == Conversation.Status.CLOSED else None,
         )
+        if periods.unrecorded_close is not None:
+            closes.append(
+                StatusChange(
+                    conversation_id=conversation_id,
+                    status=Conversation.Status.CLOSED,
+                    at=periods.unrecorded_close,
+                )
+            )
         episodes += _episode_rows(conversation_id, account_id, periods)
         activity += _activity_rows(conversation_id, account_id, periods)
     Episode.objects.bulk_create(episodes, batch_size=1000)
     Activity.objects.bulk_create(activity, batch_size=1000)
+    StatusChange.objects.bulk_create(closes, batch_size=1000)
 
 
 def _episode_rows(conversation_id: int, account_id: int, periods: Periods) -> Iterator[Episode]:

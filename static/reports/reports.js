@@ -45,7 +45,14 @@
         borderColor: color("--pane", "#fff"),
       }],
     },
-    options: { plugins: { legend: { position: "right", labels: { color: fg, boxWidth: 12 } } } },
+    options: {
+      plugins: {
+        legend: {
+          position: window.matchMedia("(max-width: 560px)").matches ? "bottom" : "right",
+          labels: { color: fg, boxWidth: 12 },
+        },
+      },
+    },
   });
 
   draw("chart-response", {

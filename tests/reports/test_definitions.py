@@ -266,3 +266,47 @@ def test_the_minutely_catch_up_finds_a_change_that_committed_late(conversation, 
         summaries_catch_up(settle=True)
 
     assert Episode.objects.get().first_response_seconds == 120
+
+
+def test_the_rebuild_command_summarises_every_conversation(account, agent):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from common.queueing import task_named
+    from reports.models import Activity
+
+    for _ in range(3):
+        conversation = ConversationFactory(account=account)
+        customer_writes(conversation, T0)
+        agent_replies(conversation, agent, written=T0 + MIN, accepted=T0 + MIN)
+    out = StringIO()
+
+    call_command("reports_rebuild", stdout=out)
+
+    assert out.getvalue().startswith("3 conversations summarised")
+    assert Episode.objects.filter(first_response_seconds=60).count() == 3
+    assert sum(Activity.objects.values_list("messages_out", flat=True)) == 3
+    # The beat schedule's task is registered under the name the schedule uses.
+    assert task_named("reports.tasks.summaries_catch_up_task").name.endswith("catch_up_task")
+
+
+def test_a_conversation_closed_before_closes_were_recorded_ends_at_its_last_update(
+    conversation, agent
+):
+    from inbox.models import Conversation
+
+    customer_writes(conversation, T0)
+    agent_replies(conversation, agent, written=T0 + MIN, accepted=T0 + MIN)
+    # Closed by an older version: the status alone, no record of when.
+    Conversation.objects.filter(pk=conversation.pk).update(
+        status="closed", updated_at=T0 + 3 * HOUR
+    )
+    [episode] = caught_up(T0 + DAY)
+    assert episode.closed_at == T0 + 3 * HOUR
+    assert episode.resolution_seconds == 3 * 3600
+
+    customer_writes(conversation, T0 + 2 * DAY)  # the customer comes back: a new request
+    first, second = caught_up(T0 + 3 * DAY)
+    assert first.closed_at == T0 + 3 * HOUR
+    assert (second.started_at, second.closed_at) == (T0 + 2 * DAY, None)
