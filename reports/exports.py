@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from itertools import groupby, islice
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import connection, transaction
 
 from inbox.models import Conversation
 from reports.forms import ReportScope
@@ -79,6 +81,19 @@ def conversations_csv(scope: ReportScope) -> Iterator[str]:
     first rows leave before the database has read the rest; names are read per batch."""
     writer = csv.writer(_Echo())
     yield writer.writerow(CONVERSATION_COLUMNS)
+    with _reading():
+        yield from _conversation_rows(scope, writer)
+
+
+def _reading() -> AbstractContextManager[Any]:
+    """A transaction around the stream on PostgreSQL: outside one, Django declares its
+    server-side cursor WITH HOLD, which PostgreSQL materialises whole when the statement's
+    own transaction commits: the first row would wait for the last. (Not on SQLite, whose
+    transactions here take the write lock, and whose cursors stream anyway.)"""
+    return transaction.atomic() if connection.vendor == "postgresql" else nullcontext()
+
+
+def _conversation_rows(scope: ReportScope, writer: Any) -> Iterator[str]:
     episodes = (
         Episode.objects.filter(
             scope.conversations_q(),
