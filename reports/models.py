@@ -106,7 +106,8 @@ class Episode(models.Model):
 
 class Activity(models.Model):
     """How many messages a conversation had in one hour (UTC): the customer's, and ours that
-    Meta accepted, by the agent who wrote them (none: the Instagram app, or unknown)."""
+    Meta accepted, by the agent who wrote them (none: the Instagram app, or unknown); and
+    how many episodes a customer's message opened in it."""
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
     account = models.ForeignKey(InstagramAccount, on_delete=models.CASCADE, related_name="+")
@@ -116,6 +117,7 @@ class Activity(models.Model):
     )
     messages_in = models.PositiveIntegerField(default=0)
     messages_out = models.PositiveIntegerField(default=0)
+    episodes_opened = models.PositiveIntegerField(default=0)  # customers' new requests
 
     class Meta:
         verbose_name_plural = "activity"

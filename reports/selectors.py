@@ -14,7 +14,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Aggregate, Count, F, FloatField, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from inbox.models import Conversation, MessageOrigin
@@ -238,25 +237,20 @@ def report_volume(scope: ReportScope) -> Volume:
         Activity.objects.filter(scope.conversations_q(), hour__gte=scope.start, hour__lt=scope.end)
         .values("hour")
         .order_by()
-        .annotate(inbound=Sum("messages_in"), outbound=Sum("messages_out"))
+        .annotate(
+            inbound=Sum("messages_in"),
+            outbound=Sum("messages_out"),
+            opened=Sum("episodes_opened"),
+        )
     )
     for row in hours:
         local = row["hour"].astimezone(scope.tz)
         counts = per_day.get(local.date())
         if counts is not None:
+            counts[0] += row["opened"]
             counts[1] += row["inbound"]
             counts[2] += row["outbound"]
         heat[local.weekday()][local.hour] += row["inbound"]
-    opened = (
-        episodes_in(scope)
-        .annotate(day=TruncDate("started_at", tzinfo=scope.tz))
-        .values("day")
-        .order_by()
-        .annotate(n=Count("pk"))
-    )
-    for row in opened:
-        if row["day"] in per_day:
-            per_day[row["day"]][0] += row["n"]
     days = [(day, counts[0], counts[1], counts[2]) for day, counts in per_day.items()]
     return Volume(
         days=days,

@@ -24,6 +24,7 @@ ACCEPTED = frozenset({MessageStatus.SENT, MessageStatus.SEEN})
 
 # Order of events at the same instant: the customer writes, we answer, an agent closes.
 _CUSTOMER, _RESPONSE, _STATUS = 0, 1, 2
+_IN, _OUT, _OPENED = 0, 1, 2  # the columns of `Periods.activity`
 
 
 @dataclass(frozen=True)
@@ -67,16 +68,16 @@ class EpisodeFacts:
 @dataclass
 class Periods:
     episodes: list[EpisodeFacts] = field(default_factory=list)
-    # (hour, author id or None) -> [messages in, messages out]
+    # (hour, author id or None) -> [messages in, messages out, episodes opened]
     activity: dict[tuple[datetime, int | None], list[int]] = field(default_factory=dict)
     # A close no row recorded, inferred from the conversation's status: record it now, so
     # the customer's next message (which reopens the conversation) does not erase it.
     unrecorded_close: datetime | None = None
 
-    def count(self, at: datetime, author_id: int | None, *, inbound: bool) -> None:
+    def count(self, at: datetime, author_id: int | None, *, column: int) -> None:
         hour = at.replace(minute=0, second=0, microsecond=0)
-        counts = self.activity.setdefault((hour, author_id), [0, 0])
-        counts[0 if inbound else 1] += 1
+        counts = self.activity.setdefault((hour, author_id), [0, 0, 0])
+        counts[column] += 1
 
 
 def response_moment(message: MessageFacts) -> datetime | None:
@@ -121,14 +122,15 @@ def periods_compute(
                     started_at=at, last_customer_message_at=at, last_activity_at=at
                 )
                 result.episodes.append(current)
+                result.count(at, None, column=_OPENED)
             closed = None
             current.messages_in += 1
             current.last_customer_message_at = current.last_activity_at = at
-            result.count(at, None, inbound=True)
+            result.count(at, None, column=_IN)
         elif kind == _RESPONSE:
             assert isinstance(what, MessageFacts)
             author = what.author_id if what.origin == MessageOrigin.AGENT else None
-            result.count(at, author, inbound=False)
+            result.count(at, author, column=_OUT)
             if current is not None:
                 _respond(current, at, what, author)
         elif what == ConversationStatus.CLOSED:

@@ -153,7 +153,7 @@ def _episode_rows(conversation_id: int, account_id: int, periods: Periods) -> It
 
 
 def _activity_rows(conversation_id: int, account_id: int, periods: Periods) -> Iterator[Activity]:
-    for (hour, author_id), (messages_in, messages_out) in periods.activity.items():
+    for (hour, author_id), (messages_in, messages_out, opened) in periods.activity.items():
         yield Activity(
             conversation_id=conversation_id,
             account_id=account_id,
@@ -161,6 +161,7 @@ def _activity_rows(conversation_id: int, account_id: int, periods: Periods) -> I
             author_id=author_id,
             messages_in=messages_in,
             messages_out=messages_out,
+            episodes_opened=opened,
         )
 
 
