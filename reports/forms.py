@@ -49,6 +49,11 @@ class ReportScope:
     def days(self) -> list[date]:
         return [self.since + timedelta(days=n) for n in range((self.until - self.since).days + 1)]
 
+    @property
+    def by_account_only(self) -> bool:
+        """No filter but the account: per-account totals answer (labels: add them here)."""
+        return self.agent_id is None
+
     def conversations_q(self, path: str = "conversation__") -> Q:
         """Which conversations count: by account, by assigned agent (labels will go here).
         `path` leads from the queried model to its conversation."""

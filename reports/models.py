@@ -139,6 +139,32 @@ class Activity(models.Model):
         return f"Conversation {self.conversation_id} at {self.hour:%Y-%m-%d %H}:00"
 
 
+class HourTotal(models.Model):
+    """`Activity` summed over an account's conversations, per hour (UTC): what the volume
+    chart and the busy hours read when no filter needs the conversations themselves, a
+    row per account and hour rather than one per conversation. Kept by adding the
+    difference each rebuild of a conversation makes (`services/totals.py`)."""
+
+    account = models.ForeignKey(InstagramAccount, on_delete=models.CASCADE, related_name="+")
+    hour = models.DateTimeField()
+    messages_in = models.IntegerField(default=0)
+    messages_out = models.IntegerField(default=0)
+    episodes_opened = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # Also the index of the volume query with an account filter.
+            models.UniqueConstraint(fields=["account", "hour"], name="report_hourtotal_unique"),
+        ]
+        indexes = [
+            # Volume per day and busy hours, all accounts.
+            models.Index(fields=["hour"], name="report_hourtotal_hour_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Account {self.account_id} at {self.hour:%Y-%m-%d %H}:00"
+
+
 class SummaryState(models.Model):
     """One row: how far the summary has caught up with the inbox (our clock): the last
     catch-up, and the last that also looked back for late commits (`settled_at`)."""

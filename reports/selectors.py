@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from inbox.models import Conversation, MessageOrigin
 from reports.forms import ReportScope
-from reports.models import Activity, Episode
+from reports.models import Activity, Episode, HourTotal
 from reports.text import duration
 
 HOUR = 3600
@@ -233,8 +233,10 @@ def report_volume(scope: ReportScope) -> Volume:
     local days and hours (a zone half an hour off UTC shifts by its half hour)."""
     per_day: dict[date, list[int]] = {day: [0, 0, 0] for day in scope.days}
     heat = [[0] * 24 for _ in WEEKDAYS]
+    # Per conversation only when a filter needs the conversations (an agent's, labels).
+    source = HourTotal.objects.all() if scope.by_account_only else Activity.objects.all()
     hours = (
-        Activity.objects.filter(scope.conversations_q(), hour__gte=scope.start, hour__lt=scope.end)
+        source.filter(scope.conversations_q(), hour__gte=scope.start, hour__lt=scope.end)
         .values("hour")
         .order_by()
         .annotate(

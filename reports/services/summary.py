@@ -22,9 +22,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from inbox.models import Conversation, Message
-from reports.models import Activity, Episode, StatusChange, SummaryState
+from reports.models import Activity, Episode, HourTotal, StatusChange, SummaryState
 
 from .periods import MessageFacts, Periods, periods_compute
+from .totals import hour_totals_apply, hour_totals_before
 
 logger = logging.getLogger(__name__)
 
@@ -39,9 +40,16 @@ def summaries_refresh(*, conversation_ids: Iterable[int]) -> int:
     done = 0
     for chunk in _chunks(sorted(set(conversation_ids)), CHUNK):
         with transaction.atomic():
+            _lock()
             _refresh_chunk(chunk)
         done += len(chunk)
     return done
+
+
+def _lock() -> SummaryState:
+    """The state row, locked until the transaction ends: one rebuild at a time."""
+    SummaryState.objects.get_or_create(pk=1)
+    return SummaryState.objects.select_for_update().get(pk=1)
 
 
 def summaries_catch_up(*, settle: bool = False, now: datetime | None = None) -> int:
@@ -53,8 +61,7 @@ def summaries_catch_up(*, settle: bool = False, now: datetime | None = None) -> 
     committed just after it is not seen then: the beat task's catch-up (`settle`) reads
     again from its own last run less `OVERLAP`, every minute."""
     with transaction.atomic():
-        SummaryState.objects.get_or_create(pk=1)
-        state = SummaryState.objects.select_for_update().get(pk=1)
+        state = _lock()
         mark = now or timezone.now()
         if state.caught_up_at is None:
             ids: Iterable[int] = Conversation.objects.values_list("pk", flat=True).iterator()
@@ -76,6 +83,10 @@ def summaries_rebuild_all() -> int:
     """Rebuild every conversation (after a deploy, or to heal anything missed), a chunk per
     transaction so the inbox is never held up."""
     mark = timezone.now()
+    with transaction.atomic():  # from nothing: totals drift-free whatever came before
+        _lock()
+        Activity.objects.all().delete()
+        HourTotal.objects.all().delete()
     ids = list(Conversation.objects.order_by("pk").values_list("pk", flat=True))
     done = summaries_refresh(conversation_ids=ids)
     SummaryState.objects.update_or_create(pk=1, defaults={"caught_up_at": mark, "settled_at": mark})
@@ -106,6 +117,7 @@ def _refresh_chunk(conversation_ids: Sequence[int]) -> None:
     ).values_list("conversation_id", "status", "at"):
         changes[conversation_id].append((status, at))
 
+    before = hour_totals_before(conversation_ids)
     Episode.objects.filter(conversation_id__in=conversation_ids).delete()
     Activity.objects.filter(conversation_id__in=conversation_ids).delete()
     episodes: list[Episode] = []
@@ -129,6 +141,7 @@ def _refresh_chunk(conversation_ids: Sequence[int]) -> None:
         activity += _activity_rows(conversation_id, account_id, periods)
     Episode.objects.bulk_create(episodes, batch_size=1000)
     Activity.objects.bulk_create(activity, batch_size=1000)
+    hour_totals_apply(before=before, after=activity)
     StatusChange.objects.bulk_create(closes, batch_size=1000)
 
 

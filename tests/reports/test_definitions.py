@@ -310,3 +310,39 @@ def test_a_conversation_closed_before_closes_were_recorded_ends_at_its_last_upda
     first, second = caught_up(T0 + 3 * DAY)
     assert first.closed_at == T0 + 3 * HOUR
     assert (second.started_at, second.closed_at) == (T0 + 2 * DAY, None)
+
+
+def test_hour_totals_stay_the_sum_of_every_conversations_activity(account, agent):
+    from dataclasses import replace
+
+    from django.db.models import Sum
+
+    from reports.models import Activity, HourTotal
+
+    def totals(model):
+        rows = model.objects.values_list("account_id", "hour").annotate(
+            Sum("messages_in"), Sum("messages_out"), Sum("episodes_opened")
+        )
+        return {(a, h): (i, o, e) for a, h, i, o, e in rows if i or o or e}
+
+    first = ConversationFactory(account=account, assignee=agent)
+    customer_writes(first, T0)
+    caught_up(T0 + MIN)
+    customer_writes(first, T0 + 2 * MIN)
+    agent_replies(first, agent, written=T0 + 3 * MIN, accepted=T0 + 3 * MIN)
+    second = ConversationFactory(account=account)
+    customer_writes(second, T0 + HOUR)
+    close(first, agent, T0 + 2 * HOUR)
+    customer_writes(first, T0 + 3 * HOUR)  # reopened: a second request
+    caught_up(T0 + 4 * HOUR)
+
+    assert totals(HourTotal) == totals(Activity)
+    assert totals(HourTotal) == {
+        (account.pk, T0): (2, 1, 1),
+        (account.pk, T0 + HOUR): (1, 0, 1),
+        (account.pk, T0 + 3 * HOUR): (1, 0, 1),
+    }
+    day = scope(T0.date(), T0.date())
+    assert report_volume(day).days == [(T0.date(), 3, 4, 1)]  # from the totals
+    mine = report_volume(replace(day, agent_id=agent.pk))  # from the conversations
+    assert mine.days == [(T0.date(), 2, 3, 1)]
