@@ -97,12 +97,18 @@ def run(runs: int) -> None:
 
     client = reports_client()
     account = Conversation.objects.values_list("account_id", flat=True).first()
+    agent = (
+        Conversation.objects.filter(assignee__isnull=False)
+        .values_list("assignee_id", flat=True)
+        .first()
+    )
     pages = [
         ("page: today", "/reports/?range=today"),
         ("page: last 7 days", "/reports/?range=7d"),
         ("page: last 30 days", "/reports/?range=30d"),
         ("page: a year", f"/reports/?{_dates(365)}"),
         ("page: a year, one account", f"/reports/?{_dates(365)}&account={account}"),
+        ("page: 30 days, one agent's conversations", f"/reports/?range=30d&agent={agent}"),
     ]
     print(f"{'page':52} {'p50 ms':>8} {'p95 ms':>8} {'cpu p50':>8}")
     worst = 0.0
