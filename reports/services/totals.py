@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
 from django.db.models import Sum
@@ -56,3 +57,9 @@ def hour_totals_apply(*, before: dict[Key, Counts], after: Iterable[Activity]) -
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
+
+
+def conversation_totals_remove(*, instance: Any, **_: Any) -> None:
+    """A conversation is being deleted (its activity rows go with it): take them out of the
+    totals first (the `pre_delete` signal, in the deletion's transaction)."""
+    hour_totals_apply(before=hour_totals_before([instance.pk]), after=())

@@ -346,3 +346,18 @@ def test_hour_totals_stay_the_sum_of_every_conversations_activity(account, agent
     assert report_volume(day).days == [(T0.date(), 3, 4, 1)]  # from the totals
     mine = report_volume(replace(day, agent_id=agent.pk))  # from the conversations
     assert mine.days == [(T0.date(), 2, 3, 1)]
+
+
+def test_deleting_a_conversation_takes_its_messages_out_of_the_totals(account, agent):
+    from reports.models import HourTotal
+
+    kept, deleted = ConversationFactory(account=account), ConversationFactory(account=account)
+    customer_writes(kept, T0)
+    customer_writes(deleted, T0 + MIN)
+    caught_up(T0 + HOUR)
+    assert HourTotal.objects.get().messages_in == 2
+
+    deleted.delete()
+
+    assert HourTotal.objects.get().messages_in == 1
+    assert report_volume(scope(T0.date(), T0.date())).days == [(T0.date(), 1, 1, 0)]
