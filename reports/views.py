@@ -12,11 +12,12 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from common.queueing import task_queue
 from reports.access import user_may_see_reports
 from reports.exports import agents_csv, conversations_csv
 from reports.forms import PRESETS, RANGE_CHOICES, ReportForm, ReportScope
 from reports.presenters import report_present
-from reports.services.summary import summaries_catch_up
+from reports.services.summary import SummaryNotReady, summaries_catch_up
 
 
 def _form(request: HttpRequest) -> ReportForm:
@@ -25,12 +26,40 @@ def _form(request: HttpRequest) -> ReportForm:
     return ReportForm(request.GET)
 
 
+# Above this many conversations, the summary's first build is left to the task.
+FIRST_BUILD_IN_REQUEST = 5000
+
+
+def _caught_up() -> bool:
+    """Catch the summary up; False while its first build is under way in a worker."""
+    try:
+        summaries_catch_up(first_build_limit=FIRST_BUILD_IN_REQUEST)
+    except SummaryNotReady:
+        task_queue("reports.tasks.summaries_catch_up_task")
+        return False
+    return True
+
+
+def _preparing(request: HttpRequest, *, page: bool) -> HttpResponse:
+    text = (
+        "The reports are being prepared for the first time (a few minutes for a large "
+        "inbox; `python manage.py reports_rebuild` does it at once). Try again shortly."
+    )
+    if page:
+        response = render(request, "reports/preparing.html", {"text": text}, status=503)
+    else:
+        response = HttpResponse(text + "\n", status=503, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = "60"
+    return response
+
+
 @require_GET
 def report_page(request: HttpRequest) -> HttpResponse:
     form = _form(request)
     if not form.is_valid():
         return render(request, "reports/report.html", {"form": form}, status=400)
-    summaries_catch_up()
+    if not _caught_up():
+        return _preparing(request, page=True)
     scope = form.scope()
     report = report_present(scope=scope, now=timezone.now())
     shown = ReportForm(  # the form shows the dates the report covers, whatever chose them
@@ -68,7 +97,8 @@ def _csv(
         return HttpResponse(
             f"Bad filters: {errors}\n", status=400, content_type="text/plain; charset=utf-8"
         )
-    summaries_catch_up()
+    if not _caught_up():
+        return _preparing(request, page=False)
     scope = form.scope()
     response = StreamingHttpResponse(rows(scope), content_type="text/csv; charset=utf-8")
     filename = f"{name}-{scope.since:%Y%m%d}-{scope.until:%Y%m%d}.csv"

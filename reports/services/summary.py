@@ -52,37 +52,47 @@ def _lock() -> SummaryState:
     return SummaryState.objects.select_for_update().get(pk=1)
 
 
-def summaries_catch_up(*, settle: bool = False, now: datetime | None = None) -> int:
-    """Rebuild what changed since the last catch-up (everything, the first time); one
-    catch-up at a time (the state row is locked). Returns how many were rebuilt.
+class SummaryNotReady(Exception):
+    """The summary was never built, and building it is too big a job for a web request."""
 
-    The page's catch-up reads changes since the last one exactly, so a reload costs only
-    what changed meanwhile. A change stamped just before that moment whose transaction
-    committed just after it is not seen then: the beat task's catch-up (`settle`) reads
-    again from its own last run less `OVERLAP`, every minute."""
+
+def summaries_catch_up(
+    *, settle: bool = False, first_build_limit: int | None = None, now: datetime | None = None
+) -> int:
+    """Rebuild what changed since the last catch-up; one catch-up at a time (the state row
+    is locked). Returns how many conversations were rebuilt.
+
+    The first time, everything is built, a chunk per transaction (`summaries_rebuild_all`);
+    with more than `first_build_limit` conversations that raises `SummaryNotReady` instead
+    (a web request leaves it to the task). The page's catch-up reads changes since the last
+    one exactly, so a reload costs only what changed meanwhile. A change stamped just before
+    that moment whose transaction committed just after it is not seen then: the beat task's
+    catch-up (`settle`) reads again from its own last run less `OVERLAP`, every minute."""
     with transaction.atomic():
         state = _lock()
         mark = now or timezone.now()
-        if state.caught_up_at is None:
-            ids: Iterable[int] = Conversation.objects.values_list("pk", flat=True).iterator()
-        elif settle:
-            ids = _changed_since((state.settled_at or state.caught_up_at) - OVERLAP)
-        else:
-            ids = _changed_since(state.caught_up_at)
-        done = summaries_refresh(conversation_ids=ids)
-        state.caught_up_at = max(mark, state.caught_up_at or mark)
-        if settle or state.settled_at is None:
-            state.settled_at = mark
-        state.save(update_fields=["caught_up_at", "settled_at"])
+        first = state.caught_up_at is None
+        if not first:
+            assert state.caught_up_at is not None
+            since = (state.settled_at or state.caught_up_at) - OVERLAP if settle else None
+            done = summaries_refresh(conversation_ids=_changed_since(since or state.caught_up_at))
+            state.caught_up_at = max(mark, state.caught_up_at)
+            if settle:
+                state.settled_at = mark
+            state.save(update_fields=["caught_up_at", "settled_at"])
+    if first:
+        if first_build_limit is not None and Conversation.objects.count() > first_build_limit:
+            raise SummaryNotReady
+        done = summaries_rebuild_all(now=mark)
     if done > CHUNK:
         logger.info("reports summary: %s conversations rebuilt", done)
     return done
 
 
-def summaries_rebuild_all() -> int:
+def summaries_rebuild_all(*, now: datetime | None = None) -> int:
     """Rebuild every conversation (after a deploy, or to heal anything missed), a chunk per
     transaction so the inbox is never held up."""
-    mark = timezone.now()
+    mark = now or timezone.now()
     with transaction.atomic():  # from nothing: totals drift-free whatever came before
         _lock()
         Activity.objects.all().delete()

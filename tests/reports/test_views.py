@@ -213,3 +213,25 @@ def test_presets_are_links_and_the_form_shows_the_dates_covered(client, admin_us
     custom = client.get("/reports/?since=2026-03-01&until=2026-03-02").content.decode()
     assert 'aria-current="true"' not in custom
     assert "1 Mar 2026 – 2 Mar 2026" in custom
+
+
+def test_a_large_inbox_gets_its_first_summary_from_the_task(
+    client, admin_user, account, agent, monkeypatch
+):
+    from reports import views
+    from reports.models import Episode
+
+    monkeypatch.setattr(views, "FIRST_BUILD_IN_REQUEST", 1)
+    for igsid in ("601", "602"):
+        customer_writes(ConversationFactory(account=account, customer_igsid=igsid), T0)
+    client.force_login(admin_user)
+
+    waiting = client.get("/reports/?range=7d")  # queues the build (run at once in tests)
+    export = client.get("/reports/conversations.csv?since=2026-03-02&until=2026-03-02")
+
+    assert waiting.status_code == 503
+    assert waiting["Retry-After"] == "60"
+    assert "being prepared" in waiting.content.decode()
+    assert Episode.objects.count() == 2  # the task built it
+    assert export.status_code == 200
+    assert len(rows(export)) == 2
