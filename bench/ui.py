@@ -57,9 +57,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--agent", default="bench")
+    parser.add_argument("--only", choices=["inbox", "reports"], help="one part only")
+    parser.add_argument(
+        "--keep-summary", action="store_true", help="reports: skip rebuilding the summary"
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("Run against the seeded PostgreSQL database (DATABASE_URL).")
+    if args.only != "inbox":
+        from bench import reports
+
+        reports.run(args.runs, rebuild=not args.keep_summary)
+        if args.only == "reports":
+            return
     agent = get_user_model()._default_manager.get(username=args.agent)
     client = Client()
     client.force_login(agent)

@@ -168,6 +168,7 @@ INSTALLED_APPS = [
     "accounts",
     "inbox",
     "team",
+    "reports",
     "sandbox",
 ]
 
@@ -380,6 +381,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "webhook-health-daily": {
         "task": "accounts.tasks.webhook_health_check_task",
         "schedule": crontab(hour=3, minute=47),
+    },
+    # Reports: catch the summary up with the inbox, so a page's own catch-up stays small.
+    "reports-catch-up": {
+        "task": "reports.tasks.summaries_catch_up_task",
+        "schedule": timedelta(minutes=1),
     },
 }
 

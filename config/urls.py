@@ -25,6 +25,7 @@ urlpatterns = [
     path("accounts/<int:pk>/history/", include("inbox.history.urls")),
     path("accounts/", include("accounts.urls")),
     path("mentions/", include("team.urls")),
+    path("reports/", include("reports.urls")),
     # Public, no login: files agents attach to replies, fetched by Meta (outbound/ only).
     path(f"{settings.MEDIA_URL.strip('/')}/outbound/<path:path>", outbound_media),
     path("sandbox/", include("sandbox.urls")),  # 404 unless the sandbox is on

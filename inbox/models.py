@@ -93,6 +93,8 @@ class Conversation(models.Model):
             ),
             # "Reply window ending": open conversations by the customer's last message.
             models.Index(fields=["status", "last_customer_message_at"], name="conv_window_idx"),
+            # Reports: conversations changed since the summary last caught up.
+            models.Index(fields=["updated_at"], name="conv_changed_idx"),
         ]
 
     def __str__(self) -> str:
@@ -319,6 +321,12 @@ class Message(models.Model):
                 fields=["status", "updated_at"],
                 condition=Q(status__in=["queued", "sending"]),
                 name="msg_outbound_pending_idx",
+            ),
+            # Reports: our messages Meta accepted or refused since the summary caught up.
+            models.Index(
+                fields=["updated_at"],
+                condition=Q(direction="out"),
+                name="msg_out_changed_idx",
             ),
         ]
 

@@ -1,5 +1,5 @@
 """What an empty inbox says to whoever opens it: a manager is told where their work is
-(Django admin, and the reports once that page exists); in the sandbox, a newcomer is sent to
+(the reports, and the conversations in Django admin); in the sandbox, a newcomer is sent to
 the customer simulator to write the first message."""
 
 from __future__ import annotations
@@ -8,11 +8,9 @@ from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser, User
-from django.urls import Resolver404, resolve, reverse
+from django.urls import reverse
 
 from accounts.roles import user_is_manager
-
-REPORTS_PATH = "/reports/"
 
 
 @dataclass(frozen=True)
@@ -27,23 +25,14 @@ class Welcome:
     manager_links: tuple[Link, ...] = ()  # a manager who works no inbox: where to go
 
 
-def reports_url() -> str:
-    """The reports page if this installation has it (it is served by another app)."""
-    try:
-        resolve(REPORTS_PATH)
-    except Resolver404:
-        return ""
-    return REPORTS_PATH
-
-
 def welcome_present(*, user: AbstractBaseUser | AnonymousUser, works_an_inbox: bool) -> Welcome:
     """Only for an empty list: a manager who is no member of any account sees no
     conversation here, so the page says where the conversations are."""
     if works_an_inbox or not isinstance(user, User) or not user_is_manager(user):
         return Welcome()
-    admin = reverse("admin:inbox_conversation_changelist")
-    links = [Link("Conversations in admin", admin, "admin")]
-    reports = reports_url()
-    if reports:
-        links.append(Link("Reports", reports, "the reports"))
-    return Welcome(manager_links=tuple(links))
+    return Welcome(
+        manager_links=(
+            Link("Reports", reverse("reports:page"), "the reports"),
+            Link("Conversations in admin", reverse("admin:inbox_conversation_changelist"), "admin"),
+        )
+    )

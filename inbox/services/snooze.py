@@ -17,6 +17,7 @@ from django.utils.formats import date_format
 
 from inbox.models import Conversation, ConversationReadState
 from inbox.services.window import WindowState, conversation_reply_window
+from inbox.signals import conversation_status_changed
 from team.models import ActivityEvent, ActivityKind
 from team.services import activity_record
 
@@ -106,10 +107,19 @@ def conversation_snooze(
     """Out of the Open list until `until` (a closed conversation is opened again)."""
     if until <= (now or timezone.now()):
         raise SnoozeRefused("That time has passed: choose a time in the future.")
+    reopened = conversation.status != Conversation.Status.OPEN
     conversation.snoozed_until = until
     conversation.status = Conversation.Status.OPEN
     with transaction.atomic():
         conversation.save(update_fields=["snoozed_until", "status", "updated_at"])
+        if reopened:  # a resolved conversation snoozed: open again, for the reports too
+            conversation_status_changed.send(
+                sender=Conversation,
+                conversation=conversation,
+                status=conversation.status,
+                actor=actor if actor.pk is not None else None,
+                at=timezone.now(),
+            )
         activity_record(
             conversation=conversation,
             actor=actor,

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.roles import accounts_for_user
 from inbox.models import Conversation, ConversationReadState
+from inbox.signals import conversation_status_changed
 from team.models import ActivityKind
 from team.services import activity_record
 
@@ -46,6 +47,22 @@ def _save(
     with transaction.atomic():
         conversation.save(update_fields=[*fields, "updated_at"])
         activity_record(conversation=conversation, actor=actor, kind=kind, detail=detail)
+
+
+def _save_status(
+    conversation: Conversation, *fields: str, actor: AnyUser, kind: ActivityKind
+) -> None:
+    """Save the status, its line in the activity log, and tell who keeps its history
+    (reports), in one transaction."""
+    with transaction.atomic():
+        _save(conversation, "status", *fields, actor=actor, kind=kind)
+        conversation_status_changed.send(
+            sender=Conversation,
+            conversation=conversation,
+            status=conversation.status,
+            actor=actor if actor.pk is not None else None,
+            at=timezone.now(),
+        )
 
 
 def conversation_assign(
@@ -88,7 +105,7 @@ def conversation_close(*, conversation: Conversation, actor: AnyUser) -> Convers
         return conversation
     conversation.status = Conversation.Status.CLOSED
     conversation.snoozed_until = None  # closed is done: nothing to wake
-    _save(conversation, "status", "snoozed_until", actor=actor, kind=ActivityKind.CLOSED)
+    _save_status(conversation, "snoozed_until", actor=actor, kind=ActivityKind.CLOSED)
     logger.info("conversation %s closed by user %s", conversation.pk, actor.pk)
     return conversation
 
@@ -97,7 +114,7 @@ def conversation_reopen(*, conversation: Conversation, actor: AnyUser) -> Conver
     if conversation.status == Conversation.Status.OPEN:
         return conversation
     conversation.status = Conversation.Status.OPEN
-    _save(conversation, "status", actor=actor, kind=ActivityKind.REOPENED)
+    _save_status(conversation, actor=actor, kind=ActivityKind.REOPENED)
     logger.info("conversation %s reopened by user %s", conversation.pk, actor.pk)
     return conversation
 

@@ -241,3 +241,15 @@ def test_snoozing_and_waking_are_lines_in_the_activity_log(frozen, conversation,
         activity_label(events[2]),
         "The snooze ended",
     ]
+
+
+def test_snoozing_a_resolved_conversation_opens_it_for_the_reports_too(conversation, agent):
+    from reports.models import StatusChange
+
+    conversation.status = Conversation.Status.CLOSED
+    conversation.save()
+
+    conversation_snooze(conversation=conversation, until=NOW + timedelta(hours=1), actor=agent)
+
+    change = StatusChange.objects.get(conversation=conversation)
+    assert (change.status, change.actor) == ("open", agent)
