@@ -14,3 +14,8 @@ database connection (`CONN_MAX_AGE`): 8 a process.
 """
 
 threads = 8
+
+# An idle browser connection is kept this long (seconds). The inbox's pages poll every 2 and
+# 2.5 s (15 s in a hidden tab): with gunicorn's default of 2 s about half the polls paid for
+# a new connection. Longer than the hidden tab's interval, so its polls reuse one too.
+keepalive = 20

@@ -119,7 +119,7 @@ MESSAGE_COLUMNS = (
     "conversation_id, account_id, mid, direction, origin, kind, text, attachments, "
     "reply_to_mid, reply_to_story_url, reply_to_story_id, quick_reply_payload, details, "
     "timestamp, edit_count, is_deleted, status, tag, error_code, error_reason, attempts, "
-    "author_id, created_at, updated_at"
+    "author_id, created_at, updated_at, via_standby, text_edit_count, earlier_texts, imported"
 )
 TEXT_INDEX = "inbox_msg_text_trgm_idx"
 
@@ -302,6 +302,10 @@ class Seed:
                             None,
                             moment,
                             moment,
+                            False,
+                            0,
+                            "[]",
+                            False,
                         )
                     )
                 previews.append((text[:255], pk))

@@ -1,0 +1,258 @@
+"""Change stamps for the live polls: the one module that owns them.
+
+An open page polls every 2-2.5 s, and nearly every poll finds nothing new. Instead of
+rendering the list or reading the thread's messages to find that out, a poll compares
+counters:
+
+- `Conversation.live_version`: bumped by every change the open thread shows (a message
+  stored, edited, unsent, reacted to, its delivery status; assignment, open/closed, the
+  customer's profile, who controls the thread);
+- `LiveVersion` per account: bumped together with each of its conversations' (so a list
+  poll sees every change of every account the agent may see), and by account-wide changes;
+- `LiveVersion` per agent: their own read state (the list's unread marks and count).
+
+Whatever changes what an agent sees calls `live_touch` (or `live_touch_reader` for one
+agent's read state), inside its transaction or after it: the bumps run once the outermost
+transaction has committed, all of a transaction's touches in one statement per table, so
+they add no lock to the transaction itself (no waits, no deadlock with other writers) and a
+rolled-back change bumps nothing. Outside a transaction they run at once.
+
+A poll that finds the counters it last saw answers 204 from one indexed query; a poll that is
+behind renders. A version also expires (`LIVE_MAX_AGE`, or when a reply window shown
+changes state), so even a bump lost with a dying process is caught up within minutes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Subquery
+from django.db.models.signals import post_delete, post_save
+
+from accounts.roles import accounts_for_user
+from inbox.models import Conversation, ConversationReadState, LiveVersion, Message, Reaction
+
+logger = logging.getLogger(__name__)
+
+# The longest a version is trusted without rendering.
+LIVE_MAX_AGE = timedelta(minutes=15)
+
+
+@dataclass
+class _Pending:
+    accounts: set[int] = field(default_factory=set)
+    conversations: set[int] = field(default_factory=set)
+    users: set[int] = field(default_factory=set)
+
+
+def _pending() -> _Pending:
+    # One per database connection, i.e. per thread: what its current transaction touched.
+    pending: _Pending | None = getattr(connection, "_inbox_live_pending", None)
+    if pending is None:
+        pending = _Pending()
+        connection._inbox_live_pending = pending  # type: ignore[attr-defined]
+    return pending
+
+
+def live_touch(*, account_id: int, conversation_id: int | None = None) -> None:
+    """Something an agent of `account_id` can see changed (in `conversation_id`, if given):
+    their open pages' next poll renders it. Call it wherever such a change is written,
+    including `queryset.update()`s, which no model signal sees."""
+    pending = _pending()
+    pending.accounts.add(int(account_id))
+    if conversation_id is not None:
+        pending.conversations.add(int(conversation_id))
+    # Registered at every call: a savepoint rolled back drops the callbacks registered in it,
+    # and any one of them left flushes everything pending.
+    _schedule()
+
+
+def live_touch_message(*, message: Message) -> None:
+    """`live_touch` for a change of one message (its fields give account and conversation)."""
+    live_touch(account_id=message.account_id, conversation_id=message.conversation_id)
+
+
+def live_touch_many(*, conversations: Iterable[tuple[int, int]]) -> None:
+    """`live_touch` for many (account_id, conversation_id) pairs at once."""
+    pending = _pending()
+    for account_id, conversation_id in conversations:
+        pending.accounts.add(int(account_id))
+        pending.conversations.add(int(conversation_id))
+    _schedule()
+
+
+def live_touch_conversations(*, conversation_ids: Iterable[int]) -> None:
+    """`live_touch` for conversations known by id only (one query finds their accounts)."""
+    ids = set(conversation_ids)
+    if ids:
+        pairs = Conversation.objects.filter(pk__in=ids).values_list("account_id", "pk")
+        live_touch_many(conversations=list(pairs))
+
+
+def live_touch_reader(*, user_id: int) -> None:
+    """One agent's own view changed (their read state): only their list renders again."""
+    _pending().users.add(int(user_id))
+    _schedule()
+
+
+def _schedule() -> None:
+    if getattr(settings, "INBOX_LIVE_BUMP_AT_ONCE", False):
+        # The test suite: each test runs in a transaction that never commits.
+        _flush()
+    else:
+        transaction.on_commit(_flush)
+
+
+def _flush() -> None:
+    pending = _pending()
+    if not (pending.accounts or pending.conversations or pending.users):
+        return
+    accounts, conversations, users = pending.accounts, pending.conversations, pending.users
+    connection._inbox_live_pending = _Pending()  # type: ignore[attr-defined]
+    try:
+        _bump(Conversation._meta.db_table, "live_version", "id", conversations)
+        table = LiveVersion._meta.db_table
+        for owner, ids in (("account_id", accounts), ("user_id", users)):
+            missing = _bump(table, "version", owner, ids)
+            if missing:  # an owner's first change: its row, then the same bump
+                LiveVersion.objects.bulk_create(
+                    [LiveVersion(**{owner: owner_id}) for owner_id in sorted(missing)],
+                    ignore_conflicts=True,
+                )
+                _bump(table, "version", owner, missing)
+    except DatabaseError:
+        # The change itself is committed; the stamps' expiry (LIVE_MAX_AGE) catches it up.
+        logger.exception("live versions not bumped for accounts %s", sorted(accounts))
+
+
+def _bump(table: str, column: str, key: str, ids: set[int]) -> set[int]:
+    """Add one to `column` of each row, in one round trip; return the ids that have no row.
+    In the order of the ids, as intake locks conversations, so that the bump and a
+    transaction never wait for each other in a circle."""
+    if not ids:
+        return set()
+    quote = connection.ops.quote_name
+    # Names from our own models, never from input.
+    sql = f"UPDATE {quote(table)} SET {quote(column)} = {quote(column)} + 1 WHERE {quote(key)} = %s"  # noqa: S608
+    ordered = sorted(ids)
+    with connection.cursor() as cursor:
+        if len(ordered) == 1:
+            cursor.execute(sql, ordered)
+            return set() if cursor.rowcount else set(ordered)
+        cursor.executemany(sql, [[owner_id] for owner_id in ordered])
+    if table == Conversation._meta.db_table:
+        return set()  # a conversation deleted meanwhile needs no stamp
+    found = LiveVersion.objects.filter(**{f"{key}__in": ordered}).values_list(key, flat=True)
+    return set(ordered) - set(found)
+
+
+# --- saves the ORM announces --------------------------------------------------------------
+# A conversation, message or reaction saved or deleted through the ORM's model methods is
+# touched here, whoever wrote it; statements that bypass them (`queryset.update()`,
+# `bulk_create`) call the functions above where they are written.
+
+
+def _conversation_saved(sender: type, instance: Conversation, **kwargs: Any) -> None:
+    live_touch(account_id=instance.account_id, conversation_id=instance.pk)
+
+
+def _message_saved(sender: type, instance: Message, **kwargs: Any) -> None:
+    live_touch_message(message=instance)
+
+
+def _reaction_saved(sender: type, instance: Reaction, **kwargs: Any) -> None:
+    message = Message.objects.filter(pk=instance.message_id).only("account", "conversation")
+    for found in message:
+        live_touch_message(message=found)
+
+
+def _read_state_saved(sender: type, instance: ConversationReadState, **kwargs: Any) -> None:
+    live_touch_reader(user_id=instance.user_id)
+
+
+def live_signals_connect() -> None:
+    """Called once by the inbox app when it loads."""
+    for model, receiver in (
+        (Conversation, _conversation_saved),
+        (Message, _message_saved),
+        (Reaction, _reaction_saved),
+        (ConversationReadState, _read_state_saved),
+    ):
+        post_save.connect(receiver, sender=model, dispatch_uid=f"live-save-{model.__name__}")
+        post_delete.connect(receiver, sender=model, dispatch_uid=f"live-delete-{model.__name__}")
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def digest(*parts: Any) -> str:
+    return hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=8).hexdigest()
+
+
+def list_stamp(*, user: AbstractBaseUser | AnonymousUser) -> str:
+    """What every list of `user` depends on, in one indexed query: the accounts they may see
+    (membership), each one's counter and the account fields a row shows (its name, whether
+    replies may carry the human agent tag), and the agent's own read-state counter."""
+    reader = LiveVersion.objects.filter(user_id=user.pk or 0).values("version")[:1]
+    rows = (
+        accounts_for_user(user)
+        .order_by("pk")
+        .annotate(reader=Subquery(reader))
+        .values_list(
+            "pk",
+            "live_version__version",
+            "username",
+            "status",
+            "human_agent_enabled",
+            "updated_at",
+            "reader",
+        )
+    )
+    return digest(user.pk, *rows)
+
+
+def thread_stamp(*, conversation: Conversation, extra: Iterable[Any] = ()) -> str:
+    """What the open thread depends on, from the conversation row the poll has loaded anyway
+    (no query): its counter and the fields its header, panel and reply box show."""
+    return digest(
+        conversation.live_version,
+        conversation.updated_at,
+        conversation.status,
+        conversation.assignee_id,
+        conversation.customer_name,
+        conversation.customer_username,
+        conversation.other_app_since,
+        *extra,
+    )
+
+
+STAMP_CHARS = 16  # a digest's hex digits
+
+
+def version_make(*, stamp: str, now: datetime, boundaries: Iterable[datetime | None] = ()) -> str:
+    """The version handed to a page rendered at `now`: the stamp, and (in hex) the second at
+    which it stops holding: the first of `boundaries` after `now` (a reply window shown
+    changes state then), or LIVE_MAX_AGE at the latest."""
+    until = now + LIVE_MAX_AGE
+    for moment in boundaries:
+        if moment is not None and now < moment < until:
+            until = moment
+    return f"{stamp}{int(until.timestamp()):x}"
+
+
+def version_holds(*, client: str, stamp: str, now: datetime) -> bool:
+    """Whether the version a client holds is still current: the same stamp, not expired."""
+    held, until = client[:STAMP_CHARS], client[STAMP_CHARS:]
+    try:
+        return held == stamp and now.timestamp() < int(until, 16)
+    except ValueError:
+        return False
