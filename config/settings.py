@@ -248,6 +248,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # Admins see and delete lock-outs in admin ("Access attempts").
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Checks passwords and loads the logged-in agent on each request (accounts/backends.py).
+    "accounts.backends.AgentBackend",
+    # Only loads the agents of sessions it signed in before AgentBackend was added.
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT: int = env.int("LOGIN_FAILURE_LIMIT", default=5)

@@ -164,12 +164,21 @@ def conversation_updates(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The live poll of an open thread: 204 while the client's version holds (decided from
     the conversation row alone, no message read), else every part that can change
     (messages, header, window state, customer panel), merged in place by inbox.js."""
-    conversation = _conversation_or_404(request, pk)
     now = timezone.now()
-    reply_state = reply_state_present(conversation=conversation, now=now)
+    client = request.GET.get("v", "")
+    reply_state = None
+    if client:
+        # The usual poll: nothing new. Decided from one small query, before anything else.
+        row = live.thread_poll_conversation(user=request.user, conversation_id=pk)
+        if row is not None:
+            reply_state = reply_state_present(conversation=row, now=now)
+            version = thread_version(conversation=row, reply_state=reply_state, now=now)
+            if live.version_holds(client=client, stamp=version[: live.STAMP_CHARS], now=now):
+                return _thread_poll_finish(request, row, HttpResponse(status=204))
+    conversation = _conversation_or_404(request, pk)
+    reply_state = reply_state or reply_state_present(conversation=conversation, now=now)
     version = thread_version(conversation=conversation, reply_state=reply_state, now=now)
-    stamp = version[: live.STAMP_CHARS]
-    if live.version_holds(client=request.GET.get("v", ""), stamp=stamp, now=now):
+    if live.version_holds(client=client, stamp=version[: live.STAMP_CHARS], now=now):
         response = HttpResponse(status=204)
     else:
         if request.GET.get("visible") == "1":

@@ -35,10 +35,10 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Subquery
 from django.db.models.signals import post_delete, post_save
 
-from accounts.roles import accounts_for_user
+from accounts.models import InstagramAccount
+from accounts.roles import user_is_admin
 from inbox.models import Conversation, ConversationReadState, LiveVersion, Message, Reaction
 
 logger = logging.getLogger(__name__)
@@ -198,26 +198,81 @@ def digest(*parts: Any) -> str:
     return hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=8).hexdigest()
 
 
+def _list_stamp_sql() -> str:
+    quote = connection.ops.quote_name
+    account = InstagramAccount._meta.db_table
+    members = InstagramAccount.members.through._meta.db_table
+    stamps = LiveVersion._meta.db_table
+    # Plain SQL: compiling the ORM's spelling of it cost more than running it.
+    return (
+        f"SELECT a.id, s.version, a.username, a.status, a.human_agent_enabled, a.updated_at, "  # noqa: S608
+        f"(SELECT r.version FROM {quote(stamps)} r WHERE r.user_id = %s) "
+        f"FROM {quote(account)} a LEFT JOIN {quote(stamps)} s ON s.account_id = a.id "
+        f"WHERE %s OR a.id IN (SELECT m.instagramaccount_id FROM {quote(members)} m "
+        f"WHERE m.user_id = %s) ORDER BY a.id"
+    )
+
+
 def list_stamp(*, user: AbstractBaseUser | AnonymousUser) -> str:
     """What every list of `user` depends on, in one indexed query: the accounts they may see
     (membership), each one's counter and the account fields a row shows (its name, whether
     replies may carry the human agent tag), and the agent's own read-state counter."""
-    reader = LiveVersion.objects.filter(user_id=user.pk or 0).values("version")[:1]
-    rows = (
-        accounts_for_user(user)
-        .order_by("pk")
-        .annotate(reader=Subquery(reader))
-        .values_list(
-            "pk",
-            "live_version__version",
-            "username",
-            "status",
-            "human_agent_enabled",
-            "updated_at",
-            "reader",
-        )
-    )
+    if not user.is_authenticated or not user.is_active:
+        return digest(None)
+    with connection.cursor() as cursor:
+        cursor.execute(_list_stamp_sql(), [user.pk, user_is_admin(user), user.pk])
+        rows = cursor.fetchall()
     return digest(user.pk, *rows)
+
+
+def thread_poll_conversation(
+    *, user: AbstractBaseUser | AnonymousUser, conversation_id: int
+) -> Conversation | None:
+    """The conversation as far as the thread's version needs it (its own row and its
+    account's sending state), if `user` may see it; one query, no rendering. The live poll
+    compares the version it makes with the client's before it loads anything else."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    quote = connection.ops.quote_name
+    conversation = Conversation._meta.db_table
+    account = InstagramAccount._meta.db_table
+    members = InstagramAccount.members.through._meta.db_table
+    fields = ", ".join(f"c.{quote(f)}" for f in _THREAD_FIELDS)
+    sql = (
+        f"SELECT {fields}, a.status AS account_status, "  # noqa: S608
+        f"a.human_agent_enabled AS account_human_agent, "
+        f"a.token_ciphertext <> '' AS account_has_token "
+        f"FROM {quote(conversation)} c JOIN {quote(account)} a ON a.id = c.account_id "
+        f"WHERE c.id = %s AND (%s OR c.account_id IN (SELECT m.instagramaccount_id FROM "
+        f"{quote(members)} m WHERE m.user_id = %s))"
+    )
+    found = list(Conversation.objects.raw(sql, [conversation_id, user_is_admin(user), user.pk]))
+    if not found:
+        return None
+    row: Any = found[0]
+    row.account = InstagramAccount(
+        id=row.account_id,
+        status=row.account_status,
+        human_agent_enabled=bool(row.account_human_agent),
+        token_ciphertext="x" if row.account_has_token else "",
+    )
+    return row
+
+
+# The conversation's columns the thread's version covers (`thread_stamp`), and what the
+# reply window and the refusal are decided from.
+_THREAD_FIELDS = (
+    "id",
+    "account_id",
+    "live_version",
+    "updated_at",
+    "status",
+    "assignee_id",
+    "customer_name",
+    "customer_username",
+    "other_app_since",
+    "last_customer_message_at",
+)
 
 
 def thread_stamp(*, conversation: Conversation, extra: Iterable[Any] = ()) -> str:
