@@ -37,6 +37,7 @@ import multiprocessing
 import os
 import random
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -68,6 +69,7 @@ LIST_POLL_S = 2.5  # static/js/inbox.js: LIST_POLL_MS
 THREAD_POLL_S = 2.0  # THREAD_POLL_MS
 MARK = b"livebench"
 MARK_RE = re.compile(rb"livebench(\d+)x")
+RUN = f"{int(time.time()) % 1000000:06d}"  # this run's messages: no earlier run's count
 VERSION_RE = re.compile(rb'class="thread-update" data-v="([0-9a-f]+)"')
 
 
@@ -147,7 +149,8 @@ async def _poller(
                 version = found.group(1).decode()
             if MARK in body:
                 for n in MARK_RE.findall(body):
-                    result.seen.setdefault((index, int(n)), done)
+                    if n.startswith(RUN.encode()):
+                        result.seen.setdefault((index, int(n[len(RUN) :])), done)
         if headers.get(b"connection") == b"close":
             writer.close()
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -197,7 +200,7 @@ def load_run(
         process.start()
     merged = Result()
     for _ in processes:
-        part = queue.get()
+        part = queue.get(timeout=seconds + lead + 120)
         merged.latencies += part.latencies
         merged.cpu += part.cpu
         merged.seen.update(part.seen)
@@ -229,7 +232,7 @@ def _webhook_sender(
             "sender": {"id": customer},
             "recipient": {"id": ig_id},
             "timestamp": stamp,
-            "message": {"mid": f"livebench-{stamp}-{n}", "text": f"In stock? livebench{n}x"},
+            "message": {"mid": f"livebench-{stamp}-{n}", "text": f"In stock? livebench{RUN}{n}x"},
         }
         entry = {"id": ig_id, "time": stamp, "messaging": [item]}
         body = json.dumps({"object": "instagram", "entry": [entry]}).encode()
@@ -382,7 +385,7 @@ def webhook_run(
     )
     sender.start()
     phase = measured("polls, 1 webhook/s", port, list(agents), args, pids)
-    acks = queue.get()
+    acks = queue.get(timeout=60)
     sender.join(timeout=10)
     return phase, acks
 
@@ -415,6 +418,10 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=2)
     args = parser.parse_args()
     ks = [int(k) for k in args.agents.split(",") if k]
+    # Stopped from outside (a timeout, ^C): still stop what it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    if healthy(args.port):
+        sys.exit(f"something already answers on port {args.port}: stop it first")
     database_url, redis_url = required_urls()
     env = server_env(database_url, redis_url, args.port)
     migrate_and_set_up(env)

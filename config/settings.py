@@ -228,9 +228,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL: str = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    }
+    CACHES = {"default": {"BACKEND": "common.cache.KeptClientRedisCache", "LOCATION": REDIS_URL}}
     # Sessions read from Redis (written through to the database): the inbox's live polls
     # load the session on every request, a few every second per open page.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
