@@ -268,13 +268,13 @@ def agents_make(count: int) -> list[Agent]:
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.models import User
-    from django.contrib.sessions.backends.cached_db import SessionStore as CachedStore
+    from django.contrib.sessions.backends.base import SessionBase
     from django.utils.module_loading import import_string
 
     from accounts.models import InstagramAccount
     from inbox.models import Conversation
 
-    store_class: type[CachedStore] = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
+    store_class: type[SessionBase] = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
     accounts = list(InstagramAccount.objects.all())
     threads = list(
         Conversation.objects.filter(status="open")
@@ -291,7 +291,7 @@ def agents_make(count: int) -> list[Agent]:
                 account.members.add(user)
         session = store_class()
         session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[BACKEND_SESSION_KEY] = "accounts.backends.AgentBackend"  # as the login form
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
         agents.append(Agent(cookie=session.session_key or "", thread_id=threads[i % len(threads)]))

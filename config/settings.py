@@ -229,12 +229,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL: str = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "common.cache.KeptClientRedisCache", "LOCATION": REDIS_URL}}
-    # Sessions read from Redis (written through to the database): the inbox's live polls
-    # load the session on every request, a few every second per open page.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
-    # Without a cache every process shares, a session ended in one process would live on in
-    # another's memory: sessions stay in the database alone.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -310,6 +305,9 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+# In the database, read with one plain statement (common/sessions.py): the live polls read
+# the session on every request, a few every second per open page.
+SESSION_ENGINE = "common.sessions"
 X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy (common/csp.py): scripts only from our static files (htmx,
 # inbox.js), no inline script or style, never framed. Customers' photos, videos and profile
