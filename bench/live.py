@@ -424,6 +424,9 @@ def main() -> None:
         sys.exit(f"something already answers on port {args.port}: stop it first")
     database_url, redis_url = required_urls()
     env = server_env(database_url, redis_url, args.port)
+    # PostgreSQL's CPU is read from its backends in /proc, so a backend that ends takes its
+    # share with it: the server's connections are kept for the whole run.
+    env["CONN_MAX_AGE"] = "3600"
     migrate_and_set_up(env)
     seed_if_empty(env)
     # web refuses to start without the static files (and serves the current inbox.js).
