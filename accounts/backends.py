@@ -35,11 +35,35 @@ class AgentBackend(ModelBackend):
         return user
 
     def get_user(self, user_id: Any) -> User | None:
-        model = User
-        table = connection.ops.quote_name(model._meta.db_table)
-        key = connection.ops.quote_name(model._meta.pk.column)
-        found = list(
-            model._default_manager.raw(f"SELECT * FROM {table} WHERE {key} = %s", [user_id])  # noqa: S608
-        )
-        user = found[0] if found else None
-        return user if user is not None and self.user_can_authenticate(user) else None
+        sql, names, converters = _user_query(connection)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [user_id])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        values = list(row)
+        for index, column, converter in converters:
+            values[index] = converter(values[index], column, connection)
+        user = User.from_db(connection.alias, names, values)
+        return user if self.user_can_authenticate(user) else None
+
+
+_QUERIES: dict[str, tuple[str, list[str], list[tuple[int, Any, Any]]]] = {}
+
+
+def _user_query(conn: Any) -> tuple[str, list[str], list[tuple[int, Any, Any]]]:
+    """The statement, the field names and the converters of the columns that need one (the
+    values as the ORM would hand them over: SQLite gives dates as text), made once."""
+    if conn.alias not in _QUERIES:
+        fields = list(User._meta.concrete_fields)
+        quote = conn.ops.quote_name
+        columns = ", ".join(quote(f.column) for f in fields)
+        table, key = quote(User._meta.db_table), quote(User._meta.pk.column)
+        sql = f"SELECT {columns} FROM {table} WHERE {key} = %s"  # noqa: S608
+        converters = []
+        for index, field in enumerate(fields):
+            column = field.get_col(User._meta.db_table)
+            for converter in conn.ops.get_db_converters(column) + column.get_db_converters(conn):
+                converters.append((index, column, converter))
+        _QUERIES[conn.alias] = (sql, [f.attname for f in fields], converters)
+    return _QUERIES[conn.alias]

@@ -17,15 +17,17 @@ from django.utils import timezone
 
 
 class SessionStore(DBStore):
-    def _get_session_from_db(self) -> Any:
+    def load(self) -> dict[str, Any]:
         key = self.session_key
         if not key:
             self._session_key = None
-            return None
+            return {}
         table = connection.ops.quote_name(self.model._meta.db_table)
-        sql = f"SELECT * FROM {table} WHERE session_key = %s AND expire_date > %s"  # noqa: S608
-        found = list(self.model.objects.raw(sql, [key, timezone.now()]))
-        if not found:
+        sql = f"SELECT session_data FROM {table} WHERE session_key = %s AND expire_date > %s"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [key, timezone.now()])
+            row = cursor.fetchone()
+        if row is None:
             self._session_key = None
-            return None
-        return found[0]
+            return {}
+        return self.decode(row[0])
