@@ -360,6 +360,9 @@ def measured(
         marks["start"] = read()
         time.sleep(max(0.0, end_at - time.monotonic()))
         marks["end"] = read()
+        from django.db import connection
+
+        connection.close()  # its backend would leave the next phase's sum while it runs
 
     start_at = time.monotonic() + lead
     watcher = threading.Thread(target=at_edges, args=(start_at, start_at + args.seconds))
