@@ -184,9 +184,9 @@ def list_present(
 def list_key(query: QueryDict, current_id: int | None) -> str:
     """Which list a request shows (filters, search, page, the highlighted row): part of the
     list's version, so a version never answers for another list."""
-    filters = list_filters_query(query)
+    filters = sorted(list_filters_query(query).lists())  # in whatever order they came
     return "|".join(
-        [filters.urlencode(), query.get("older", ""), query.get("newer", ""), str(current_id)]
+        [repr(filters), query.get("older", ""), query.get("newer", ""), str(current_id)]
     )
 
 

@@ -187,3 +187,20 @@ def test_assign_and_close_in_place(page, agent, account, conversation):
     page.locator("#assignee option:checked", has_text="Me").wait_for(
         state="attached", timeout=LIVE_MS
     )
+
+
+def test_the_reply_windows_time_left_ticks_in_the_browser(page, agent, conversation):
+    """The live polls' version leaves out the minutes left: the page counts them down."""
+    conversation.last_customer_message_at = timezone.now() - timedelta(hours=23, minutes=2.5)
+    conversation.save()
+    page.clock.install(time=time.time())
+    log_in(page)
+    page.goto(f"/c/{conversation.pk}/")
+    header = page.locator(".thread-head .win")
+    assert header.inner_text() == "57 min left"
+    page.clock.fast_forward("10:00")
+    page.wait_for_function(
+        "document.querySelector('.thread-head .win').textContent === '47 min left'"
+    )
+    assert page.locator(".composer-state strong").inner_text() == "47 min left"
+    assert page.locator(".row.is-current .win").inner_text() == "47 min left"

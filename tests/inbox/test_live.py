@@ -266,3 +266,9 @@ def test_a_transactions_touches_are_bumped_in_two_statements(
     # callbacks find nothing left to do.
     assert len(queries) == 2
     assert {c.pk: stamps(c)[0] for c in conversations} == {k: v + 1 for k, v in before.items()}
+
+
+def test_a_version_holds_for_the_same_filters_in_another_order(logged_in, account):
+    ConversationFactory(account=account, customer_name="Ana")
+    version = list_version(logged_in, status="open", box="all")
+    assert logged_in.get(f"/?box=all&status=open&fragment=rows&v={version}").status_code == 204
