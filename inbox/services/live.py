@@ -29,12 +29,13 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models.signals import post_delete, post_save
 
 from accounts.models import InstagramAccount
@@ -55,12 +56,27 @@ class _Pending:
 
 
 def _pending() -> _Pending:
-    # One per database connection, i.e. per thread: what its current transaction touched.
-    pending: _Pending | None = getattr(connection, "_inbox_live_pending", None)
-    if pending is None:
-        pending = _Pending()
-        connection._inbox_live_pending = pending  # type: ignore[attr-defined]
+    """What the current transaction (of this thread's connection) touched, its bumps
+    registered to run after the commit. A new one after every commit, and whenever a
+    rollback (of the transaction or of a savepoint) has discarded callbacks: Django then
+    replaces its list of them, so a bucket never outlives the callback that flushes it, and
+    a rolled-back transaction's touches are dropped with it."""
+    if getattr(settings, "INBOX_LIVE_BUMP_AT_ONCE", False) or not connection.in_atomic_block:
+        return _Pending()  # flushed by the caller at once
+    held = getattr(connection, "_inbox_live", None)
+    if held is not None and held[0] is connection.run_on_commit:
+        return held[1]
+    pending = _Pending()
+    transaction.on_commit(partial(_flush, pending))
+    connection._inbox_live = (connection.run_on_commit, pending)  # type: ignore[attr-defined]
     return pending
+
+
+def _at_once(pending: _Pending) -> None:
+    """Outside a transaction (or in the test suite, whose transactions never commit), the
+    touch is bumped as it is made."""
+    if getattr(settings, "INBOX_LIVE_BUMP_AT_ONCE", False) or not connection.in_atomic_block:
+        _flush(pending)
 
 
 def live_touch(*, account_id: int, conversation_id: int | None = None) -> None:
@@ -71,9 +87,7 @@ def live_touch(*, account_id: int, conversation_id: int | None = None) -> None:
     pending.accounts.add(int(account_id))
     if conversation_id is not None:
         pending.conversations.add(int(conversation_id))
-    # Registered at every call: a savepoint rolled back drops the callbacks registered in it,
-    # and any one of them left flushes everything pending.
-    _schedule()
+    _at_once(pending)
 
 
 def live_touch_message(*, message: Message) -> None:
@@ -87,7 +101,7 @@ def live_touch_many(*, conversations: Iterable[tuple[int, int]]) -> None:
     for account_id, conversation_id in conversations:
         pending.accounts.add(int(account_id))
         pending.conversations.add(int(conversation_id))
-    _schedule()
+    _at_once(pending)
 
 
 def live_touch_conversations(*, conversation_ids: Iterable[int]) -> None:
@@ -100,35 +114,30 @@ def live_touch_conversations(*, conversation_ids: Iterable[int]) -> None:
 
 def live_touch_reader(*, user_id: int) -> None:
     """One agent's own view changed (their read state): only their list renders again."""
-    _pending().users.add(int(user_id))
-    _schedule()
-
-
-def _schedule() -> None:
-    if getattr(settings, "INBOX_LIVE_BUMP_AT_ONCE", False):
-        # The test suite: each test runs in a transaction that never commits.
-        _flush()
-    else:
-        transaction.on_commit(_flush)
-
-
-def _flush() -> None:
     pending = _pending()
-    if not (pending.accounts or pending.conversations or pending.users):
-        return
+    pending.users.add(int(user_id))
+    _at_once(pending)
+
+
+def _flush(pending: _Pending) -> None:
     accounts, conversations, users = pending.accounts, pending.conversations, pending.users
-    connection._inbox_live_pending = _Pending()  # type: ignore[attr-defined]
+    if not (accounts or conversations or users):
+        return
+    pending.accounts, pending.conversations, pending.users = set(), set(), set()
     try:
         _bump(Conversation._meta.db_table, "live_version", "id", conversations)
         table = LiveVersion._meta.db_table
         for owner, ids in (("account_id", accounts), ("user_id", users)):
             missing = _bump(table, "version", owner, ids)
-            if missing:  # an owner's first change: its row, then the same bump
-                LiveVersion.objects.bulk_create(
-                    [LiveVersion(**{owner: owner_id}) for owner_id in sorted(missing)],
-                    ignore_conflicts=True,
-                )
-                _bump(table, "version", owner, missing)
+            for owner_id in sorted(missing):  # an owner's first change: its row, then a bump
+                try:
+                    with transaction.atomic():
+                        LiveVersion.objects.bulk_create(
+                            [LiveVersion(**{owner: owner_id})], ignore_conflicts=True
+                        )
+                except IntegrityError:  # its owner is gone meanwhile: nobody to tell
+                    continue
+                _bump(table, "version", owner, {owner_id})
     except DatabaseError:
         # The change itself is committed; the stamps' expiry (LIVE_MAX_AGE) catches it up.
         logger.exception("live versions not bumped for accounts %s", sorted(accounts))

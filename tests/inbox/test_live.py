@@ -272,3 +272,22 @@ def test_a_version_holds_for_the_same_filters_in_another_order(logged_in, accoun
     ConversationFactory(account=account, customer_name="Ana")
     version = list_version(logged_in, status="open", box="all")
     assert logged_in.get(f"/?box=all&status=open&fragment=rows&v={version}").status_code == 204
+
+
+def test_a_rolled_back_touch_is_not_bumped_with_the_next_commit(
+    account, settings, django_capture_on_commit_callbacks
+):
+    rolled_back, committed = ConversationFactory.create_batch(2, account=account)
+    before = stamps(rolled_back)[0], stamps(committed)[0]
+    settings.INBOX_LIVE_BUMP_AT_ONCE = False
+
+    def touch_then_fail() -> None:
+        with transaction.atomic():
+            live.live_touch(account_id=account.pk, conversation_id=rolled_back.pk)
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        touch_then_fail()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        live.live_touch(account_id=account.pk, conversation_id=committed.pk)
+    assert (stamps(rolled_back)[0], stamps(committed)[0]) == (before[0], before[1] + 1)
