@@ -184,7 +184,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Django's, but a view that needs no login loads no session or user (common/login.py).
+    "common.login.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -231,9 +232,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL: str = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    }
+    CACHES = {"default": {"BACKEND": "common.cache.KeptClientRedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -246,6 +245,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # Admins see and delete lock-outs in admin ("Access attempts").
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Checks passwords and loads the logged-in agent on each request (accounts/backends.py).
+    "accounts.backends.AgentBackend",
+    # Only loads the agents of sessions it signed in before AgentBackend was added.
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT: int = env.int("LOGIN_FAILURE_LIMIT", default=5)
@@ -311,6 +313,9 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+# In the database, read with one plain statement (common/sessions.py): the live polls read
+# the session on every request, a few every second per open page.
+SESSION_ENGINE = "common.sessions"
 X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy (common/csp.py): scripts only from our static files (htmx,
 # inbox.js), no inline script or style, never framed. Customers' photos, videos and profile

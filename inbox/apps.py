@@ -11,6 +11,10 @@ class InboxConfig(AppConfig):
 
         # Services queue tasks by name: register them in every process, the web's too.
         from . import tasks  # noqa: F401
+        from .services.live import live_signals_connect
+
+        # The live polls' change stamps follow every conversation, message and reaction saved.
+        live_signals_connect()
 
         # A deployment check only, as `collectstatic` and `migrate` run before the files
         # are collected; config/wsgi.py runs it when web starts.

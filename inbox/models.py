@@ -69,6 +69,9 @@ class Conversation(models.Model):
     labels: models.ManyToManyField[Label, ConversationLabel] = models.ManyToManyField(
         "Label", through="ConversationLabel", related_name="conversations", blank=True
     )
+    # Bumped after every commit that changes what the open thread shows (inbox.services.live):
+    # the thread's live poll compares it and answers 204 without reading the messages.
+    live_version = models.BigIntegerField(default=0, db_default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -189,6 +192,41 @@ class ConversationReadState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} read {self.conversation} at {self.read_at:%Y-%m-%d %H:%M}"
+
+
+class LiveVersion(models.Model):
+    """A change counter the live polls compare instead of rendering: one row per account
+    (every change an agent of the account could see bumps it) and one per agent (their own
+    read state). Bumped only by `inbox.services.live`."""
+
+    account = models.OneToOneField(
+        InstagramAccount,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="live_version",
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="live_version",
+    )
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(account__isnull=False, user__isnull=True)
+                | Q(account__isnull=True, user__isnull=False),
+                name="inbox_liveversion_one_owner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        owner = f"account {self.account_id}" if self.account_id else f"user {self.user_id}"
+        return f"Live version of {owner}: {self.version}"
 
 
 class MessageDirection(models.TextChoices):

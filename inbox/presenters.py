@@ -8,7 +8,6 @@ renders nothing itself.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -38,12 +37,12 @@ from .selectors import (
     conversation_labels,
     conversation_list_page,
     label_suggestions,
-    thread_fingerprint,
     thread_messages,
     thread_page_end,
     unread_count,
     user_accounts,
 )
+from .services.live import thread_stamp, version_make
 from .services.snooze import snooze_presets, snooze_window_warning
 from .services.window import ReplyWindow, WindowState, conversation_reply_window
 
@@ -66,8 +65,6 @@ REQUEST_ONLY_KEYS = (
     "typing",
     "saved",
 )
-# A row's age ("5m") in the rendered list; left out of the list's digest (see rows_version).
-AGE_LABEL = re.compile(r'(<time class="row-age"[^>]*>)[^<]*')
 
 
 def list_filters_query(query: QueryDict) -> QueryDict:
@@ -76,10 +73,6 @@ def list_filters_query(query: QueryDict) -> QueryDict:
     for key in REQUEST_ONLY_KEYS:
         filters.pop(key, None)
     return filters
-
-
-def digest(text: str) -> str:
-    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 def duration_label(left: timedelta) -> str:
@@ -149,24 +142,19 @@ def reply_state_present(*, conversation: Conversation, now: datetime | None = No
     )
 
 
-def thread_version(*, conversation: Conversation, reply_state: ReplyState) -> str:
-    """What the live poll compares: the messages' state, the conversation's work state and
-    the window label (so "2 h left" moves on and a closing window disables the box)."""
-    return digest(
-        "|".join(
-            [
-                thread_fingerprint(conversation=conversation),
-                str(conversation.updated_at),
-                conversation.status,
-                str(conversation.assignee_id),
-                reply_state.window.label,
-                reply_state.refusal,
-                conversation.customer_name,
-                conversation.customer_username,
-                str(conversation.snoozed_until),
-            ]
-        )
+def thread_version(
+    *, conversation: Conversation, reply_state: ReplyState, now: datetime | None = None
+) -> str:
+    """What the thread's live poll compares, from the conversation row alone: its change
+    stamp (every message stored, edited, unsent, reacted to, its delivery status; the
+    conversation's work state and profile), the window's state and the refusal. Not the
+    window's label: "57 min left" ticks in the browser, and the version expires when the
+    window changes state (`closes_at`), so a closing window still disables the box."""
+    window = reply_state.window
+    stamp = thread_stamp(
+        conversation=conversation, extra=(window.state, window.tag, reply_state.refusal)
     )
+    return version_make(stamp=stamp, now=now or timezone.now(), boundaries=[window.closes_at])
 
 
 def thread_present(
@@ -273,11 +261,18 @@ def label_filter_present(*, filters: ListFilters) -> dict[str, Any]:
     }
 
 
-def rows_version(rows_html: str) -> str:
-    """The rendered list's digest, which lets the live poll answer 204. Ages ("5m") are left
-    out: they tick every minute for every row, and inbox.js keeps them current in the
-    browser from their datetime attribute."""
-    return digest(AGE_LABEL.sub(r"\1", rows_html))
+def list_key(query: QueryDict, current_id: int | None) -> str:
+    """Which list a request shows (filters, search, page, the highlighted row): part of the
+    list's version, so a version never answers for another list."""
+    filters = sorted(list_filters_query(query).lists())  # in whatever order they came
+    return "|".join(
+        [repr(filters), query.get("older", ""), query.get("newer", ""), str(current_id)]
+    )
+
+
+def list_boundaries(conversations: Iterable[Conversation], now: datetime) -> list[datetime | None]:
+    """When each row's reply window changes state: the list's version expires at the first."""
+    return [conversation_reply_window(conversation=c, now=now).closes_at for c in conversations]
 
 
 def age(moment: datetime | None) -> str:
@@ -355,6 +350,7 @@ def conversation_rows_present(
                 "hit": search_snippet(getattr(c, "search_hit", "") or "", query),
                 "window_state": window.state,
                 "window_label": window.label,
+                "closes_at": window.closes_at.isoformat() if window.closes_at else "",
                 "closed": c.status == "closed",
                 "reply_problem": reply_problem_label(getattr(c, "last_reply_status", "")),
                 "assignee": _assignee_label(c, user_pk),

@@ -16,8 +16,8 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
-from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
@@ -30,15 +30,16 @@ from .models import Conversation, Message
 from .outbound import replies as sending
 from .presenters import (
     ReplyState,
+    list_boundaries,
     list_filters_query,
+    list_key,
     list_present,
     reply_state_present,
-    rows_version,
     thread_present,
     thread_version,
 )
 from .selectors import ListFilters, conversations_for_user
-from .services import media, work
+from .services import live, media, work
 from .services.snooze import agent_timezone
 from .views_collisions import (
     assign_confirm,
@@ -67,42 +68,61 @@ def _list_query(request: HtmxHttpRequest) -> str:
     return list_filters_query(request.GET).urlencode()
 
 
-def _list_context(request: HtmxHttpRequest, current: Conversation | None = None) -> dict[str, Any]:
+def _current_id(request: HtmxHttpRequest, current: Conversation | None = None) -> int | None:
+    # The open conversation, highlighted (the thread page's live list poll names it).
+    return current.pk if current else _int(request.GET.get("current", ""))
+
+
+def _list_stamp(request: HtmxHttpRequest, current_id: int | None) -> str:
+    """The change stamp of this agent's list as this request asks for it: one query."""
+    return live.digest(
+        live.list_stamp(user=request.user), list_key(request.GET, current_id=current_id)
+    )
+
+
+def _list_context(
+    request: HtmxHttpRequest, current: Conversation | None = None, stamp: str = ""
+) -> dict[str, Any]:
+    current_id = _current_id(request, current)
+    # Read before the rows: a change committed while they render shows at the next poll.
+    stamp = stamp or _list_stamp(request, current_id)
+    now = timezone.now()
     context = list_present(
         user=request.user,
         filters=_filters(request),
         older=request.GET.get("older", ""),
         newer=request.GET.get("newer", ""),
     )
-    # The open conversation, highlighted (the thread page's live list poll names it).
-    context["current_id"] = current.pk if current else _int(request.GET.get("current", ""))
+    context["current_id"] = current_id
     context["list_query"] = _list_query(request)
-    # Rendered once: the page embeds it, and its digest lets the live poll answer 204.
-    rows = render_to_string("inbox/_conversation_rows.html", context, request=request)
-    context.update({"rows_html": rows, "rows_version": rows_version(rows)})
+    context["rows_version"] = live.version_make(
+        stamp=stamp, now=now, boundaries=list_boundaries(context["page"].conversations, now)
+    )
     return context
-
-
-def _rows_response(request: HtmxHttpRequest, context: dict[str, Any]) -> HttpResponse:
-    """The list rows for live polling and search-as-you-type; 204 when the client has them."""
-    if request.GET.get("v") == context["rows_version"]:
-        return HttpResponse(status=204)
-    response = HttpResponse(context["rows_html"])
-    response["X-Inbox-Version"] = context["rows_version"]
-    response["X-Inbox-Unread"] = str(context["unread"])
-    return response
 
 
 @require_GET
 def conversation_list(request: HtmxHttpRequest) -> HttpResponse:
-    context = _list_context(request)
     if request.GET.get("fragment") == "rows" or (
         request.htmx and not request.htmx.history_restore_request
     ):
         if request.headers.get("X-Inbox-Poll"):
             presence_list_seen(request)
-        return _rows_response(request, context)
-    return render(request, "inbox/conversation_list.html", context)
+        return _rows_response(request)
+    return render(request, "inbox/conversation_list.html", _list_context(request))
+
+
+def _rows_response(request: HtmxHttpRequest) -> HttpResponse:
+    """The list rows for live polling and search-as-you-type: 204 from the change stamp
+    while the client's version holds, without building the list."""
+    stamp = _list_stamp(request, _current_id(request))
+    if live.version_holds(client=request.GET.get("v", ""), stamp=stamp, now=timezone.now()):
+        return HttpResponse(status=204)
+    context = _list_context(request, stamp=stamp)
+    response = render(request, "inbox/_conversation_rows.html", context)
+    response["X-Inbox-Version"] = context["rows_version"]
+    response["X-Inbox-Unread"] = str(context["unread"])
+    return response
 
 
 def _agent(request: HttpRequest) -> User:
@@ -192,19 +212,40 @@ def conversation_note(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def conversation_updates(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """The live poll of an open thread: 204 while nothing changed, else every part that can
-    change (messages, header, window state, customer panel), merged in place by inbox.js."""
+    """The live poll of an open thread: 204 while the client's version holds (decided from
+    the conversation row alone, no message read), else every part that can change
+    (messages, header, window state, customer panel), merged in place by inbox.js."""
+    now = timezone.now()
+    client = request.GET.get("v", "")
+    reply_state = None
+    if client:
+        # The usual poll: nothing new. Decided from one small query, before anything else.
+        row = live.thread_poll_conversation(user=request.user, conversation_id=pk)
+        if row is not None:
+            reply_state = reply_state_present(conversation=row, now=now)
+            version = thread_version(conversation=row, reply_state=reply_state, now=now)
+            if live.version_holds(client=client, stamp=version[: live.STAMP_CHARS], now=now):
+                return _thread_poll_finish(request, row, HttpResponse(status=204))
     conversation = _conversation_or_404(request, pk)
-    reply_state = reply_state_present(conversation=conversation)
-    version = thread_version(conversation=conversation, reply_state=reply_state)
-    if request.GET.get("v") == version:
-        return presence_headers(request, HttpResponse(status=204), pk)
-    if request.GET.get("visible") == "1":
-        work.conversation_mark_read(conversation=conversation, user=request.user)
-        team.mentions_mark_read(user=request.user, conversation=conversation)
-    context = _thread_context(request, conversation, reply_state, version)
-    response = render(request, "inbox/_thread_update.html", context)
-    return presence_headers(request, response, pk)
+    reply_state = reply_state or reply_state_present(conversation=conversation, now=now)
+    version = thread_version(conversation=conversation, reply_state=reply_state, now=now)
+    if live.version_holds(client=client, stamp=version[: live.STAMP_CHARS], now=now):
+        response = HttpResponse(status=204)
+    else:
+        if request.GET.get("visible") == "1":
+            work.conversation_mark_read(conversation=conversation, user=request.user)
+            team.mentions_mark_read(user=request.user, conversation=conversation)
+        context = _thread_context(request, conversation, reply_state, version)
+        response = render(request, "inbox/_thread_update.html", context)
+    return _thread_poll_finish(request, conversation, response)
+
+
+def _thread_poll_finish(
+    request: HtmxHttpRequest, conversation: Conversation, response: HttpResponse
+) -> HttpResponse:
+    """What every thread poll answer carries, 204 or not: the place for state that changes
+    without changing the thread (who else is looking, who is typing) as response headers."""
+    return presence_headers(request, response, conversation.pk)
 
 
 def _done(request: HtmxHttpRequest, conversation: Conversation, note: str = "") -> HttpResponse:

@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from inbox.models import Conversation, Message
+from inbox.services.live import live_touch_conversations
 
 from .fake_meta import epoch_ms, new_mid, webhook_deliver, webhook_envelope
 from .models import SandboxCustomer, SimulatedMessage
@@ -177,6 +178,7 @@ def customer_age(*, customer: SandboxCustomer, hours: int) -> None:
     conversations.filter(last_message_at__isnull=False).update(
         last_message_at=F("last_message_at") - shift
     )
+    live_touch_conversations(conversation_ids=conversations.values_list("pk", flat=True))
 
 
 def customer_conversation(*, customer: SandboxCustomer) -> Conversation | None:

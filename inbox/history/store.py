@@ -20,6 +20,7 @@ from accounts.models import InstagramAccount
 from inbox.intake.apply import webhook_item_apply
 from inbox.intake.fields import HISTORY_SOURCE
 from inbox.models import Conversation, Message
+from inbox.services.live import live_touch
 from instagram.answers import ConversationDetail, HistoryMessage
 from instagram.events import Attachment, MessageEvent
 
@@ -112,6 +113,7 @@ def _settle_unread(
         last_inbound_received_at=before.last_inbound_received_at if before else None,
         status=before.status if before else Conversation.Status.OPEN,
     )
+    live_touch(account_id=conversation.account_id, conversation_id=conversation.pk)
 
 
 def _wants_answer(message: Message) -> bool:

@@ -23,6 +23,7 @@ from inbox.services.assignment import conversation_auto_assign_if_new
 from inbox.services.control import conversation_control_note
 from inbox.services.conversations import conversation_record_message, conversation_refresh_preview
 from inbox.services.edits import message_edit_record
+from inbox.services.live import live_touch, live_touch_message
 from inbox.services.profiles import conversation_profile_queue_if_stale
 from instagram.events import (
     Event,
@@ -156,6 +157,7 @@ def _unsend(account: InstagramAccount, event: MessageEvent) -> None:
         text="", attachments=[], is_deleted=True, updated_at=timezone.now()
     )
     if changed:
+        live_touch_message(message=target)
         conversation_refresh_preview(conversation_id=target.conversation_id)
 
 
@@ -219,6 +221,7 @@ def _reaction(account: InstagramAccount, event: Event) -> None:
         mine.filter(reacted_at__lte=when).delete()
         return
     values = {"reaction": clipped(event.reaction, 32), "emoji": clipped(event.emoji, 16)}
+    live_touch_message(message=target)
     if mine.filter(reacted_at__lte=when).update(reacted_at=when, **values) or mine.exists():
         return  # updated, or a newer reaction is already there
     try:
@@ -247,6 +250,7 @@ def _read(account: InstagramAccount, event: Event) -> None:
         status=Status.SENT,
         timestamp__lte=upto,
     ).update(status=Status.SEEN, seen_at=seen_at, updated_at=timezone.now())
+    live_touch(account_id=account.pk, conversation_id=conversation.pk)
 
 
 # --- postbacks, referrals, opt-ins -----------------------------------------------------

@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts.meta import account_call, account_human_agent_refused
 from inbox.models import Message
 from inbox.services.control import conversation_control_note
+from inbox.services.live import live_touch_message
 from inbox.services.window import conversation_reply_window
 from instagram.errors import AuthError, GraphError, RateLimitedError
 
@@ -118,6 +119,7 @@ def _window_now(message: Message, now: datetime) -> tuple[str, str]:
 
 
 def _finish(message: Message, *, status: str, code: str, reason: str, from_status: str) -> None:
+    live_touch_message(message=message)
     Message.objects.filter(pk=message.pk, status=from_status).update(
         status=status,
         error_code=code[:40],
@@ -130,6 +132,7 @@ def _finish(message: Message, *, status: str, code: str, reason: str, from_statu
 def _defer(message: Message, *, seconds: float, from_status: str, **fields: Any) -> None:
     """Back to the queue, not due for `seconds` (the sweep leaves it alone until then)."""
     now = timezone.now()
+    live_touch_message(message=message)
     Message.objects.filter(pk=message.pk, status=from_status).update(
         status=Status.QUEUED,
         next_attempt_at=now + timedelta(seconds=seconds),
@@ -197,12 +200,14 @@ def message_deliver(*, message_id: int, slot_at: float | None = None) -> SendOut
     if not claimed:
         logger.info("message %s was claimed by another run; not sending it again", message_id)
         return SendOutcome()
+    live_touch_message(message=message)
     message.attempts += 1
     return _call(message, tag=tag, bucket=bucket)
 
 
 def _hold_for_reconnect(message: Message) -> None:
     if message.error_reason != WAITING_FOR_RECONNECT:
+        live_touch_message(message=message)
         Message.objects.filter(pk=message.pk, status=Status.QUEUED).update(
             error_reason=WAITING_FOR_RECONNECT, updated_at=timezone.now()
         )

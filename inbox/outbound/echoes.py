@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import InstagramAccount
 from inbox.models import Conversation, Message, Reaction
+from inbox.services.live import live_touch, live_touch_message
 from instagram.events import MessageEvent
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ def echo_confirm_own_send(*, account: InstagramAccount, mid: str, sent_at: datet
     Message.objects.filter(
         pk=existing.pk, direction=Message.Direction.OUTBOUND, status__in=IN_FLIGHT
     ).update(status=Status.SENT, sent_at=sent_at, updated_at=timezone.now())
+    live_touch_message(message=existing)
     return True
 
 
@@ -76,6 +78,7 @@ def echo_adopt_own_send(
         except IntegrityError:  # another row got this mid meanwhile: that row is the message
             return echo_confirm_own_send(account=account, mid=event.mid, sent_at=sent_at)
         if adopted:
+            live_touch(account_id=account.pk, conversation_id=conversation.pk)
             return True
     return False
 
@@ -105,6 +108,7 @@ def message_record_sent(*, message: Message, mid: str) -> None:
         "updated_at": now,
     }
     pending = Message.objects.filter(pk=message.pk, status__in=[Status.SENDING, Status.UNKNOWN])
+    live_touch_message(message=message)
     for _ in range(3):
         try:
             if not mid or not transaction.get_connection().in_atomic_block:

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import InstagramAccount
 from inbox.models import Message
+from inbox.services.live import live_touch_conversations
 
 from .delivery import next_queued_reply
 from .errors import UNKNOWN_STUCK
@@ -67,6 +68,7 @@ def _stuck_settle(now: datetime) -> list[int]:
             updated_at=now,
         ):
             logger.warning("message %s stuck in sending; marked unknown", message.pk)
+            live_touch_conversations(conversation_ids=[message.conversation_id])
             next_id = next_queued_reply(message)
             if next_id is not None:
                 next_ids.append(next_id)

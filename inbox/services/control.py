@@ -17,6 +17,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from inbox.models import Conversation
+from inbox.services.live import live_touch
 
 
 def conversation_control_note(*, conversation: Conversation, at: datetime, standby: bool) -> None:
@@ -27,6 +28,7 @@ def conversation_control_note(*, conversation: Conversation, at: datetime, stand
         return
     not_older = Q(control_seen_at__isnull=True) | Q(control_seen_at__lte=at)
     rows = Conversation.objects.filter(not_older, pk=conversation.pk)
+    live_touch(account_id=conversation.account_id, conversation_id=conversation.pk)
     if standby:
         rows.update(
             other_app_since=Coalesce(F("other_app_since"), Value(at)),

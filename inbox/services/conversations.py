@@ -11,6 +11,7 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 
 from inbox.models import Conversation, Message
+from inbox.services.live import live_touch_many, live_touch_message
 
 ATTACHMENT_LABELS = {
     "image": "Photo",
@@ -115,6 +116,8 @@ def conversations_record_messages(*, messages: Iterable[Message]) -> None:
     """`conversation_record_message` for several messages (of different conversations), in
     the order given. Consecutive updates of the same shape, as customer messages are, go to
     the database together: one round trip rather than one each."""
+    messages = list(messages)
+    live_touch_many(conversations=[(m.account_id, m.conversation_id) for m in messages])
     connection = transaction.get_connection()
     ops = connection.ops
     now = ops.adapt_datetimefield_value(timezone.now())
@@ -195,3 +198,4 @@ def conversation_refresh_preview(*, conversation_id: int) -> None:
         Conversation.objects.filter(pk=conversation_id).update(
             last_message_preview=message_preview(newest)
         )
+        live_touch_message(message=newest)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.meta import account_call
 from common.queueing import task_queue
 from inbox.models import Conversation
+from inbox.services.live import live_touch_conversations
 from instagram.answers import Profile
 from instagram.errors import GraphError
 
@@ -69,12 +70,14 @@ def conversation_profile_fetch(*, conversation_id: int) -> bool:
     Conversation.objects.filter(pk=conversation_id).update(
         **_profile_fields(profile), profile_fetched_at=timezone.now(), profile_error=""
     )
+    live_touch_conversations(conversation_ids=[conversation_id])
     return False
 
 
 def _record_error(conversation_id: int, error: str) -> None:
     logger.info("profile fetch for conversation %s failed: %s", conversation_id, error[:200])
     Conversation.objects.filter(pk=conversation_id).update(profile_error=error[:255])
+    live_touch_conversations(conversation_ids=[conversation_id])
 
 
 def _profile_fields(profile: Profile) -> dict[str, Any]:

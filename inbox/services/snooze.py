@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from inbox.models import Conversation, ConversationReadState
+from inbox.services.live import live_touch_many
 from inbox.services.window import WindowState, conversation_reply_window
 from inbox.signals import conversation_status_changed
 from team.models import ActivityEvent, ActivityKind
@@ -158,6 +159,7 @@ def conversations_wake_due(*, now: datetime | None = None) -> list[int]:
             .values_list("pk", "account_id")
         )
         due = [pk for pk, _ in woken]
+        live_touch_many(conversations=[(account_id, pk) for pk, account_id in woken])
         Conversation.objects.filter(pk__in=due).update(snoozed_until=None, updated_at=now)
         ConversationReadState.objects.filter(conversation_id__in=due).delete()
         ActivityEvent.objects.bulk_create(

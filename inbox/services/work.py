@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.roles import accounts_for_user
 from inbox.models import Conversation, ConversationReadState
+from inbox.services.live import live_touch_reader
 from inbox.signals import conversation_status_changed
 from team.models import ActivityKind
 from team.services import activity_record
@@ -134,8 +135,10 @@ def conversation_mark_read(
         unique_fields=["conversation", "user"],
         update_fields=["read_at"],
     )
+    live_touch_reader(user_id=_user_pk(user))
 
 
 def conversation_mark_unread(*, conversation: Conversation, user: AnyUser) -> None:
     """Bring the conversation back as unread for this agent (if the customer ever wrote)."""
     ConversationReadState.objects.filter(conversation=conversation, user_id=_user_pk(user)).delete()
+    live_touch_reader(user_id=_user_pk(user))

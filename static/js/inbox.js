@@ -175,6 +175,28 @@
   }
   setInterval(refreshAges, 30000);
 
+  // Reply windows' time left ("57 min left") ticks here too, as presenters.window_label
+  // words it: the server's version covers the window's state, not its minutes, and expires
+  // when the state changes, so the poll brings the new state then.
+  function durationLabel(seconds) {
+    if (seconds >= 86400) return Math.floor(seconds / 86400) + " d";
+    if (seconds >= 3600) return Math.floor(seconds / 3600) + " h";
+    return Math.max(Math.floor(seconds / 60), 1) + " min";
+  }
+  function windowLabel(kind, closesAt) {
+    const left = Math.max(0, (closesAt.getTime() - Date.now()) / 1000);
+    if (kind === "open") return durationLabel(Math.min(left, 23 * 3600 + 59 * 60)) + " left";
+    if (kind === "human_agent") return "human agent: " + durationLabel(left) + " left";
+    return durationLabel(left) + " left"; // "tag": the reply box's note says the rest
+  }
+  function refreshWindows(root = document) {
+    $$("[data-win][data-closes-at]", root).forEach((el) => {
+      const date = new Date(el.dataset.closesAt);
+      if (el.dataset.closesAt && !isNaN(date)) el.textContent = windowLabel(el.dataset.win, date);
+    });
+  }
+  setInterval(refreshWindows, 30000);
+
   if (listBox) {
     let listTimer = null;
     const listUrl = () => {
@@ -197,6 +219,7 @@
       const fresh = document.createElement("template");
       fresh.innerHTML = html;
       $$("time.row-age[datetime]", fresh.content).forEach((el) => { el.textContent = ageLabel(new Date(el.getAttribute("datetime"))); });
+      refreshWindows(fresh.content);
       const ids = (root) => $$(".row", root).map((r) => r.dataset.id).join();
       const pager = (root) => ($(".pager", root) || {}).outerHTML || "";
       const oldList = $(".rows", listBox);

@@ -200,3 +200,20 @@ def test_assign_in_place_then_close_and_go_on(page, agent, account, conversation
     assert conversation.assignee == agent
     assert conversation.status == "closed"
     assert page.locator(".flash", has_text="Resolved.").is_visible()
+
+
+def test_the_reply_windows_time_left_ticks_in_the_browser(page, agent, conversation):
+    """The live polls' version leaves out the minutes left: the page counts them down."""
+    conversation.last_customer_message_at = timezone.now() - timedelta(hours=23, minutes=2.5)
+    conversation.save()
+    page.clock.install(time=time.time())
+    log_in(page)
+    page.goto(f"/c/{conversation.pk}/")
+    header = page.locator(".thread-head .win")
+    assert header.inner_text() == "57 min left"
+    page.clock.fast_forward("10:00")
+    page.wait_for_function(
+        "document.querySelector('.thread-head .win').textContent === '47 min left'"
+    )
+    assert page.locator(".composer-state strong").inner_text() == "47 min left"
+    assert page.locator(".row.is-current .win").inner_text() == "47 min left"

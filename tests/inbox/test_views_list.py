@@ -266,7 +266,7 @@ def test_the_list_costs_a_fixed_number_of_queries(logged_in, agent, account):
     for conversation in Conversation.objects.all()[:10]:
         ConversationReadState.objects.create(conversation=conversation, user=agent)
     assert _count_list_queries(logged_in) == few
-    assert few <= 8
+    assert few <= 9  # 8, and the unread mentions (team work)
 
 
 def test_it_escapes_customer_names_and_previews(logged_in, account):
