@@ -1,8 +1,8 @@
 """The report's filters: a date range (a preset or custom) and the conversations it covers.
 
-`ReportScope` is what the selectors read. Its conversation filters live in one place,
-`ReportScope.conversations_q`, so a new filter (labels, when conversations have them) is
-one field on the form and one line there.
+`ReportScope` is what the selectors read. Its conversation filters (account, agent, label)
+live in one place, `ReportScope.conversations_q`: a new filter is one field on the form and
+one line there.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import InstagramAccount
+from inbox.models import Label
 
 MAX_DAYS = 366
 PRESETS = {"today": 1, "7d": 7, "30d": 30}
@@ -35,6 +36,7 @@ class ReportScope:
     tz: tzinfo
     account: InstagramAccount | None = None
     agent_id: int | None = None
+    label: Label | None = None
 
     @property
     def start(self) -> datetime:
@@ -51,17 +53,19 @@ class ReportScope:
 
     @property
     def by_account_only(self) -> bool:
-        """No filter but the account: per-account totals answer (labels: add them here)."""
-        return self.agent_id is None
+        """No filter but the account: per-account totals answer."""
+        return self.agent_id is None and self.label is None
 
     def conversations_q(self, path: str = "conversation__") -> Q:
-        """Which conversations count: by account, by assigned agent (labels will go here).
-        `path` leads from the queried model to its conversation."""
+        """Which conversations count: by account, by assigned agent, by a label they carry
+        now. `path` leads from the queried model to its conversation."""
         q = Q()
         if self.account is not None:  # every model the reports read carries the account
             q &= Q(account_id=self.account.pk)
         if self.agent_id is not None:
             q &= Q(**{f"{path}assignee_id": self.agent_id})
+        if self.label is not None:
+            q &= Q(**{f"{path}labels": self.label.pk})
         return q
 
     def query_string(self, **dates: str) -> str:
@@ -71,6 +75,8 @@ class ReportScope:
             params["account"] = str(self.account.pk)
         if self.agent_id is not None:
             params["agent"] = str(self.agent_id)
+        if self.label is not None:
+            params["label"] = self.label.name
         return urlencode(params)
 
 
@@ -96,10 +102,23 @@ class ReportForm(forms.Form):
         empty_label="All accounts",
     )
     agent = forms.TypedChoiceField(choices=(), coerce=int, required=False, empty_value=None)
+    # By name, whatever its case (?label=VIP), as the inbox's list takes it.
+    label = forms.CharField(required=False, max_length=100, widget=forms.Select)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["agent"].choices = report_agents()  # type: ignore[attr-defined]
+        names = Label.objects.order_by("name").values_list("name", flat=True)
+        self.fields["label"].widget.choices = [("", "All labels")] + [(n, n) for n in names]
+
+    def clean_label(self) -> Label | None:
+        name = self.cleaned_data.get("label") or ""
+        if not name:
+            return None
+        label = Label.objects.filter(name__iexact=name).first()
+        if label is None:
+            raise forms.ValidationError("There is no label of that name.")
+        return label
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
@@ -143,4 +162,5 @@ class ReportForm(forms.Form):
             tz=timezone.get_current_timezone(),
             account=data.get("account"),
             agent_id=data.get("agent"),
+            label=data.get("label"),
         )

@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.test import override_settings
 
+from inbox.services.labels import conversation_label_add, label_for_name
 from tests.factories import ConversationFactory
 
 from .kit import agent_replies, app_echo, close, customer_writes
@@ -235,3 +236,29 @@ def test_a_large_inbox_gets_its_first_summary_from_the_task(
     assert Episode.objects.count() == 2  # the task built it
     assert export.status_code == 200
     assert len(rows(export)) == 2
+
+
+def test_a_label_narrows_the_report_and_its_csv(client, admin_user, account, agent):
+    vip = label_for_name(name="VIP")
+    labelled = ConversationFactory(account=account, customer_igsid="111")
+    conversation_label_add(conversation=labelled, label=vip, actor=agent)
+    customer_writes(labelled, T0)
+    agent_replies(labelled, agent, written=T0, accepted=T0 + timedelta(minutes=5))
+    other = ConversationFactory(account=account, customer_igsid="222")
+    customer_writes(other, T0)
+    label_for_name(name="Refund")
+    client.force_login(admin_user)
+    dates = "since=2026-03-02&until=2026-03-02"
+
+    page = client.get(f"/reports/?{dates}&label=VIP")
+    csv_rows = rows(client.get(f"/reports/conversations.csv?{dates}&label=vip"))
+    everything = rows(client.get(f"/reports/conversations.csv?{dates}"))
+    unknown = client.get(f"/reports/?{dates}&label=Nope")
+
+    assert page.status_code == 200
+    assert '<option value="VIP" selected>VIP</option>' in page.text
+    assert "label=VIP" in page.text  # the exports keep the filter
+    assert [row["customer_igsid"] for row in csv_rows] == ["111"]
+    assert {row["customer_igsid"] for row in everything} == {"111", "222"}
+    assert unknown.status_code == 400
+    assert "There is no label of that name." in unknown.text
