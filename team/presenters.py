@@ -68,6 +68,8 @@ def activity_label(event: ActivityEvent) -> str:
     template = _ACTIVITY.get(ActivityKind(event.kind), "{who}: {detail}")
     if event.kind == ActivityKind.UNSNOOZED and event.actor is None:
         template = "The snooze ended: {detail}"
+    if event.kind == ActivityKind.REOPENED and event.actor is None:
+        template = "Reopened: {detail}"
     if event.actor is not None and event.detail == event.actor.get_username():
         template = template.replace("to {detail}", "to themselves")
     if not event.detail:

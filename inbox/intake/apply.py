@@ -25,6 +25,7 @@ from inbox.services.conversations import conversation_record_message, conversati
 from inbox.services.edits import message_edit_record
 from inbox.services.live import live_touch, live_touch_message
 from inbox.services.profiles import conversation_profile_queue_if_stale
+from inbox.services.work import conversation_customer_returned
 from instagram.events import (
     Event,
     MessageEditEvent,
@@ -89,7 +90,8 @@ def _existing_conversation(account: InstagramAccount, igsid: str) -> Conversatio
     table = transaction.get_connection().ops.quote_name(Conversation._meta.db_table)
     rows = Conversation.objects.raw(
         "SELECT id, account_id, customer_igsid, created_at, profile_fetched_at, "  # noqa: S608
-        f"other_app_since, status FROM {table} WHERE account_id = %s AND customer_igsid = %s",
+        f"other_app_since, status, snoozed_until FROM {table} "
+        "WHERE account_id = %s AND customer_igsid = %s",
         [account.pk, igsid],
     )
     for conversation in rows:
@@ -130,6 +132,7 @@ def _store_inbound(
         conversation_auto_assign_if_new(
             account=account, conversation=conversation, message=message, created=created
         )
+        conversation_customer_returned(conversation=conversation, message=message, created=created)
         conversation_control_note(
             conversation=conversation, at=message.timestamp, standby=message.via_standby
         )

@@ -26,6 +26,7 @@ from inbox.services.assignment import conversation_auto_assign_if_new
 from inbox.services.control import conversation_control_note
 from inbox.services.conversations import conversations_record_messages
 from inbox.services.profiles import conversation_profile_queue_if_stale
+from inbox.services.work import conversation_customer_returned
 from instagram.events import MessageEvent, WebhookBatch
 
 from .fields import customer_id_usable, inbound_fields, message_fields
@@ -95,6 +96,9 @@ def webhook_events_store_messages(
                     message=latest,
                     created=created,
                 )
+                conversation_customer_returned(
+                    conversation=conversation, message=latest, created=created
+                )
         webhook_events_settle_processed(event_ids=[event.pk for event, _ in events])
 
 
@@ -114,6 +118,7 @@ def _conversations(
         "profile_fetched_at",
         "other_app_since",
         "status",
+        "snoozed_until",
     )
     for conversation in candidates:
         key = (conversation.account_id, conversation.customer_igsid)

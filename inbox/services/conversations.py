@@ -122,7 +122,7 @@ def conversations_record_messages(*, messages: Iterable[Message]) -> None:
     ops = connection.ops
     now = ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
-        for moves_window, same in groupby(messages, key=_moves_window):
+        for moves_window, same in groupby(messages, key=message_moves_window):
             sql = _summary_sql(ops, moves_window=moves_window)
             runs = [_summary_params(message, ops, now, moves_window) for message in same]
             if len(runs) == 1:
@@ -131,7 +131,7 @@ def conversations_record_messages(*, messages: Iterable[Message]) -> None:
                 cursor.executemany(sql, runs)
 
 
-def _moves_window(message: Message) -> bool:
+def message_moves_window(message: Message) -> bool:
     """A customer's message of a kind that opens (or keeps open) Meta's reply window."""
     return message.direction == Message.Direction.INBOUND and message.kind in WINDOW_KINDS
 

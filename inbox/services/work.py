@@ -12,13 +12,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.roles import accounts_for_user
-from inbox.models import Conversation, ConversationReadState
+from inbox.models import Conversation, ConversationReadState, Message
+from inbox.services.conversations import message_moves_window
 from inbox.services.live import live_touch_reader
 from inbox.signals import conversation_status_changed
-from team.models import ActivityKind
+from team.models import ActivityEvent, ActivityKind
 from team.services import activity_record
 
 logger = logging.getLogger(__name__)
+
+CUSTOMER_WROTE = "the customer wrote"
 
 AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -142,3 +145,29 @@ def conversation_mark_unread(*, conversation: Conversation, user: AnyUser) -> No
     """Bring the conversation back as unread for this agent (if the customer ever wrote)."""
     ConversationReadState.objects.filter(conversation=conversation, user_id=_user_pk(user)).delete()
     live_touch_reader(user_id=_user_pk(user))
+
+
+def conversation_customer_returned(
+    *, conversation: Conversation, message: Message, created: bool
+) -> None:
+    """Intake's hook, after a customer's message is stored: the lines in the activity log of
+    what that message did (conversations_record_messages does it in its UPDATE): it
+    reopened a resolved conversation, it ended a snooze. `conversation` holds what intake
+    read before the message."""
+    if created or not message_moves_window(message):
+        return
+    events = []
+    if conversation.status == Conversation.Status.CLOSED:
+        events.append(ActivityKind.REOPENED)
+    if conversation.snoozed_until is not None:
+        events.append(ActivityKind.UNSNOOZED)
+    ActivityEvent.objects.bulk_create(
+        ActivityEvent(
+            conversation_id=conversation.pk,
+            account_id=conversation.account_id,
+            actor=None,
+            kind=kind,
+            detail=CUSTOMER_WROTE,
+        )
+        for kind in events
+    )

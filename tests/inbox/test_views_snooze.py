@@ -253,3 +253,22 @@ def test_snoozing_a_resolved_conversation_opens_it_for_the_reports_too(conversat
 
     change = StatusChange.objects.get(conversation=conversation)
     assert (change.status, change.actor) == ("open", agent)
+
+
+def test_the_customer_writing_is_a_line_in_the_activity_log(deliver, agent, fake_meta):
+    account = InstagramAccount.objects.filter(ig_id=IG_ID).first() or AccountFactory(ig_id=IG_ID)
+    conversation = ConversationFactory(
+        account=account, customer_igsid=CUSTOMER, status=Conversation.Status.CLOSED
+    )
+    conversation_snooze(conversation=conversation, until=NOW + timedelta(days=3), actor=agent)
+    conversation.status = Conversation.Status.CLOSED  # resolved again, the snooze kept
+    conversation.save()
+
+    deliver(webhook_fixture("message_text"))
+    deliver(webhook_fixture("message_text"))  # a redelivery: nothing more
+
+    events = ActivityEvent.objects.filter(conversation=conversation, actor=None)
+    assert sorted(activity_label(e) for e in events) == [
+        "Reopened: the customer wrote",
+        "The snooze ended: the customer wrote",
+    ]

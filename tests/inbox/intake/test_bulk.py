@@ -9,6 +9,7 @@ from inbox.intake import bulk as intake_bulk
 from inbox.intake import drain as intake_drain
 from inbox.intake.drain import webhook_events_drain
 from inbox.models import Conversation, Message, WebhookEvent
+from team.models import ActivityEvent
 from tests.factories import AccountFactory, ConversationFactory
 from tests.webhooks import (
     BASE_MS,
@@ -97,7 +98,12 @@ def outcome(account):
         )
         for c in Conversation.objects.filter(account=account).order_by("customer_igsid")
     ]
-    return sorted(messages), conversations
+    activity = sorted(
+        ActivityEvent.objects.filter(account=account).values_list(
+            "conversation__customer_igsid", "kind", "actor", "detail"
+        )
+    )
+    return sorted(messages), conversations, activity
 
 
 def closed_conversation(account):
@@ -132,7 +138,9 @@ def test_a_group_stores_what_one_event_at_a_time_would(monkeypatch):
     assert calls == [len(events)]
 
     assert outcome(together) == outcome(each)
-    messages, conversations = outcome(together)
+    messages, conversations, activity = outcome(together)
+    # The closed conversation's customer wrote: one line says so, however many messages.
+    assert activity == [(CAROL, "reopened", None, "the customer wrote")]
     assert len(messages) == 9  # the redelivered mid once
     assert [c[1:5] for c in conversations] == [
         (at(3000), "[Photo]", at(3000), "open"),
