@@ -9,11 +9,13 @@ session of their own and one conversation open) and starts gunicorn as the Procf
 workers, 8 threads each, gunicorn.conf.py) and a Celery worker. For each K, in the same run:
 
 1. the floor: `/healthz/` at the rate the agents poll, on the same kind of connections;
-2. the polls: each agent asks for the list every 2.5 s with the version it holds
+2. the polls: each agent opens its conversation's page once during the lead (the list and
+   the thread rendered, their versions handed over, as a page load does), then asks for
+   the list every 2.5 s with the version it holds
    (`/?fragment=rows&current=...&v=...`) and for its open thread every 2 s
    (`/c/<id>/updates/?v=...&visible=1`), the next poll once the previous one is answered,
    as inbox.js does, each on its own keep-alive connection. Nothing changes, so every poll
-   after the first is answered 204.
+   is answered 204.
 
 It prints polls/s, p50/p95/p99 of the answers, the CPU time per request of gunicorn's
 processes and of PostgreSQL's backends (from /proc), and the ratio of a poll's CPU to a
@@ -112,16 +114,19 @@ async def _poller(
     interval: float,
     window: tuple[float, float],
     result: Result,
+    version: str | None = None,
 ) -> None:
-    """One polling loop: a list or thread poll of `agent`, or `/healthz/` when agent is None.
-    Answers between window[0] and window[1] (monotonic) are measured."""
+    """One polling loop: a list or thread poll of `agent` from the `version` its page was
+    opened with, or `/healthz/` when agent is None. Answers between window[0] and window[1]
+    (monotonic) are measured."""
     start_at, end_at = window
-    # Pages were opened at different moments: the first polls (which render) are spread over
-    # the lead, ending two intervals before the measured window opens.
-    spread = max(0.0, start_at - time.monotonic() - 2 * interval)
-    await asyncio.sleep(random.random() * spread)
+    if version is None:  # the floor: spread over the lead as the agents' pages are
+        spread = max(0.0, start_at - time.monotonic() - 2 * interval)
+        await asyncio.sleep(random.random() * spread)
+    else:  # inbox.js polls an interval after the page has loaded
+        await asyncio.sleep(interval)
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    version = ""
+    version = version or ""
     cookie = {"Cookie": f"sessionid={agent.cookie}", "X_Inbox_Poll": "1"} if agent else {}
     while time.monotonic() < end_at:
         if agent is None:
@@ -158,6 +163,35 @@ async def _poller(
     writer.close()
 
 
+PAGE_LIST_VERSION_RE = re.compile(rb'id="conv-list"[^>]*data-v="([0-9a-f]*)"')
+PAGE_THREAD_VERSION_RE = re.compile(rb'data-v="([0-9a-f]+)" data-conversation=')
+
+
+async def _agent_open(
+    port: int, index: int, agent: Agent, window: tuple[float, float], result: Result
+) -> None:
+    """One agent: opens their conversation's page (which renders the list and the thread and
+    hands both versions, as a browser's page load does) at a moment spread over the lead,
+    ending two intervals before the measured window, then polls both from those versions."""
+    spread = max(0.0, window[0] - time.monotonic() - 2 * LIST_POLL_S)
+    await asyncio.sleep(random.random() * spread)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    request = http_request("GET", f"/c/{agent.thread_id}/", b"", Cookie=f"sessionid={agent.cookie}")
+    try:
+        status, _headers, body = await _exchange(reader, writer, request)
+    except (OSError, asyncio.IncompleteReadError, ValueError):
+        status, body = 0, b""
+    writer.close()
+    found = PAGE_LIST_VERSION_RE.search(body) if status == 200 else None
+    list_version = found.group(1).decode() if found else ""
+    found = PAGE_THREAD_VERSION_RE.search(body) if status == 200 else None
+    thread_version = found.group(1).decode() if found else ""
+    await asyncio.gather(
+        _poller(port, index, agent, "list", LIST_POLL_S, window, result, list_version),
+        _poller(port, index, agent, "thread", THREAD_POLL_S, window, result, thread_version),
+    )
+
+
 def _sender(
     port: int, agents: list[tuple[int, Agent | None]], window: tuple[float, float], queue: Any
 ) -> None:
@@ -171,8 +205,7 @@ def _sender(
                 loops.append(_poller(port, index, None, "", LIST_POLL_S, window, result))
                 loops.append(_poller(port, index, None, "", THREAD_POLL_S, window, result))
             else:
-                loops.append(_poller(port, index, agent, "list", LIST_POLL_S, window, result))
-                loops.append(_poller(port, index, agent, "thread", THREAD_POLL_S, window, result))
+                loops.append(_agent_open(port, index, agent, window, result))
         await asyncio.gather(*loops)
 
     asyncio.run(main())
@@ -337,8 +370,8 @@ class Phase:
 
 def lead_seconds(agents: int) -> float:
     """Time before the measured window: the agents' first polls (which render, as opening a
-    page does) spread over it, 20 a second, then two poll intervals to settle."""
-    return agents / 20 + 2 * LIST_POLL_S + 1
+    page does) spread over it, 8 a second, then two poll intervals to settle."""
+    return agents / 8 + 2 * LIST_POLL_S + 1
 
 
 def measured(

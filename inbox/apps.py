@@ -1,5 +1,21 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.core import checks
+from django.db import connections
+from django.db.models.signals import post_migrate
+
+
+def statistics_refresh(sender: AppConfig, *, using: str, plan: Any = None, **kwargs: Any) -> None:
+    """After `migrate` has applied migrations, PostgreSQL's planner statistics are brought up
+    to date. A column a migration adds has none until autovacuum's next analysis, which a
+    large table may not need for weeks: the planner then guesses that, say, every
+    conversation has a snooze, and the list (`snoozed_until IS NULL`) reads all 100k rows
+    instead of the 50 newest from its index (86 ms instead of 2 at every render)."""
+    connection = connections[using]
+    if plan and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 class InboxConfig(AppConfig):
@@ -15,6 +31,7 @@ class InboxConfig(AppConfig):
 
         # The live polls' change stamps follow every conversation, message and reaction saved.
         live_signals_connect()
+        post_migrate.connect(statistics_refresh, sender=self, dispatch_uid="inbox-analyze")
 
         # A deployment check only, as `collectstatic` and `migrate` run before the files
         # are collected; config/wsgi.py runs it when web starts.

@@ -127,18 +127,29 @@ def conversation_mark_read(
     *, conversation: Conversation, user: AnyUser, now: datetime | None = None
 ) -> None:
     """The agent has seen everything that arrived up to `now`: one upsert, so opening a
-    conversation costs the same single query the first time and every time after."""
+    conversation costs the same single query the first time and every time after. Their
+    list's version moves only when the conversation was unread for them: an open thread's
+    every poll marks it read, and most of those change nothing the list shows."""
+    user_pk = _user_pk(user)
+    inbound = conversation.last_inbound_received_at
+    was_unread = (
+        inbound is not None
+        and not ConversationReadState.objects.filter(
+            conversation=conversation, user_id=user_pk, read_at__gte=inbound
+        ).exists()
+    )
     ConversationReadState.objects.bulk_create(
         [
             ConversationReadState(
-                conversation=conversation, user_id=_user_pk(user), read_at=now or timezone.now()
+                conversation=conversation, user_id=user_pk, read_at=now or timezone.now()
             )
         ],
         update_conflicts=True,
         unique_fields=["conversation", "user"],
         update_fields=["read_at"],
     )
-    live_touch_reader(user_id=_user_pk(user))
+    if was_unread:
+        live_touch_reader(user_id=user_pk)
 
 
 def conversation_mark_unread(*, conversation: Conversation, user: AnyUser) -> None:

@@ -322,3 +322,31 @@ def test_a_rolled_back_touch_is_not_bumped_with_the_next_commit(
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         live.live_touch(account_id=account.pk, conversation_id=committed.pk)
     assert (stamps(rolled_back)[0], stamps(committed)[0]) == (before[0], before[1] + 1)
+
+
+def test_reading_a_conversation_already_read_leaves_the_list_version(
+    logged_in, agent, conversation
+):
+    conversation.last_inbound_received_at = timezone.now() - timedelta(minutes=5)
+    conversation.save()
+    work.conversation_mark_read(conversation=conversation, user=agent)
+    version = list_version(logged_in)
+    # An open thread's every rendering poll marks it read again: the list has nothing new.
+    work.conversation_mark_read(conversation=conversation, user=agent)
+    assert list_poll(logged_in, version).status_code == 204
+    conversation.last_inbound_received_at = timezone.now()
+    Conversation.objects.filter(pk=conversation.pk).update(
+        last_inbound_received_at=conversation.last_inbound_received_at
+    )
+    version = list_version(logged_in)  # unread again (a bump of its own, here by hand)
+    work.conversation_mark_read(conversation=conversation, user=agent)
+    assert list_poll(logged_in, version).status_code == 200
+
+
+def test_the_page_hands_a_list_version_its_first_poll_holds(logged_in, conversation):
+    Conversation.objects.filter(pk=conversation.pk).update(
+        last_inbound_received_at=timezone.now() - timedelta(minutes=1)
+    )
+    page = logged_in.get(f"/c/{conversation.pk}/").content.decode()
+    version = re.search(r'id="conv-list"[^>]*data-v="([0-9a-f]+)"', page)[1]
+    assert list_poll(logged_in, version, current=conversation.pk).status_code == 204
