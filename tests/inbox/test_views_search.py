@@ -11,17 +11,24 @@ from tests.factories import ConversationFactory, MessageFactory
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 
-def plan(queryset) -> str:
+def plan(queryset, *, searching: bool = False) -> str:
+    """The planner's choice on a table of a few rows, with no scan of the whole table; for a
+    search (`searching`) no walk of another index filtering every row either: with the
+    statistics of an almost empty table (migrate analyses it), either would be cheapest."""
     sql, params = queryset.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
+        if searching:
+            cursor.execute("SET LOCAL enable_indexscan = off")
         cursor.execute(f"EXPLAIN {sql}", params)
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
 def test_message_text_search_uses_the_trigram_index():
     MessageFactory(text="where is my parcel")
-    assert "inbox_msg_text_trgm_idx" in plan(Message.objects.filter(text__icontains="parcel"))
+    assert "inbox_msg_text_trgm_idx" in plan(
+        Message.objects.filter(text__icontains="parcel"), searching=True
+    )
 
 
 @pytest.mark.parametrize(
@@ -33,7 +40,7 @@ def test_message_text_search_uses_the_trigram_index():
 )
 def test_customer_search_uses_the_trigram_indexes(field, index):
     ConversationFactory()
-    assert index in plan(Conversation.objects.filter(**{field: "jane"}))
+    assert index in plan(Conversation.objects.filter(**{field: "jane"}), searching=True)
 
 
 def test_the_list_order_has_an_index():
