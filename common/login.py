@@ -9,10 +9,13 @@ the view first.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
 from django.http import HttpRequest, HttpResponseBase
+from django.utils.cache import patch_vary_headers
 
 
 class LoginRequiredMiddleware(DjangoLoginRequired):
@@ -26,3 +29,26 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
         if not getattr(view_func, "login_required", True):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+def answered_before_login(
+    answer: Callable[..., HttpResponseBase | None],
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
+    """A view that needs a login, except for the requests `answer` answers first from a proof
+    of the login of its own (common/known_sessions.py), without loading the session or the
+    user. Everything `answer` leaves (None) goes through Django's login check, as any view."""
+
+    def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+        guarded = login_required(view)
+
+        @wraps(view)
+        def answered(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            response = answer(request, *args, **kwargs)
+            if response is None:
+                return guarded(request, *args, **kwargs)
+            patch_vary_headers(response, ["Cookie"])  # it answered for this session, as Django's
+            return response
+
+        return login_not_required(answered)
+
+    return decorate

@@ -4,7 +4,8 @@ Every request of a logged-in agent reads their session, a few every second for e
 inbox page (its live polls). Django's database store spells it `Session.objects.get(...)`,
 and compiling that cost more CPU than running it. This store reads it with plain SQL and is
 otherwise Django's: sessions stay in the database, so a Redis that is down or restarted
-never logs anyone out or brings a logged-out session back.
+never logs anyone out or brings a logged-out session back. It keeps the row's data as loaded
+(`loaded_data`), which common/known_sessions.py compares to prove a login unchanged.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from django.utils import timezone
 
 
 class SessionStore(DBStore):
+    loaded_data: str | None = None
+
     def load(self) -> dict[str, Any]:
+        self.loaded_data = None
         key = self.session_key
         if not key:
             self._session_key = None
@@ -30,4 +34,5 @@ class SessionStore(DBStore):
         if row is None:
             self._session_key = None
             return {}
+        self.loaded_data = row[0]
         return self.decode(row[0])

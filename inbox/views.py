@@ -21,6 +21,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
+from common.known_sessions import known_session_note
+from common.login import answered_before_login
 from team import services as team
 from team.forms import NoteForm, note_requested
 from team.presenters import saved_replies_present, saved_reply_pick
@@ -47,6 +49,7 @@ from .views_collisions import (
     go_on,
     takes_from_colleague,
 )
+from .views_live import list_poll_answer, thread_poll_answer
 from .views_presence import presence_headers, presence_list_seen
 
 CHANGED_EVENT = "inbox:changed"
@@ -101,6 +104,7 @@ def _list_context(
     return context
 
 
+@answered_before_login(list_poll_answer)  # an unchanged live poll: 204 from one statement
 @require_GET
 def conversation_list(request: HtmxHttpRequest) -> HttpResponse:
     if request.GET.get("fragment") == "rows" or (
@@ -116,6 +120,7 @@ def _rows_response(request: HtmxHttpRequest) -> HttpResponse:
     """The list rows for live polling and search-as-you-type: 204 from the change stamp
     while the client's version holds, without building the list."""
     stamp = _list_stamp(request, _current_id(request))
+    known_session_note(request)  # the next poll's 204 needs no session or user loaded
     if live.version_holds(client=request.GET.get("v", ""), stamp=stamp, now=timezone.now()):
         return HttpResponse(status=204)
     context = _list_context(request, stamp=stamp)
@@ -210,6 +215,7 @@ def conversation_note(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@answered_before_login(thread_poll_answer)  # an unchanged live poll: 204 from one statement
 @require_GET
 def conversation_updates(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The live poll of an open thread: 204 while the client's version holds (decided from
@@ -245,6 +251,7 @@ def _thread_poll_finish(
 ) -> HttpResponse:
     """What every thread poll answer carries, 204 or not: the place for state that changes
     without changing the thread (who else is looking, who is typing) as response headers."""
+    known_session_note(request)  # the next poll's 204 needs no session or user loaded
     return presence_headers(request, response, conversation.pk)
 
 

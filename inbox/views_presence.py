@@ -7,7 +7,7 @@ import json
 
 from django.http import HttpRequest, HttpResponse
 
-from .services.presence import agent_seen, conversation_presence_note
+from .services.presence import agent_name, agent_seen, conversation_presence_note
 
 PRESENCE_HEADER = "X-Inbox-Presence"
 
@@ -15,10 +15,21 @@ PRESENCE_HEADER = "X-Inbox-Presence"
 def presence_headers(request: HttpRequest, response: HttpResponse, pk: int) -> HttpResponse:
     """The live thread poll carries who else has the conversation open and who is typing,
     as a small JSON header (ASCII-escaped), on a 204 as on a 200: no extra request."""
+    user = request.user
+    if user.pk is None:  # nobody to note (the views need a login)
+        return response
+    return presence_header_set(request, response, pk, user_id=user.pk, name=agent_name(user))
+
+
+def presence_header_set(
+    request: HttpRequest, response: HttpResponse, pk: int, *, user_id: int, name: str
+) -> HttpResponse:
+    """`presence_headers` for agent `user_id`, seen by colleagues as `name` (the live poll's
+    204 answered before the user is loaded knows no more of them)."""
     viewers = conversation_presence_note(
-        conversation_id=pk, user=request.user, typing=request.GET.get("typing") == "1"
+        conversation_id=pk, user_id=user_id, name=name, typing=request.GET.get("typing") == "1"
     )
-    agent_seen(user=request.user)
+    agent_seen(user_id=user_id)
     response[PRESENCE_HEADER] = json.dumps(
         [{"name": viewer.name, "typing": viewer.typing} for viewer in viewers]
     )
@@ -27,4 +38,4 @@ def presence_headers(request: HttpRequest, response: HttpResponse, pk: int) -> H
 
 def presence_list_seen(request: HttpRequest) -> None:
     """The list's live poll: the agent is online (auto-assignment)."""
-    agent_seen(user=request.user)
+    agent_seen(user_id=request.user.pk)

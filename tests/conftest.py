@@ -162,3 +162,14 @@ def deliver(client, django_capture_on_commit_callbacks):
             return post_signed(client, payload, **kwargs)
 
     return _deliver
+
+
+@pytest.fixture(autouse=True)
+def process_memos_cleared():
+    """What a process remembers between requests (logins it has checked, agents it has
+    recently marked online) starts empty in each test, as in a new process."""
+    from common.known_sessions import known_sessions_clear
+    from inbox.services.presence import presence_memo_clear
+
+    known_sessions_clear()
+    presence_memo_clear()

@@ -33,6 +33,7 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -40,6 +41,8 @@ from django.db.models.signals import post_delete, post_save
 
 from accounts.models import InstagramAccount
 from accounts.roles import user_is_admin
+from common.known_sessions import KnownSession, known_session_proof_sql
+from common.prepared import prepared_rows
 from inbox.models import (
     Conversation,
     ConversationLabel,
@@ -229,17 +232,22 @@ def digest(*parts: Any) -> str:
     return hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=8).hexdigest()
 
 
-def _list_stamp_sql() -> str:
+def _list_stamp_sql(*, proof: str = "") -> str:
+    """The list's stamp rows; with `proof` (a boolean SQL expression) as a first column, and
+    whether the agent is an admin read in the same statement rather than passed in."""
     quote = connection.ops.quote_name
     account = InstagramAccount._meta.db_table
     members = InstagramAccount.members.through._meta.db_table
     stamps = LiveVersion._meta.db_table
+    users = get_user_model()._meta.db_table
+    admin = f"(SELECT u.is_superuser FROM {quote(users)} u WHERE u.id = %s)" if proof else "%s"  # noqa: S608
     # Plain SQL: compiling the ORM's spelling of it cost more than running it.
     return (
-        f"SELECT a.id, s.version, a.username, a.status, a.human_agent_enabled, a.updated_at, "  # noqa: S608
+        f"SELECT {proof + ', ' if proof else ''}a.id, s.version, a.username, a.status, "  # noqa: S608
+        f"a.human_agent_enabled, a.updated_at, "
         f"(SELECT r.version FROM {quote(stamps)} r WHERE r.user_id = %s) "
         f"FROM {quote(account)} a LEFT JOIN {quote(stamps)} s ON s.account_id = a.id "
-        f"WHERE %s OR a.id IN (SELECT m.instagramaccount_id FROM {quote(members)} m "
+        f"WHERE {admin} OR a.id IN (SELECT m.instagramaccount_id FROM {quote(members)} m "
         f"WHERE m.user_id = %s) ORDER BY a.id"
     )
 
@@ -256,6 +264,86 @@ def list_stamp(*, user: AbstractBaseUser | AnonymousUser) -> str:
     return digest(user.pk, *rows)
 
 
+def list_stamp_known(*, known: KnownSession) -> str | None:
+    """`list_stamp` of a remembered login, proven in the same statement
+    (common/known_sessions.py): None when the proof fails (or the agent sees no account),
+    and Django must check the login."""
+    proof, proof_params = known_session_proof_sql(known)
+    sql = _list_stamp_sql(proof=proof)
+    rows = prepared_rows(sql, [*proof_params, known.user_id, known.user_id, known.user_id])
+    if not rows or not rows[0][0]:
+        return None
+    return digest(known.user_id, *(row[1:] for row in rows))
+
+
+def _thread_poll_sql(*, proof: str = "") -> str:
+    quote = connection.ops.quote_name
+    conversation = Conversation._meta.db_table
+    account = InstagramAccount._meta.db_table
+    members = InstagramAccount.members.through._meta.db_table
+    users = get_user_model()._meta.db_table
+    admin = f"(SELECT u.is_superuser FROM {quote(users)} u WHERE u.id = %s)" if proof else "%s"  # noqa: S608
+    fields = ", ".join(f"c.{quote(f)}" for f in _thread_fields())
+    return (
+        f"SELECT {fields}, a.status, a.human_agent_enabled, a.token_ciphertext <> '', "  # noqa: S608
+        f"{proof or 'TRUE'} "
+        f"FROM {quote(conversation)} c JOIN {quote(account)} a ON a.id = c.account_id "
+        f"WHERE c.id = %s AND ({admin} OR c.account_id IN (SELECT m.instagramaccount_id FROM "
+        f"{quote(members)} m WHERE m.user_id = %s))"
+    )
+
+
+def _thread_fields() -> list[str]:
+    """`_THREAD_FIELDS` in the model's order (as `Model.from_db` takes a part of them)."""
+    return [f.attname for f in Conversation._meta.concrete_fields if f.attname in _THREAD_FIELDS]
+
+
+_CONVERTERS: dict[str, list[tuple[int, Any, Any]]] = {}
+
+
+def _thread_converters() -> list[tuple[int, Any, Any]]:
+    """The converters of the columns that need one, as the ORM would apply them (SQLite
+    gives dates as text), made once per database."""
+    if connection.alias not in _CONVERTERS:
+        table = Conversation._meta.db_table
+        converters = []
+        for index, name in enumerate(_thread_fields()):
+            field: Any = Conversation._meta.get_field(name)
+            column = field.get_col(table)
+            for converter in connection.ops.get_db_converters(column) + column.get_db_converters(
+                connection
+            ):
+                converters.append((index, column, converter))
+        _CONVERTERS[connection.alias] = converters
+    return _CONVERTERS[connection.alias]
+
+
+def _thread_poll_row(sql: str, params: list[Any], *, prepared: bool = False) -> Conversation | None:
+    """One plain statement, no RawQuerySet: compiling one cost more than the query."""
+    if prepared:
+        rows = prepared_rows(sql, params)
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+    found = rows[0] if rows else None
+    if found is None or not found[-1]:
+        return None
+    names = _thread_fields()
+    values = list(found[: len(names)])
+    for index, column, converter in _thread_converters():
+        values[index] = converter(values[index], column, connection)
+    row = Conversation.from_db(connection.alias, names, values)
+    status, human_agent, has_token = found[len(names) : len(names) + 3]
+    row.account = InstagramAccount(
+        id=row.account_id,
+        status=status,
+        human_agent_enabled=bool(human_agent),
+        token_ciphertext="x" if has_token else "",
+    )
+    return row
+
+
 def thread_poll_conversation(
     *, user: AbstractBaseUser | AnonymousUser, conversation_id: int
 ) -> Conversation | None:
@@ -264,30 +352,16 @@ def thread_poll_conversation(
     compares the version it makes with the client's before it loads anything else."""
     if not user.is_authenticated or not user.is_active:
         return None
-    quote = connection.ops.quote_name
-    conversation = Conversation._meta.db_table
-    account = InstagramAccount._meta.db_table
-    members = InstagramAccount.members.through._meta.db_table
-    fields = ", ".join(f"c.{quote(f)}" for f in _THREAD_FIELDS)
-    sql = (
-        f"SELECT {fields}, a.status AS account_status, "  # noqa: S608
-        f"a.human_agent_enabled AS account_human_agent, "
-        f"a.token_ciphertext <> '' AS account_has_token "
-        f"FROM {quote(conversation)} c JOIN {quote(account)} a ON a.id = c.account_id "
-        f"WHERE c.id = %s AND (%s OR c.account_id IN (SELECT m.instagramaccount_id FROM "
-        f"{quote(members)} m WHERE m.user_id = %s))"
-    )
-    found = list(Conversation.objects.raw(sql, [conversation_id, user_is_admin(user), user.pk]))
-    if not found:
-        return None
-    row: Any = found[0]
-    row.account = InstagramAccount(
-        id=row.account_id,
-        status=row.account_status,
-        human_agent_enabled=bool(row.account_human_agent),
-        token_ciphertext="x" if row.account_has_token else "",
-    )
-    return row
+    params = [conversation_id, user_is_admin(user), user.pk]
+    return _thread_poll_row(_thread_poll_sql(), params)
+
+
+def thread_poll_known(*, known: KnownSession, conversation_id: int) -> Conversation | None:
+    """`thread_poll_conversation` for a remembered login, proven in the same statement
+    (common/known_sessions.py): None when the proof fails or the agent may not see it."""
+    proof, proof_params = known_session_proof_sql(known)
+    params = [*proof_params, conversation_id, known.user_id, known.user_id]
+    return _thread_poll_row(_thread_poll_sql(proof=proof), params, prepared=True)
 
 
 # The conversation's columns the thread's version covers (`thread_stamp`), and what the

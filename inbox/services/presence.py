@@ -1,10 +1,12 @@
 """Who is where: the agents viewing a conversation and typing in it (kept in the cache for
-a few seconds, refreshed by each live poll of the thread), and when an agent last had the
+a few seconds, one field per agent, refreshed by each live poll of the thread in one round
+trip), and when an agent last had the
 inbox open at all (in the database, written at most once a minute: "online" for
 auto-assignment, read by the worker)."""
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,6 +17,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import AgentPresence
+from common.cache import cache_hash_note
 
 AnyUser = AbstractBaseUser | AnonymousUser
 # A viewer's entry lasts a little longer than a hidden tab's poll interval (15 s); typing
@@ -24,6 +27,15 @@ TYPING_SECONDS = 6
 # Written at most once a minute per agent; "online" is seen within ONLINE_WITHIN.
 SEEN_EVERY_SECONDS = 60
 ONLINE_WITHIN = timedelta(minutes=5)
+
+
+# When this process last asked the cache whether an agent's "seen" was due (by user id).
+_seen_here: dict[int, float] = {}
+
+
+def presence_memo_clear() -> None:
+    """For tests: as in a new process."""
+    _seen_here.clear()
 
 
 @dataclass(frozen=True)
@@ -36,48 +48,46 @@ def _key(conversation_id: int) -> str:
     return f"inbox:presence:{conversation_id}"
 
 
-def _name(user: AnyUser) -> str:
+def agent_name(user: AnyUser) -> str:
+    """How colleagues see the agent in presence notes."""
     short = getattr(user, "get_short_name", lambda: "")()
     return str(short or user.get_username())
 
 
 def conversation_presence_note(
-    *, conversation_id: int, user: AnyUser, typing: bool
+    *, conversation_id: int, user_id: int, name: str, typing: bool
 ) -> list[Viewer]:
-    """Note that `user` has the conversation open (typing or not); answer who else does.
-    Two agents polling at once may each write over the other's note; the next poll (2 s
-    on) writes it again, well within the entries' life."""
+    """Note that agent `user_id` (seen by colleagues as `name`) has the conversation open
+    (typing or not); answer who else does. In Redis each agent's note is a field of its
+    own; on another cache two agents polling at once may each write over the other's note,
+    and the next poll (2 s on) writes it again, well within the entries' life."""
     now = time.time()
-    key = _key(conversation_id)
-    entries: dict[str, dict[str, object]] = cache.get(key) or {}
-    fresh = {
-        pk: entry
-        for pk, entry in entries.items()
-        if now - float(entry.get("seen", 0)) < VIEWING_SECONDS  # type: ignore[arg-type]
-    }
-    me = str(user.pk)
-    fresh[me] = {"name": _name(user), "seen": now, "typing": now if typing else 0}
-    cache.set(key, fresh, VIEWING_SECONDS)
-    return sorted(
-        (
-            Viewer(
-                name=str(entry["name"]),
-                typing=now - float(entry.get("typing") or 0) < TYPING_SECONDS,  # type: ignore[arg-type]
-            )
-            for pk, entry in fresh.items()
-            if pk != me
-        ),
-        key=lambda viewer: viewer.name.lower(),
-    )
+    me = str(user_id)
+    note = json.dumps({"name": name, "seen": now, "typing": now if typing else 0})
+    entries = cache_hash_note(_key(conversation_id), me, note, VIEWING_SECONDS)
+    viewers = []
+    for pk, text in entries.items():
+        entry = json.loads(text)
+        if pk != me and now - float(entry.get("seen", 0)) < VIEWING_SECONDS:
+            typing_at = float(entry.get("typing") or 0)
+            viewers.append(Viewer(name=str(entry["name"]), typing=now - typing_at < TYPING_SECONDS))
+    return sorted(viewers, key=lambda viewer: viewer.name.lower())
 
 
-def agent_seen(*, user: AnyUser, now: datetime | None = None) -> bool:
+def agent_seen(*, user_id: int | None, now: datetime | None = None) -> bool:
     """Record that the agent has the inbox open (for auto-assignment): one upsert, at most
-    once a minute per agent. True when written."""
-    if user.pk is None or not cache.add(f"inbox:seen:{user.pk}", 1, SEEN_EVERY_SECONDS):
+    once a minute per agent. True when written. A process that has written it (or found it
+    written) in the last minute does not ask the cache again: most polls cost nothing here."""
+    if user_id is None:
+        return False
+    moment = time.time()
+    if 0 <= moment - _seen_here.get(user_id, -SEEN_EVERY_SECONDS) < SEEN_EVERY_SECONDS:
+        return False
+    _seen_here[user_id] = moment
+    if not cache.add(f"inbox:seen:{user_id}", 1, SEEN_EVERY_SECONDS):
         return False
     AgentPresence.objects.bulk_create(
-        [AgentPresence(user_id=user.pk, seen_at=now or timezone.now())],
+        [AgentPresence(user_id=user_id, seen_at=now or timezone.now())],
         update_conflicts=True,
         unique_fields=["user"],
         update_fields=["seen_at"],

@@ -1,6 +1,11 @@
-"""The Redis cache keeps one client per connection pool instead of building one per call."""
+"""The Redis cache keeps one client per connection pool instead of building one per call,
+and keeps small hashes written and read in one round trip."""
 
-from common.cache import KeptClientRedisCache
+import uuid
+
+import pytest
+
+from common.cache import KeptClientRedisCache, cache_hash_note
 
 
 def test_it_hands_out_the_same_client_for_every_call():
@@ -9,3 +14,23 @@ def test_it_hands_out_the_same_client_for_every_call():
     first = cache._cache.get_client("a")
     assert cache._cache.get_client("b") is first
     assert cache._cache.get_client("c", write=True) is first  # one server: one pool
+
+
+@pytest.mark.redis
+def test_a_hash_note_writes_one_field_and_reads_them_all_in_one_round_trip(settings):
+    cache = KeptClientRedisCache(settings.REDIS_URL, {"KEY_PREFIX": f"hash-test-{uuid.uuid4()}"})
+    assert cache.hash_note("room", "1", "ann", 20) == {"1": "ann"}
+    assert cache.hash_note("room", "2", "bob", 20) == {"1": "ann", "2": "bob"}
+    assert cache.hash_note("room", "1", "ann again", 20) == {"1": "ann again", "2": "bob"}
+    key = cache.make_and_validate_key("room")
+    client = cache._cache.get_client(key)
+    assert 0 < client.ttl(key) <= 20
+    client.delete(key)
+
+
+def test_on_another_cache_a_hash_note_is_a_read_and_a_write(settings):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "h"}
+    }
+    assert cache_hash_note("room", "1", "ann", 20) == {"1": "ann"}
+    assert cache_hash_note("room", "2", "bob", 20) == {"1": "ann", "2": "bob"}

@@ -14,7 +14,7 @@ from accounts.models import AgentPresence, InstagramAccount
 from inbox.models import Conversation, Message
 from inbox.presenters import reply_state_present, thread_version
 from inbox.services.assignment import conversation_auto_assign
-from inbox.services.presence import agent_seen
+from inbox.services.presence import agent_seen, presence_memo_clear
 from team.models import ActivityEvent
 from team.presenters import activity_label
 from tests.factories import AccountFactory, ConversationFactory, MessageFactory, UserFactory
@@ -191,16 +191,28 @@ def test_the_live_polls_say_an_agent_is_online_once_a_minute(logged_in, agent, a
     frozen.move_to(NOW + timedelta(seconds=30), tick=False)
     logged_in.get(f"/c/{conversation.pk}/updates/")
     assert AgentPresence.objects.get(user=agent).seen_at == NOW  # not again within the minute
-    cache.clear()
+    frozen.move_to(NOW + timedelta(seconds=61), tick=False)
+    cache.clear()  # Redis keeps its own time
     logged_in.get(f"/c/{conversation.pk}/updates/")
-    assert AgentPresence.objects.get(user=agent).seen_at == NOW + timedelta(seconds=30)
+    assert AgentPresence.objects.get(user=agent).seen_at == NOW + timedelta(seconds=61)
+
+
+def test_another_process_marks_an_agent_online_only_if_the_cache_says_it_is_due(agent, frozen):
+    assert agent_seen(user_id=agent.pk) is True
+    presence_memo_clear()  # as in another web process
+    assert agent_seen(user_id=agent.pk) is False  # the shared cache: written a moment ago
+    cache.clear()
+    presence_memo_clear()
+    frozen.move_to(NOW + timedelta(seconds=5), tick=False)
+    assert agent_seen(user_id=agent.pk) is True
+    assert AgentPresence.objects.get(user=agent).seen_at == NOW + timedelta(seconds=5)
 
 
 def test_a_page_load_writes_no_presence(logged_in, agent):
     logged_in.get("/")
     assert not AgentPresence.objects.exists()
-    assert agent_seen(user=agent) is True
-    assert agent_seen(user=agent) is False
+    assert agent_seen(user_id=agent.pk) is True
+    assert agent_seen(user_id=agent.pk) is False
 
 
 # --- presence and typing ------------------------------------------------------------------
@@ -253,7 +265,7 @@ def test_presence_changes_neither_the_thread_version_nor_its_query_count(
     MessageFactory(conversation=conversation)
     url = f"/c/{conversation.pk}/updates/"
     client.force_login(agent)
-    agent_seen(user=agent)  # the once-a-minute write is out of the way
+    agent_seen(user_id=agent.pk)  # the once-a-minute write is out of the way
 
     def poll(**params):
         with CaptureQueriesContext(connection) as queries:
@@ -262,7 +274,7 @@ def test_presence_changes_neither_the_thread_version_nor_its_query_count(
 
     _, alone = poll()
     client.force_login(colleague)
-    agent_seen(user=colleague)
+    agent_seen(user_id=colleague.pk)
     client.get(url, {"typing": "1"})
     client.force_login(agent)
     response, together = poll(typing="1")
