@@ -7,10 +7,12 @@ auto-assignment, read by the worker)."""
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import redis
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
@@ -18,6 +20,8 @@ from django.utils import timezone
 
 from accounts.models import AgentPresence
 from common.cache import cache_hash_note
+
+logger = logging.getLogger(__name__)
 
 AnyUser = AbstractBaseUser | AnonymousUser
 # A viewer's entry lasts a little longer than a hidden tab's poll interval (15 s); typing
@@ -31,6 +35,16 @@ ONLINE_WITHIN = timedelta(minutes=5)
 
 # When this process last asked the cache whether an agent's "seen" was due (by user id).
 _seen_here: dict[int, float] = {}
+
+
+_cache_down_logged = [0.0]
+
+
+def _cache_down() -> None:
+    """Log that presence cannot reach the cache: once a minute, not once a poll."""
+    if time.monotonic() - _cache_down_logged[0] > 60:
+        _cache_down_logged[0] = time.monotonic()
+        logger.warning("presence: the cache is unreachable; polls answer without it", exc_info=True)
 
 
 def presence_memo_clear() -> None:
@@ -64,7 +78,11 @@ def conversation_presence_note(
     now = time.time()
     me = str(user_id)
     note = json.dumps({"name": name, "seen": now, "typing": now if typing else 0})
-    entries = cache_hash_note(_key(conversation_id), me, note, VIEWING_SECONDS)
+    try:
+        entries = cache_hash_note(_key(conversation_id), me, note, VIEWING_SECONDS)
+    except redis.RedisError:  # presence waits for the cache; the poll itself goes on
+        _cache_down()
+        return []
     viewers = []
     for pk, text in entries.items():
         entry = json.loads(text)
@@ -84,7 +102,12 @@ def agent_seen(*, user_id: int | None, now: datetime | None = None) -> bool:
     if 0 <= moment - _seen_here.get(user_id, -SEEN_EVERY_SECONDS) < SEEN_EVERY_SECONDS:
         return False
     _seen_here[user_id] = moment
-    if not cache.add(f"inbox:seen:{user_id}", 1, SEEN_EVERY_SECONDS):
+    try:
+        due = cache.add(f"inbox:seen:{user_id}", 1, SEEN_EVERY_SECONDS)
+    except redis.RedisError:  # this process's minute alone keeps the writes rare meanwhile
+        _cache_down()
+        due = True
+    if not due:
         return False
     AgentPresence.objects.bulk_create(
         [AgentPresence(user_id=user_id, seen_at=now or timezone.now())],

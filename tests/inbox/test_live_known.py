@@ -220,3 +220,24 @@ def test_a_presence_note_on_the_fast_path_names_the_agent(client, logged_in, con
     _, threaded = poll()
     assert threaded.status_code == 204
     assert threaded["X-Inbox-Presence"] == '[{"name": "Bob", "typing": true}]'
+
+
+def test_with_the_cache_unreachable_the_polls_go_on_without_presence(
+    logged_in, conversation, settings, caplog
+):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "common.cache.KeptClientRedisCache",
+            "LOCATION": "redis://127.0.0.1:6390/0",  # nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 0.2},
+        }
+    }
+    poll = polls(logged_in, conversation)
+    listed, threaded = poll()
+    assert (listed.status_code, threaded.status_code) == (204, 204)
+    assert threaded["X-Inbox-Presence"] == "[]"
+    MessageFactory(conversation=conversation, text="Still there?")
+    listed, threaded = poll()
+    assert (listed.status_code, threaded.status_code) == (200, 200)
+    assert "Still there?" in threaded.content.decode()
+    assert "the cache is unreachable" in caplog.text
