@@ -38,6 +38,7 @@ from .presenters import (
     thread_present,
     thread_version,
 )
+from .presenters_live import thread_live_present
 from .selectors import ListFilters, conversations_for_user
 from .services import live, media, work
 from .services.snooze import agent_timezone
@@ -142,6 +143,7 @@ def _thread_context(
     conversation: Conversation,
     reply_state: ReplyState | None = None,
     version: str = "",
+    held_key: str = "",
 ) -> dict[str, Any]:
     context = thread_present(
         conversation=conversation,
@@ -151,6 +153,7 @@ def _thread_context(
         tz=agent_timezone(str(request.COOKIES.get("tz", ""))[:64]),
     )
     context["list_query"] = _list_query(request)
+    thread_live_present(context, held_key=held_key)
     return context
 
 
@@ -235,7 +238,9 @@ def conversation_updates(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         if request.GET.get("visible") == "1":
             work.conversation_mark_read(conversation=conversation, user=request.user)
             team.mentions_mark_read(user=request.user, conversation=conversation)
-        context = _thread_context(request, conversation, reply_state, version)
+        # Only what changed since the render the page holds (`r`), when that is known.
+        held = request.GET.get("r", "")
+        context = _thread_context(request, conversation, reply_state, version, held)
         response = render(request, "inbox/_thread_update.html", context)
     return _thread_poll_finish(request, conversation, response)
 

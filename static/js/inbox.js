@@ -351,6 +351,7 @@
 
   // Messages: replace the ones whose version changed, insert the new ones in order, touch
   // nothing else, so a playing video, the scroll position and the draft stay as they are.
+  // An item the page keeps comes as a placeholder (data-keep) that only marks its place.
   function mergeMessages(incomingList) {
     let added = 0;
     let previous = null;
@@ -358,6 +359,7 @@
     const firstKnown = items.map((el) => document.getElementById(el.id)).find(Boolean);
     for (const incoming of items) {
       const existing = document.getElementById(incoming.id);
+      if (incoming.hasAttribute("data-keep")) { previous = existing; continue; }
       if (existing) {
         if (existing.dataset.v !== incoming.dataset.v) { existing.replaceWith(incoming); process(incoming); previous = incoming; }
         else previous = existing;
@@ -386,13 +388,18 @@
       const params = new URLSearchParams(window.location.search);
       params.set("v", thread.dataset.v || "");
       params.set("visible", visible() && document.hasFocus() ? "1" : "0");
+      if (thread.dataset.r) params.set("r", thread.dataset.r); // what the page holds
       if (typingNow()) params.set("typing", "1");
       return thread.dataset.updatesUrl + "?" + params.toString();
     };
+    // The server sent placeholders for items it believed on the page: if one is missing,
+    // merge nothing and ask for the whole thread at once.
+    const lacksKept = (list) => $$("[data-keep]", list).some((el) => !document.getElementById(el.id));
     async function pollThread() {
       clearTimeout(threadTimer);
       if (inFlight) return;
       inFlight = true;
+      let again = false;
       try {
         const response = await fetch(threadUrl(), { headers: { "X-Inbox-Poll": "1" }, credentials: "same-origin" });
         showPresence(response.headers.get("X-Inbox-Presence"));
@@ -401,19 +408,27 @@
           template.innerHTML = await response.text();
           const update = $(".thread-update", template.content);
           if (!update) { window.location.reload(); return; } // signed out: show the login form
-          const stick = nearBottom();
-          mergeParts(update);
-          const added = mergeMessages($("[data-part-messages]", update));
-          thread.dataset.v = update.dataset.v;
-          if (stick) toBottom();
-          else if (added && jump) jump.hidden = false;
+          const list = $("[data-part-messages]", update);
+          if (lacksKept(list)) {
+            thread.dataset.v = "";
+            thread.dataset.r = "";
+            again = true;
+          } else {
+            const stick = nearBottom();
+            mergeParts(update);
+            const added = mergeMessages(list);
+            thread.dataset.v = update.dataset.v;
+            thread.dataset.r = update.dataset.r || "";
+            if (stick) toBottom();
+            else if (added && jump) jump.hidden = false;
+          }
         } else if (response.status === 404) {
           window.location.href = $(".back", thread).href; // access was taken away
           return;
         }
       } catch (e) { /* offline for a moment: the next poll catches up */ }
       finally { inFlight = false; }
-      threadTimer = setTimeout(pollThread, visible() ? THREAD_POLL_MS : HIDDEN_POLL_MS);
+      threadTimer = setTimeout(pollThread, again ? 0 : visible() ? THREAD_POLL_MS : HIDDEN_POLL_MS);
     }
     threadTimer = setTimeout(pollThread, THREAD_POLL_MS);
     document.addEventListener("visibilitychange", () => visible() && pollThread());

@@ -1,0 +1,211 @@
+"""A thread poll that is behind renders only what changed since the render its page holds
+(inbox/services/live_held.py, inbox/presenters_live.py); when what the page holds is not
+known, everything, as before."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from inbox.models import Message, Reaction
+from inbox.services import live_held, work
+from inbox.services.live_held import ThreadHeld, held_lookup, held_record
+from team.services import note_create
+from tests.factories import ConversationFactory, MessageFactory, OutboundMessageFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def logged_in(client, agent):
+    client.force_login(agent)
+    return client
+
+
+@pytest.fixture
+def conversation(account):
+    return ConversationFactory(
+        account=account,
+        customer_name="Jane Doe",
+        last_customer_message_at=timezone.now() - timedelta(hours=1),
+    )
+
+
+@pytest.fixture
+def three(conversation):
+    """A thread of three messages, oldest first."""
+    now = timezone.now()
+    return [
+        MessageFactory(
+            conversation=conversation, text=text, timestamp=now - timedelta(minutes=30 - i)
+        )
+        for i, text in enumerate(["first words", "second words", "third words"])
+    ]
+
+
+def page_holds(client, conversation):
+    """The page's version and the key of what it holds, as inbox.js reads them."""
+    html = client.get(f"/c/{conversation.pk}/").content.decode()
+    found = re.search(r'data-v="([0-9a-f]+)" data-conversation="\d+" data-r="([0-9a-f]*)"', html)
+    return found[1], found[2]
+
+
+def poll(client, conversation, version, key=""):
+    params = {"v": version, **({"r": key} if key else {})}
+    return client.get(f"/c/{conversation.pk}/updates/", params)
+
+
+def update_holds(response):
+    found = re.search(
+        r'class="thread-update" data-v="([0-9a-f]+)" data-r="([0-9a-f]*)"',
+        response.content.decode(),
+    )
+    return found[1], found[2]
+
+
+# --- the map ---------------------------------------------------------------------------------
+
+
+def test_it_keeps_a_map_under_its_own_digest():
+    held = ThreadHeld(parts={"header": "a1"}, items={"m-1": "v1", "n-2": "2"})
+    key = held_record(held=held)
+    assert key == held.key()
+    assert held_lookup(key=key) == held
+    # The same content has the same key, whichever render kept it.
+    same = ThreadHeld(parts={"header": "a1"}, items={"n-2": "2", "m-1": "v1"})
+    assert held_record(held=same) == key
+
+
+def test_a_key_not_kept_or_not_a_key_finds_nothing():
+    assert held_lookup(key="0" * live_held.KEY_CHARS) is None
+    assert held_lookup(key="not-a-key") is None
+    assert held_lookup(key="") is None
+
+
+def test_what_is_stored_under_a_key_must_be_what_the_key_names():
+    key = held_record(held=ThreadHeld(parts={"header": "a1"}))
+    cache.set("inbox:held:" + key, '{"p": {"header": "other"}, "i": {}}')
+    assert held_lookup(key=key) is None
+
+
+class Down:
+    def get(self, *args, **kwargs):
+        raise ConnectionError("redis down")
+
+    set = get
+
+
+def test_the_cache_down_keeps_nothing_and_finds_nothing(monkeypatch):
+    held = ThreadHeld(parts={"header": "a1"})
+    monkeypatch.setattr(live_held, "cache", Down())
+    assert held_record(held=held) == held.key()  # the page still carries a key
+    assert held_lookup(key=held.key()) is None
+
+
+# --- the poll --------------------------------------------------------------------------------
+
+
+def test_a_poll_behind_by_one_message_renders_that_message_only(logged_in, conversation, three):
+    version, key = page_holds(logged_in, conversation)
+    new = MessageFactory(conversation=conversation, text="fourth words")
+    response = poll(logged_in, conversation, version, key)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "fourth words" in html
+    assert f'id="m-{new.pk}"' in html
+    for old in three:
+        assert old.text not in html
+        assert f'<i id="m-{old.pk}" data-keep hidden></i>' in html  # its place, in order
+    assert html.index(f'id="m-{three[2].pk}"') < html.index(f'id="m-{new.pk}"')
+    # The parts that did not change stay out.
+    assert "data-part=" not in html
+    # The new version works as before: the next poll with it answers 204.
+    new_version, new_key = update_holds(response)
+    assert new_version != version
+    assert poll(logged_in, conversation, new_version, new_key).status_code == 204
+
+
+def test_a_partial_update_names_what_a_full_one_would(logged_in, conversation, three):
+    """After the merge the page holds what a full render holds: the same key."""
+    version, key = page_holds(logged_in, conversation)
+    MessageFactory(conversation=conversation, text="fourth words")
+    partial = poll(logged_in, conversation, version, key)
+    full = poll(logged_in, conversation, version)
+    assert "first words" in full.content.decode()
+    assert update_holds(partial) == update_holds(full)
+
+
+def test_an_edit_or_a_reaction_renders_that_message_only(logged_in, conversation, three):
+    version, key = page_holds(logged_in, conversation)
+    Reaction.objects.create(message=three[0], actor="customer", reaction="love", emoji="❤️")
+    html = poll(logged_in, conversation, version, key).content.decode()
+    assert "first words" in html
+    assert "Customer reacted" in html
+    assert "second words" not in html
+    assert "third words" not in html
+
+    version, key = update_holds(poll(logged_in, conversation, version, key))
+    Message.objects.filter(pk=three[1].pk).update(text="second words, edited", edit_count=1)
+    Message.objects.get(pk=three[1].pk).save()  # the edit's write path touches the stamps
+    html = poll(logged_in, conversation, version, key).content.decode()
+    assert "second words, edited" in html
+    assert "first words" not in html
+    assert "third words" not in html
+
+
+def test_a_status_change_renders_the_parts_that_show_it(logged_in, agent, conversation, three):
+    version, key = page_holds(logged_in, conversation)
+    work.conversation_close(conversation=conversation, actor=agent)
+    html = poll(logged_in, conversation, version, key).content.decode()
+    assert 'data-part="header"' in html
+    assert "Reopen" in html
+    assert 'data-part="panel"' in html
+    assert "first words" not in html  # the messages did not change
+    assert "resolved this" in html  # the new activity line
+
+
+def test_a_new_note_lands_in_its_place(logged_in, agent, conversation, three):
+    version, key = page_holds(logged_in, conversation)
+    note = note_create(conversation=conversation, author=agent, text="call her back")
+    html = poll(logged_in, conversation, version, key).content.decode()
+    assert "call her back" in html
+    assert f'id="n-{note.pk}"' in html
+    assert "third words" not in html
+
+
+@pytest.mark.parametrize("key", ["", "0" * 32, "garbage"])
+def test_a_poll_that_does_not_say_what_its_page_holds_gets_everything(
+    logged_in, conversation, three, key
+):
+    version, _ = page_holds(logged_in, conversation)
+    MessageFactory(conversation=conversation, text="fourth words")
+    html = poll(logged_in, conversation, version, key).content.decode()
+    assert all(m.text in html for m in three)
+    assert "fourth words" in html
+    assert "data-keep" not in html
+    assert 'data-part="header"' in html
+
+
+def test_with_the_cache_down_a_poll_gets_everything(logged_in, conversation, three, monkeypatch):
+    version, key = page_holds(logged_in, conversation)
+    MessageFactory(conversation=conversation, text="fourth words")
+    monkeypatch.setattr(live_held, "cache", Down())
+    response = poll(logged_in, conversation, version, key)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert all(m.text in html for m in three)
+    assert "fourth words" in html
+
+
+def test_a_failed_reply_shows_its_new_state(logged_in, conversation, three):
+    reply = OutboundMessageFactory(conversation=conversation, status=Message.Status.SENDING)
+    version, key = page_holds(logged_in, conversation)
+    reply.status = Message.Status.FAILED
+    reply.error_reason = "Outside the window"
+    reply.save()
+    html = poll(logged_in, conversation, version, key).content.decode()
+    assert "Outside the window" in html
+    assert f'id="m-{reply.pk}"' in html
+    assert "first words" not in html
