@@ -164,14 +164,14 @@ def _behind_by_one(client: Client, path: str, full: bool) -> str:
     stale = "0" * 16 + version[16:]
     if full:
         return f"updates/?v={stale}"
-    from inbox.services.live_held import ThreadHeld, held_lookup, held_record
+    from inbox.services.live_held import Held, held_lookup, held_record
 
     key = re.search(r'data-conversation="\d+" data-r="([0-9a-f]+)"', page)[1]
     held = held_lookup(key=key)
     assert held, "the page's map was not kept"
     newest = [item for item in held.items if item.startswith("m-")][-1]
     items = {item: v for item, v in held.items.items() if item != newest}
-    older = held_record(held=ThreadHeld(parts=held.parts, items=items))
+    older = held_record(held=Held(parts=held.parts, items=items))
     return f"updates/?v={stale}&r={older}"
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from .models import Message
 from .services.live import digest
-from .services.live_held import ThreadHeld, held_lookup, held_record
+from .services.live_held import Held, held_lookup, held_record
 
 _ITEM_PREFIX = {"message": "m", "note": "n", "activity": "a"}
 PARTS = ("header", "tools", "composer-state", "panel")
@@ -93,15 +93,15 @@ def _item_version(entry: dict[str, Any]) -> str:
     return str(entry["item"].pk)
 
 
-def thread_held_present(context: dict[str, Any]) -> ThreadHeld:
+def thread_held_present(context: dict[str, Any]) -> Held:
     """What a render of this thread context holds: each part's and each item's data-v."""
-    return ThreadHeld(
+    return Held(
         parts=thread_parts_present(context),
         items={_item_id(entry): _item_version(entry) for entry in context["timeline"]},
     )
 
 
-def thread_partial_mark(context: dict[str, Any], *, now: ThreadHeld, held: ThreadHeld) -> None:
+def thread_partial_mark(context: dict[str, Any], *, now: Held, held: Held) -> None:
     """Mark what the page (holding `held`) keeps: the parts left out of the update, and the
     items sent as placeholders. Nothing else changes: what differs renders as before.
 
@@ -126,3 +126,24 @@ def thread_live_present(context: dict[str, Any], *, held_key: str = "") -> None:
     held = held_lookup(key=held_key) if held_key else None
     if held is not None:
         thread_partial_mark(context, now=now, held=held)
+
+
+def _row_version(row: dict[str, Any]) -> str:
+    # A row renders from its dict alone: the same dict, the same markup.
+    return digest(*sorted(row.items()))
+
+
+def rows_live_present(
+    rows: list[dict[str, Any]], *, held_key: str = ""
+) -> tuple[list[dict[str, Any]], str]:
+    """The list's rows, each row the page holds already (`held_key`: what it holds, sent by
+    its poll) marked `keep` (a placeholder renders in its place); and the key of what these
+    rows hold, for the page's next poll."""
+    now = Held(items={f"c-{row['pk']}": _row_version(row) for row in rows})
+    key = held_record(held=now)
+    held = held_lookup(key=held_key) if held_key else None
+    if held is not None:
+        for row in rows:
+            item_id = f"c-{row['pk']}"
+            row["keep"] = held.items.get(item_id) == now.items[item_id]
+    return rows, key

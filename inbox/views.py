@@ -120,6 +120,7 @@ def _rows_response(request: HtmxHttpRequest) -> HttpResponse:
     if live.version_holds(client=request.GET.get("v", ""), stamp=stamp, now=timezone.now()):
         return HttpResponse(status=204)
     context = _list_context(request, stamp=stamp)
+    context["rows_held"] = request.GET.get("r", "")  # what the page holds: its rows not sent
     response = render(request, "inbox/_conversation_rows.html", context)
     response["X-Inbox-Version"] = context["rows_version"]
     response["X-Inbox-Unread"] = str(context["unread"])

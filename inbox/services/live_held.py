@@ -32,8 +32,9 @@ KEY_CHARS = 32  # a key's hex digits
 
 
 @dataclass(frozen=True)
-class ThreadHeld:
-    """A thread's render: data-v by part name, and by item id ("m-12", "n-3", "a-7")."""
+class Held:
+    """A render: data-v by part name, and by item id (a thread's "m-12", "n-3", "a-7"; a
+    list's rows "c-5")."""
 
     parts: dict[str, str] = field(default_factory=dict)
     items: dict[str, str] = field(default_factory=dict)
@@ -45,7 +46,7 @@ class ThreadHeld:
         return hashlib.blake2b(self.as_json().encode(), digest_size=KEY_CHARS // 2).hexdigest()
 
 
-def held_record(*, held: ThreadHeld) -> str:
+def held_record(*, held: Held) -> str:
     """Keep `held` for the page's next polls; its key, for the page to carry (whether or not
     the cache took it: a key it lost is a full render later)."""
     text = held.as_json()
@@ -57,7 +58,7 @@ def held_record(*, held: ThreadHeld) -> str:
     return key
 
 
-def held_lookup(*, key: str) -> ThreadHeld | None:
+def held_lookup(*, key: str) -> Held | None:
     """The map the page that sent `key` holds, or None (then render everything)."""
     if len(key) != KEY_CHARS or not all(c in "0123456789abcdef" for c in key):
         return None
@@ -70,7 +71,7 @@ def held_lookup(*, key: str) -> ThreadHeld | None:
         return None
     try:
         found = json.loads(text)
-        held = ThreadHeld(parts=dict(found["p"]), items=dict(found["i"]))
+        held = Held(parts=dict(found["p"]), items=dict(found["i"]))
     except (ValueError, KeyError, TypeError):
         return None
     # Content-addressed: what is stored under a key is what the key names, or nothing.

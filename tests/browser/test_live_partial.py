@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from inbox.models import Message, Reaction
 from inbox.services import work
-from tests.factories import MessageFactory
+from tests.factories import ConversationFactory, MessageFactory
 
 from .conftest import log_in
 
@@ -100,3 +100,58 @@ def test_a_page_missing_a_kept_message_asks_for_everything(page, agent, conversa
     page.locator(f"#m-{new.pk}", has_text="Still there?").wait_for(timeout=LIVE_MS)
     page.locator(f"#m-{first.pk}", has_text="linen dress").wait_for(timeout=LIVE_MS)
     assert page.evaluate("window.__notReloaded") is True
+
+
+def test_the_list_catches_up_keeping_the_rows_that_did_not_change(page, agent, account):
+    now = timezone.now()
+    ann, ben, cat = (
+        ConversationFactory(
+            account=account,
+            customer_name=name,
+            last_message_at=now - timedelta(minutes=i + 1),
+            last_message_preview=f"{name} wrote",
+        )
+        for i, name in enumerate(["Ann", "Ben", "Cat"])
+    )
+    log_in(page)
+    page.evaluate("window.__notReloaded = true")
+    for c in (ann, ben, cat):
+        mark(page, f'.row[data-id="{c.pk}"]')
+    # A change in place: only that row is redrawn.
+    ben.last_message_preview = "Ben has a question"
+    ben.save()
+    page.locator(f'.row[data-id="{ben.pk}"]', has_text="Ben has a question").wait_for(
+        timeout=LIVE_MS + 1000
+    )
+    assert kept(page, f'.row[data-id="{ann.pk}"]')
+    assert kept(page, f'.row[data-id="{cat.pk}"]')
+    # A row moving to the top: the others keep their nodes in their new places.
+    cat.last_message_at = timezone.now()
+    cat.last_message_preview = "Cat again"
+    cat.save()
+    page.locator(".rows > li:first-child .row", has_text="Cat again").wait_for(
+        timeout=LIVE_MS + 1000
+    )
+    order = page.eval_on_selector_all(".row", "els => els.map(e => e.dataset.id)")
+    assert order == [str(c.pk) for c in (cat, ann, ben)]
+    assert kept(page, f'.row[data-id="{ann.pk}"]')
+    assert page.evaluate("window.__notReloaded") is True
+
+
+def test_a_list_missing_a_kept_row_asks_for_them_all(page, agent, account):
+    now = timezone.now()
+    ann, ben = (
+        ConversationFactory(
+            account=account,
+            customer_name=name,
+            last_message_at=now - timedelta(minutes=i + 1),
+            last_message_preview=f"{name} wrote",
+        )
+        for i, name in enumerate(["Ann", "Ben"])
+    )
+    log_in(page)
+    page.evaluate(f"document.querySelector('.row[data-id=\"{ann.pk}\"]').closest('li').remove()")
+    ben.last_message_preview = "Ben has a question"
+    ben.save()
+    page.locator(".row", has_text="Ben has a question").wait_for(timeout=LIVE_MS + 1000)
+    page.locator(f'.row[data-id="{ann.pk}"]', has_text="Ann wrote").wait_for(timeout=LIVE_MS)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from inbox.models import Message, Reaction
 from inbox.services import live_held, work
-from inbox.services.live_held import ThreadHeld, held_lookup, held_record
+from inbox.services.live_held import Held, held_lookup, held_record
 from team.services import note_create
 from tests.factories import ConversationFactory, MessageFactory, OutboundMessageFactory
 
@@ -69,12 +69,12 @@ def update_holds(response):
 
 
 def test_it_keeps_a_map_under_its_own_digest():
-    held = ThreadHeld(parts={"header": "a1"}, items={"m-1": "v1", "n-2": "2"})
+    held = Held(parts={"header": "a1"}, items={"m-1": "v1", "n-2": "2"})
     key = held_record(held=held)
     assert key == held.key()
     assert held_lookup(key=key) == held
     # The same content has the same key, whichever render kept it.
-    same = ThreadHeld(parts={"header": "a1"}, items={"n-2": "2", "m-1": "v1"})
+    same = Held(parts={"header": "a1"}, items={"n-2": "2", "m-1": "v1"})
     assert held_record(held=same) == key
 
 
@@ -85,7 +85,7 @@ def test_a_key_not_kept_or_not_a_key_finds_nothing():
 
 
 def test_what_is_stored_under_a_key_must_be_what_the_key_names():
-    key = held_record(held=ThreadHeld(parts={"header": "a1"}))
+    key = held_record(held=Held(parts={"header": "a1"}))
     cache.set("inbox:held:" + key, '{"p": {"header": "other"}, "i": {}}')
     assert held_lookup(key=key) is None
 
@@ -98,7 +98,7 @@ class Down:
 
 
 def test_the_cache_down_keeps_nothing_and_finds_nothing(monkeypatch):
-    held = ThreadHeld(parts={"header": "a1"})
+    held = Held(parts={"header": "a1"})
     monkeypatch.setattr(live_held, "cache", Down())
     assert held_record(held=held) == held.key()  # the page still carries a key
     assert held_lookup(key=held.key()) is None
@@ -164,6 +164,7 @@ def test_a_status_change_renders_the_parts_that_show_it(logged_in, agent, conver
     assert 'data-part="panel"' in html
     assert "first words" not in html  # the messages did not change
     assert "resolved this" in html  # the new activity line
+    assert f"r={key}" not in html  # links and forms keep the list's filters, not the poll's key
 
 
 def test_a_new_note_lands_in_its_place(logged_in, agent, conversation, three):
@@ -209,3 +210,83 @@ def test_a_failed_reply_shows_its_new_state(logged_in, conversation, three):
     assert "Outside the window" in html
     assert f'id="m-{reply.pk}"' in html
     assert "first words" not in html
+
+
+# --- the list --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def rows(account):
+    """Three conversations, the newest first in the list."""
+    now = timezone.now()
+    return [
+        ConversationFactory(
+            account=account,
+            customer_name=name,
+            last_message_at=now - timedelta(minutes=i + 1),
+            last_message_preview=f"{name} wrote",
+        )
+        for i, name in enumerate(["Ann", "Ben", "Cat"])
+    ]
+
+
+def list_holds(client):
+    response = client.get("/", {"fragment": "rows"})
+    key = re.search(r'<ul class="rows" role="list" data-r="([0-9a-f]*)"', response.content.decode())
+    return response["X-Inbox-Version"], key[1]
+
+
+def list_poll(client, version, key=""):
+    return client.get("/", {"fragment": "rows", "v": version, **({"r": key} if key else {})})
+
+
+def test_a_list_poll_sends_only_the_rows_that_changed(logged_in, rows):
+    version, key = list_holds(logged_in)
+    ben = rows[1]
+    ben.last_message_preview = "Ben has a question"
+    ben.save()
+    response = list_poll(logged_in, version, key)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Ben has a question" in html
+    assert f'<li data-id="{rows[0].pk}" data-keep></li>' in html
+    assert f'<li data-id="{rows[2].pk}" data-keep></li>' in html
+    assert "Ann wrote" not in html
+    assert "Cat wrote" not in html
+    # In the list's order, and with the version and the unread count as before.
+    assert html.index(f'data-id="{rows[0].pk}"') < html.index(f'data-id="{ben.pk}"')
+    assert response["X-Inbox-Version"] != version
+    assert response["X-Inbox-Unread"] == list_poll(logged_in, version)["X-Inbox-Unread"]
+    # What the page holds after the merge is what a full answer holds.
+    full = list_poll(logged_in, version).content.decode()
+    assert "Ann wrote" in full
+    assert (
+        re.search(r'data-r="([0-9a-f]*)"', html)[1] == re.search(r'data-r="([0-9a-f]*)"', full)[1]
+    )
+
+
+def test_a_row_that_moves_up_is_sent_and_the_others_kept(logged_in, rows):
+    version, key = list_holds(logged_in)
+    cat = rows[2]
+    cat.last_message_at = timezone.now()
+    cat.last_message_preview = "Cat again"
+    cat.save()
+    html = list_poll(logged_in, version, key).content.decode()
+    assert html.index("Cat again") < html.index(f'<li data-id="{rows[0].pk}" data-keep>')
+
+
+@pytest.mark.parametrize("key", ["", "0" * 32])
+def test_a_list_poll_that_does_not_say_what_its_page_holds_gets_every_row(logged_in, rows, key):
+    version, _ = list_holds(logged_in)
+    rows[1].last_message_preview = "Ben has a question"
+    rows[1].save()
+    html = list_poll(logged_in, version, key).content.decode()
+    assert "data-keep" not in html
+    assert all(f"{name} wrote" in html for name in ("Ann", "Cat"))
+
+
+def test_the_list_page_renders_every_row_whatever_its_query(logged_in, rows):
+    _, key = list_holds(logged_in)
+    html = logged_in.get("/", {"r": key}).content.decode()
+    assert "data-keep" not in html
+    assert "Ann wrote" in html
