@@ -130,6 +130,8 @@ def main() -> None:
             for name, path in (("thread", thread_url), ("busiest thread", f"/c/{busiest[0]}/"))
             for kind, how in (("_full", " (full)"), ("", ""))
         ),
+        ("live poll: list behind by one row (full)", "/{list_behind_full}", 200),
+        ("live poll: list behind by one row", "/{list_behind}", 200),
     ]
     print(f"{conversations} conversations, {messages} messages; {args.runs} runs each\n")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
@@ -145,7 +147,9 @@ def main() -> None:
             page = client.get(thread_url).content.decode()
             version = re.search(r'data-v="([0-9a-f]+)" data-conversation', page).group(1)
             url = url.format(thread_version=version)
-        if "{behind" in url:
+        if "{list_behind" in url:
+            url = "/" + _list_behind_by_one(client, full="_full}" in url)
+        elif "{behind" in url:
             path = url.split("{")[0]
             url = path + _behind_by_one(client, path, full="{behind_full}" in url)
         timings, cpu = measure(client, url, args.runs, expect)
@@ -173,6 +177,23 @@ def _behind_by_one(client: Client, path: str, full: bool) -> str:
     items = {item: v for item, v in held.items.items() if item != newest}
     older = held_record(held=Held(parts=held.parts, items=items))
     return f"updates/?v={stale}&r={older}"
+
+
+def _list_behind_by_one(client: Client, full: bool) -> str:
+    """The rows query of a page that holds the list with its top row as it was before a
+    change: a version that no longer holds, and (unless `full`) the key of its map."""
+    response = client.get("/?fragment=rows")
+    stale = "0" * 16 + response["X-Inbox-Version"][16:]
+    if full:
+        return f"?fragment=rows&v={stale}"
+    from inbox.services.live_held import Held, held_lookup, held_record
+
+    key = re.search(r'class="rows" role="list" data-r="([0-9a-f]+)"', response.content.decode())[1]
+    held = held_lookup(key=key)
+    assert held, "the list's map was not kept"
+    top = next(iter(held.items))
+    older = held_record(held=Held(items={**held.items, top: "before"}))
+    return f"?fragment=rows&v={stale}&r={older}"
 
 
 def _page_two(client: Client, url: str) -> str:

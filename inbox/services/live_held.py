@@ -58,6 +58,16 @@ def held_record(*, held: Held) -> str:
     return key
 
 
+def held_forget(*, key: str) -> None:
+    """A map its page has moved on from (its poll got a newer one): most maps are held by one
+    page only, so they go at once rather than with their age. Another page holding the same
+    one (a second tab) renders in full at its next poll, and keeps the new one."""
+    try:
+        cache.delete(_PREFIX + key)
+    except Exception:
+        logger.warning("thread map not dropped", exc_info=True)
+
+
 def held_lookup(*, key: str) -> Held | None:
     """The map the page that sent `key` holds, or None (then render everything)."""
     if len(key) != KEY_CHARS or not all(c in "0123456789abcdef" for c in key):

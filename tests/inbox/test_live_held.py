@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from inbox.models import Message, Reaction
 from inbox.services import live_held, work
-from inbox.services.live_held import Held, held_lookup, held_record
+from inbox.services.live_held import Held, held_forget, held_lookup, held_record
 from team.services import note_create
 from tests.factories import ConversationFactory, MessageFactory, OutboundMessageFactory
 
@@ -94,7 +94,7 @@ class Down:
     def get(self, *args, **kwargs):
         raise ConnectionError("redis down")
 
-    set = get
+    set = delete = get
 
 
 def test_the_cache_down_keeps_nothing_and_finds_nothing(monkeypatch):
@@ -102,6 +102,7 @@ def test_the_cache_down_keeps_nothing_and_finds_nothing(monkeypatch):
     monkeypatch.setattr(live_held, "cache", Down())
     assert held_record(held=held) == held.key()  # the page still carries a key
     assert held_lookup(key=held.key()) is None
+    held_forget(key=held.key())
 
 
 # --- the poll --------------------------------------------------------------------------------
@@ -125,6 +126,18 @@ def test_a_poll_behind_by_one_message_renders_that_message_only(logged_in, conve
     new_version, new_key = update_holds(response)
     assert new_version != version
     assert poll(logged_in, conversation, new_version, new_key).status_code == 204
+
+
+def test_a_map_its_page_moved_on_from_is_dropped(logged_in, conversation, three):
+    version, key = page_holds(logged_in, conversation)
+    MessageFactory(conversation=conversation, text="fourth words")
+    new_version, new_key = update_holds(poll(logged_in, conversation, version, key))
+    assert held_lookup(key=key) is None
+    assert held_lookup(key=new_key) is not None
+    # The same map again (nothing the page shows changed): kept.
+    conversation.save()
+    assert update_holds(poll(logged_in, conversation, new_version, new_key))[1] == new_key
+    assert held_lookup(key=new_key) is not None
 
 
 def test_a_partial_update_names_what_a_full_one_would(logged_in, conversation, three):
