@@ -22,9 +22,14 @@ _ITEM_PREFIX = {"message": "m", "note": "n", "activity": "a"}
 PARTS = ("header", "tools", "composer-state", "panel")
 
 
-def message_digest(message: Message) -> str:
-    """Changes whenever the bubble would render differently; the live merge skips equal ones."""
+def message_digest(
+    message: Message, *, can_react: bool = False, replied: dict[str, Message] | None = None
+) -> str:
+    """Changes whenever the bubble would render differently; the live merge skips equal ones.
+    Besides its own fields: whether a heart can be sent (the window), and the message it
+    quotes (unsent or edited since)."""
     reactions = [(r.actor, r.reaction, r.emoji) for r in message.reactions.all()]
+    quoted = (replied or {}).get(message.reply_to_mid) if message.reply_to_mid else None
     parts = (
         message.updated_at,
         message.status,
@@ -37,6 +42,8 @@ def message_digest(message: Message) -> str:
         message.seen_at,
         message.mid,
         reactions,
+        bool(can_react),
+        (quoted.is_deleted, quoted.text) if quoted is not None else None,
     )
     return hashlib.blake2b(repr(parts).encode(), digest_size=6).hexdigest()
 
@@ -86,10 +93,12 @@ def _item_id(entry: dict[str, Any]) -> str:
     return f"{_ITEM_PREFIX[entry['kind']]}-{entry['item'].pk}"
 
 
-def _item_version(entry: dict[str, Any]) -> str:
+def _item_version(entry: dict[str, Any], context: dict[str, Any]) -> str:
     # Notes and activity lines are written once: their id is their version.
     if entry["kind"] == "message":
-        return message_digest(entry["item"])
+        return message_digest(
+            entry["item"], can_react=context["can_react"], replied=context["replied"]
+        )
     return str(entry["item"].pk)
 
 
@@ -97,7 +106,7 @@ def thread_held_present(context: dict[str, Any]) -> Held:
     """What a render of this thread context holds: each part's and each item's data-v."""
     return Held(
         parts=thread_parts_present(context),
-        items={_item_id(entry): _item_version(entry) for entry in context["timeline"]},
+        items={_item_id(entry): _item_version(entry, context) for entry in context["timeline"]},
     )
 
 

@@ -186,9 +186,9 @@ register.simple_tag(lambda: EXPIRED_LABEL, name="expired_label")
 
 
 @register.simple_tag
-def message_version(message: Message) -> str:
+def message_version(message: Message, can_react: bool = False, replied: Any = None) -> str:
     """Changes whenever the bubble would render differently; the live merge skips equal ones."""
-    return message_digest(message)
+    return message_digest(message, can_react=can_react, replied=replied)
 
 
 @register.filter

@@ -105,6 +105,34 @@ def test_the_cache_down_keeps_nothing_and_finds_nothing(monkeypatch):
     held_forget(key=held.key())
 
 
+def test_the_map_is_what_the_page_shows(logged_in, agent, conversation, three):
+    """Each part's and item's data-v on the page, as the map computed without rendering has
+    them (a quoting reply, a note and an activity line included)."""
+    OutboundMessageFactory(conversation=conversation, reply_to_mid=three[0].mid, text="yes")
+    Reaction.objects.create(message=three[1], actor="customer", reaction="love", emoji="❤️")
+    note_create(conversation=conversation, author=agent, text="a note")
+    work.conversation_assign(conversation=conversation, assignee=agent, actor=agent)
+    html = logged_in.get(f"/c/{conversation.pk}/").content.decode()
+    _, key = page_holds(logged_in, conversation)
+    held = held_lookup(key=key)
+    shown_items = dict(re.findall(r'id="([mna]-\d+)" data-v="([^"]+)"', html))
+    shown_parts = dict(re.findall(r'data-part="([a-z-]+)" data-v="([^"]+)"', html))
+    assert shown_items == held.items
+    assert len(shown_items) == 6  # 4 messages, the note, the assignment's line
+    assert shown_parts == held.parts
+    assert set(shown_parts) == {"header", "tools", "composer-state", "panel"}
+
+
+def test_a_quoted_message_unsent_changes_the_reply_that_quotes_it(logged_in, conversation, three):
+    reply = OutboundMessageFactory(conversation=conversation, reply_to_mid=three[0].mid)
+    version, key = page_holds(logged_in, conversation)
+    Message.objects.filter(pk=three[0].pk).update(is_deleted=True)
+    Message.objects.get(pk=three[0].pk).save()
+    html = poll(logged_in, conversation, version, key).content.decode()
+    assert f'<article class="msg msg-out" id="m-{reply.pk}"' in html
+    assert "Unsent message" in html
+
+
 # --- the poll --------------------------------------------------------------------------------
 
 
