@@ -64,6 +64,7 @@ REQUEST_ONLY_KEYS = (
     "current",
     "typing",
     "saved",
+    "r",  # what a polling page holds (inbox/services/live_held.py)
 )
 
 

@@ -40,6 +40,7 @@ from .presenters import (
     thread_present,
     thread_version,
 )
+from .presenters_live import thread_live_present
 from .selectors import ListFilters, conversations_for_user
 from .services import live, media, work
 from .services.snooze import agent_timezone
@@ -124,6 +125,7 @@ def _rows_response(request: HtmxHttpRequest) -> HttpResponse:
     if live.version_holds(client=request.GET.get("v", ""), stamp=stamp, now=timezone.now()):
         return HttpResponse(status=204)
     context = _list_context(request, stamp=stamp)
+    context["rows_held"] = request.GET.get("r", "")  # what the page holds: its rows not sent
     response = render(request, "inbox/_conversation_rows.html", context)
     response["X-Inbox-Version"] = context["rows_version"]
     response["X-Inbox-Unread"] = str(context["unread"])
@@ -147,6 +149,7 @@ def _thread_context(
     conversation: Conversation,
     reply_state: ReplyState | None = None,
     version: str = "",
+    held_key: str = "",
 ) -> dict[str, Any]:
     context = thread_present(
         conversation=conversation,
@@ -156,6 +159,7 @@ def _thread_context(
         tz=agent_timezone(str(request.COOKIES.get("tz", ""))[:64]),
     )
     context["list_query"] = _list_query(request)
+    thread_live_present(context, held_key=held_key)
     return context
 
 
@@ -241,7 +245,9 @@ def conversation_updates(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         if request.GET.get("visible") == "1":
             work.conversation_mark_read(conversation=conversation, user=request.user)
             team.mentions_mark_read(user=request.user, conversation=conversation)
-        context = _thread_context(request, conversation, reply_state, version)
+        # Only what changed since the render the page holds (`r`), when that is known.
+        held = request.GET.get("r", "")
+        context = _thread_context(request, conversation, reply_state, version, held)
         response = render(request, "inbox/_thread_update.html", context)
     return _thread_poll_finish(request, conversation, response)
 

@@ -9,6 +9,7 @@ from django import template
 from django.urls import reverse
 
 from inbox.presenters import conversation_rows_present
+from inbox.presenters_live import rows_live_present
 from inbox.presenters_welcome import Welcome, welcome_present
 
 register = template.Library()
@@ -16,7 +17,9 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def conversation_rows(context: template.Context) -> list[dict[str, Any]]:
-    return conversation_rows_present(
+    """The rows; on a live poll that sent what its page holds (`rows_held`), those the page
+    keeps are marked; `rows_key` names what these rows hold, for the page's next poll."""
+    rows = conversation_rows_present(
         conversations=context["page"].conversations,
         user_pk=context["request"].user.pk,
         current_id=context.get("current_id"),
@@ -25,6 +28,8 @@ def conversation_rows(context: template.Context) -> list[dict[str, Any]]:
         base_url=reverse("inbox:conversation_detail", args=[0]).rstrip("/").rsplit("/", 1)[0],
         query=getattr(context.get("filters"), "q", ""),
     )
+    rows, context["rows_key"] = rows_live_present(rows, held_key=context.get("rows_held") or "")
+    return rows
 
 
 @register.simple_tag(takes_context=True)

@@ -6,7 +6,6 @@ the filters shared with it are registered here under their template names.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -26,6 +25,7 @@ from inbox.presenters_actions import (
     message_came_from_present,
 )
 from inbox.presenters_delivery import reply_wait_present
+from inbox.presenters_live import message_digest
 from inbox.presenters_media import (
     EXPIRED_LABEL,
     STORY_TYPES,
@@ -186,23 +186,9 @@ register.simple_tag(lambda: EXPIRED_LABEL, name="expired_label")
 
 
 @register.simple_tag
-def message_version(message: Message) -> str:
+def message_version(message: Message, can_react: bool = False, replied: Any = None) -> str:
     """Changes whenever the bubble would render differently; the live merge skips equal ones."""
-    reactions = [(r.actor, r.reaction, r.emoji) for r in message.reactions.all()]
-    parts = (
-        message.updated_at,
-        message.status,
-        message.text,
-        message.edit_count,
-        message.is_deleted,
-        message.error_code,
-        message.error_reason,
-        message.next_attempt_at,
-        message.seen_at,
-        message.mid,
-        reactions,
-    )
-    return hashlib.blake2b(repr(parts).encode(), digest_size=6).hexdigest()
+    return message_digest(message, can_react=can_react, replied=replied)
 
 
 @register.filter

@@ -205,6 +205,7 @@
       params.set("fragment", "rows");
       if (thread) params.set("current", thread.dataset.conversation);
       if (listBox.dataset.v) params.set("v", listBox.dataset.v);
+      if (listBox.dataset.v && listBox.dataset.r) params.set("r", listBox.dataset.r); // what it holds
       return listBox.dataset.rowsUrl.split("?")[0] + "?" + params.toString();
     };
     const applyUnread = (count) => {
@@ -214,45 +215,62 @@
       document.title = (n ? `(${n > 99 ? "99+" : n}) ` : "") + document.title.replace(/^\(\d+\+?\) /, "");
     };
     // Same rows in the same order: swap only the rows that changed (their pictures are not
-    // reloaded, nothing blinks). Anything else: the new list as a whole.
+    // reloaded, nothing blinks). Anything else: the new list as a whole. A row the page has
+    // already comes as a placeholder (data-keep): the page's own row stays in its place.
+    // False when the page lacks a row the server believed it had (then ask for them all).
+    const rowId = (li) => (li.hasAttribute("data-keep") ? li.dataset.id : ($(".row", li) || { dataset: {} }).dataset.id) || "";
     function mergeRows(html) {
       const fresh = document.createElement("template");
       fresh.innerHTML = html;
       $$("time.row-age[datetime]", fresh.content).forEach((el) => { el.textContent = ageLabel(new Date(el.getAttribute("datetime"))); });
       refreshWindows(fresh.content);
-      const ids = (root) => $$(".row", root).map((r) => r.dataset.id).join();
+      const ids = (list) => Array.from(list.children).map(rowId).join();
       const pager = (root) => ($(".pager", root) || {}).outerHTML || "";
       const oldList = $(".rows", listBox);
       const newList = $(".rows", fresh.content);
-      if (!oldList || !newList || ids(listBox) !== ids(fresh.content) || pager(listBox) !== pager(fresh.content)) {
+      const kept = newList ? $$(":scope > li[data-keep]", newList) : [];
+      const oldItems = new Map(oldList ? Array.from(oldList.children).map((li) => [rowId(li), li]) : []);
+      if (kept.some((li) => !oldItems.has(li.dataset.id))) return false;
+      listBox.dataset.r = (newList && newList.dataset.r) || "";
+      if (!oldList || !newList || ids(oldList) !== ids(newList) || pager(listBox) !== pager(fresh.content)) {
+        kept.forEach((li) => li.replaceWith(oldItems.get(li.dataset.id)));
+        $$(".row.is-selected", fresh.content).forEach((r) => r.classList.remove("is-selected"));
         listBox.replaceChildren(fresh.content);
-        return;
+        return true;
       }
       Array.from(newList.children).forEach((item, index) => {
         const old = oldList.children[index];
         const oldRow = $(".row", old);
         if (oldRow) oldRow.classList.remove("is-selected");
-        if (old.outerHTML !== item.outerHTML) old.replaceWith(item);
+        if (!item.hasAttribute("data-keep") && old.outerHTML !== item.outerHTML) old.replaceWith(item);
       });
+      return true;
     }
+    listBox.dataset.r = ($(".rows", listBox) || { dataset: {} }).dataset.r || "";
 
     async function pollList() {
       clearTimeout(listTimer);
+      let again = false;
       try {
         const response = await fetch(listUrl(), { headers: { "X-Inbox-Poll": "1" }, credentials: "same-origin" });
         if (response.redirected) { window.location.reload(); return; } // signed out
         const version = response.headers.get("X-Inbox-Version");
         if (response.status === 200 && version) {
           const top = listBox.scrollTop;
-          mergeRows(await response.text());
-          alertNewRows();
-          listBox.dataset.v = version;
-          listBox.scrollTop = top;
-          if (selectedId) rows().forEach((r) => r.classList.toggle("is-selected", r.dataset.id === selectedId));
-          applyUnread(response.headers.get("X-Inbox-Unread"));
+          if (mergeRows(await response.text())) {
+            alertNewRows();
+            listBox.dataset.v = version;
+            listBox.scrollTop = top;
+            if (selectedId) rows().forEach((r) => r.classList.toggle("is-selected", r.dataset.id === selectedId));
+            applyUnread(response.headers.get("X-Inbox-Unread"));
+          } else {
+            listBox.dataset.v = "";
+            listBox.dataset.r = "";
+            again = true;
+          }
         }
       } catch (e) { /* offline for a moment: the next poll catches up */ }
-      listTimer = setTimeout(pollList, visible() ? LIST_POLL_MS : HIDDEN_POLL_MS);
+      listTimer = setTimeout(pollList, again ? 0 : visible() ? LIST_POLL_MS : HIDDEN_POLL_MS);
     }
     listTimer = setTimeout(pollList, LIST_POLL_MS);
     document.addEventListener("visibilitychange", () => visible() && pollList());
@@ -261,6 +279,7 @@
     document.body.addEventListener("htmx:afterSwap", (event) => {
       if (event.detail.target === listBox) {
         listBox.dataset.v = event.detail.xhr.getResponseHeader("X-Inbox-Version") || "";
+        listBox.dataset.r = ($(".rows", listBox) || { dataset: {} }).dataset.r || "";
         selectedId = null;
       }
     });
@@ -351,6 +370,7 @@
 
   // Messages: replace the ones whose version changed, insert the new ones in order, touch
   // nothing else, so a playing video, the scroll position and the draft stay as they are.
+  // An item the page keeps comes as a placeholder (data-keep) that only marks its place.
   function mergeMessages(incomingList) {
     let added = 0;
     let previous = null;
@@ -358,6 +378,7 @@
     const firstKnown = items.map((el) => document.getElementById(el.id)).find(Boolean);
     for (const incoming of items) {
       const existing = document.getElementById(incoming.id);
+      if (incoming.hasAttribute("data-keep")) { previous = existing; continue; }
       if (existing) {
         if (existing.dataset.v !== incoming.dataset.v) { existing.replaceWith(incoming); process(incoming); previous = incoming; }
         else previous = existing;
@@ -386,13 +407,18 @@
       const params = new URLSearchParams(window.location.search);
       params.set("v", thread.dataset.v || "");
       params.set("visible", visible() && document.hasFocus() ? "1" : "0");
+      if (thread.dataset.r) params.set("r", thread.dataset.r); // what the page holds
       if (typingNow()) params.set("typing", "1");
       return thread.dataset.updatesUrl + "?" + params.toString();
     };
+    // The server sent placeholders for items it believed on the page: if one is missing,
+    // merge nothing and ask for the whole thread at once.
+    const lacksKept = (list) => $$("[data-keep]", list).some((el) => !document.getElementById(el.id));
     async function pollThread() {
       clearTimeout(threadTimer);
       if (inFlight) return;
       inFlight = true;
+      let again = false;
       try {
         const response = await fetch(threadUrl(), { headers: { "X-Inbox-Poll": "1" }, credentials: "same-origin" });
         showPresence(response.headers.get("X-Inbox-Presence"));
@@ -401,19 +427,27 @@
           template.innerHTML = await response.text();
           const update = $(".thread-update", template.content);
           if (!update) { window.location.reload(); return; } // signed out: show the login form
-          const stick = nearBottom();
-          mergeParts(update);
-          const added = mergeMessages($("[data-part-messages]", update));
-          thread.dataset.v = update.dataset.v;
-          if (stick) toBottom();
-          else if (added && jump) jump.hidden = false;
+          const list = $("[data-part-messages]", update);
+          if (lacksKept(list)) {
+            thread.dataset.v = "";
+            thread.dataset.r = "";
+            again = true;
+          } else {
+            const stick = nearBottom();
+            mergeParts(update);
+            const added = mergeMessages(list);
+            thread.dataset.v = update.dataset.v;
+            thread.dataset.r = update.dataset.r || "";
+            if (stick) toBottom();
+            else if (added && jump) jump.hidden = false;
+          }
         } else if (response.status === 404) {
           window.location.href = $(".back", thread).href; // access was taken away
           return;
         }
       } catch (e) { /* offline for a moment: the next poll catches up */ }
       finally { inFlight = false; }
-      threadTimer = setTimeout(pollThread, visible() ? THREAD_POLL_MS : HIDDEN_POLL_MS);
+      threadTimer = setTimeout(pollThread, again ? 0 : visible() ? THREAD_POLL_MS : HIDDEN_POLL_MS);
     }
     threadTimer = setTimeout(pollThread, THREAD_POLL_MS);
     document.addEventListener("visibilitychange", () => visible() && pollThread());
