@@ -72,7 +72,8 @@ THREAD_POLL_S = 2.0  # THREAD_POLL_MS
 MARK = b"livebench"
 MARK_RE = re.compile(rb"livebench(\d+)x")
 RUN = f"{int(time.time()) % 1000000:06d}"  # this run's messages: no earlier run's count
-VERSION_RE = re.compile(rb'class="thread-update" data-v="([0-9a-f]+)"')
+VERSION_RE = re.compile(rb'class="thread-update" data-v="([0-9a-f]+)" data-r="([0-9a-f]*)"')
+ROWS_HELD_RE = re.compile(rb'<ul class="rows"[^>]*data-r="([0-9a-f]*)"')
 
 
 @dataclass
@@ -115,10 +116,12 @@ async def _poller(
     window: tuple[float, float],
     result: Result,
     version: str | None = None,
+    held: str = "",
 ) -> None:
     """One polling loop: a list or thread poll of `agent` from the `version` its page was
-    opened with, or `/healthz/` when agent is None. Answers between window[0] and window[1]
-    (monotonic) are measured."""
+    opened with (and the key of what it holds, `held`, sent as `r` as inbox.js does, so that
+    a poll that is behind gets only what changed), or `/healthz/` when agent is None.
+    Answers between window[0] and window[1] (monotonic) are measured."""
     start_at, end_at = window
     if version is None:  # the floor: spread over the lead as the agents' pages are
         spread = max(0.0, start_at - time.monotonic() - 2 * interval)
@@ -135,6 +138,8 @@ async def _poller(
             path = f"/?fragment=rows&current={agent.thread_id}&v={version}"
         else:
             path = f"/c/{agent.thread_id}/updates/?v={version}&visible=1"
+        if held and agent is not None:
+            path += f"&r={held}"
         request = http_request("GET", path, b"", **cookie)
         began = time.monotonic()
         try:
@@ -150,8 +155,10 @@ async def _poller(
         if status == 200 and agent is not None:
             if kind == "list":
                 version = headers.get(b"x-inbox-version", b"").decode()
+                found = ROWS_HELD_RE.search(body)
+                held = found.group(1).decode() if found else ""
             elif found := VERSION_RE.search(body):
-                version = found.group(1).decode()
+                version, held = found.group(1).decode(), found.group(2).decode()
             if MARK in body:
                 for n in MARK_RE.findall(body):
                     if n.startswith(RUN.encode()):
@@ -164,7 +171,9 @@ async def _poller(
 
 
 PAGE_LIST_VERSION_RE = re.compile(rb'id="conv-list"[^>]*data-v="([0-9a-f]*)"')
-PAGE_THREAD_VERSION_RE = re.compile(rb'data-v="([0-9a-f]+)" data-conversation=')
+PAGE_THREAD_VERSION_RE = re.compile(
+    rb'data-v="([0-9a-f]+)" data-conversation="\d+" data-r="([0-9a-f]*)"'
+)
 
 
 async def _agent_open(
@@ -184,11 +193,17 @@ async def _agent_open(
     writer.close()
     found = PAGE_LIST_VERSION_RE.search(body) if status == 200 else None
     list_version = found.group(1).decode() if found else ""
+    found = ROWS_HELD_RE.search(body) if status == 200 else None
+    list_held = found.group(1).decode() if found else ""
     found = PAGE_THREAD_VERSION_RE.search(body) if status == 200 else None
-    thread_version = found.group(1).decode() if found else ""
+    thread_version, thread_held = (
+        (found.group(1).decode(), found.group(2).decode()) if found else ("", "")
+    )
     await asyncio.gather(
-        _poller(port, index, agent, "list", LIST_POLL_S, window, result, list_version),
-        _poller(port, index, agent, "thread", THREAD_POLL_S, window, result, thread_version),
+        _poller(port, index, agent, "list", LIST_POLL_S, window, result, list_version, list_held),
+        _poller(
+            port, index, agent, "thread", THREAD_POLL_S, window, result, thread_version, thread_held
+        ),
     )
 
 
