@@ -21,6 +21,7 @@ from accounts.models import InstagramAccount
 from accounts.roles import account_agents, accounts_for_user, user_is_admin
 
 from .models import (
+    CARRIES_REFERRAL,
     Conversation,
     ConversationLabel,
     ConversationReadState,
@@ -354,11 +355,12 @@ REFERRALS_LOOKED_AT = 20
 def conversation_referrals(*, conversation: Conversation) -> list[Message]:
     """The customer's newest messages that carry a referral (an ig.me link or ad followed,
     alone, in a button's tap or in a message), newest first: where the customer came from.
-    Bounded, so a long thread costs the same."""
+    Read from the partial index of such messages (`msg_referral_idx`, whose condition this
+    is), so a long thread with none costs the same as a short one."""
     return list(
-        Message.objects.filter(conversation=conversation, direction=Message.Direction.INBOUND)
-        .filter(Q(kind=Message.Kind.REFERRAL) | Q(details__has_key="referral"))
-        .order_by("-timestamp", "-id")[:REFERRALS_LOOKED_AT]
+        Message.objects.filter(CARRIES_REFERRAL, conversation=conversation).order_by(
+            "-timestamp", "-id"
+        )[:REFERRALS_LOOKED_AT]
     )
 
 

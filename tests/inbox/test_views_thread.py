@@ -317,6 +317,48 @@ def test_the_customer_panel_shows_the_profile(logged_in, conversation):
     assert 'href="https://ig.me/m/jane.doe"' in html
 
 
+def _panel(html):
+    return html[html.index('data-part="panel"') :]
+
+
+def test_the_customer_panel_shows_the_newest_ad_however_far_back(logged_in, conversation):
+    from inbox.selectors import THREAD_PAGE_SIZE
+
+    start = timezone.now() - timedelta(days=2)
+    ad = {"ad_id": "77", "ads_context_data": {"ad_title": "Spring sale"}}
+    MessageFactory(
+        conversation=conversation, details={"referral": ad}, timestamp=start, text="from spring"
+    )
+    MessageFactory(
+        conversation=conversation,
+        kind=Message.Kind.REFERRAL,
+        details={"source": "ADS", "ad_id": "88", "ads_context_data": {"ad_title": "Summer"}},
+        timestamp=start + timedelta(seconds=1),
+    )
+    # Newer, yet no ad: an ig.me link, and a referral on our side of the thread.
+    MessageFactory(
+        conversation=conversation,
+        details={"referral": {"source": "IGME", "ref": "bio"}},
+        timestamp=start + timedelta(seconds=2),
+    )
+    OutboundMessageFactory(
+        conversation=conversation, details={"referral": ad}, timestamp=start + timedelta(seconds=3)
+    )
+    for i in range(THREAD_PAGE_SIZE + 1):
+        MessageFactory(conversation=conversation, timestamp=start + timedelta(minutes=1 + i))
+    html = thread(logged_in, conversation)
+    assert "from spring" not in html  # far older than the page shown
+    panel = _panel(html)
+    assert 'data-ad="88"' in panel
+    assert "Summer" in panel
+    assert "Spring sale" not in panel
+
+
+def test_the_customer_panel_shows_no_ad_when_none_brought_the_customer(logged_in, conversation):
+    MessageFactory(conversation=conversation, details={"referral": {"source": "IGME"}})
+    assert "Came from an ad" not in _panel(thread(logged_in, conversation))
+
+
 def test_the_window_state_sits_above_the_reply_box(logged_in, conversation):
     conversation.last_customer_message_at = timezone.now() - timedelta(days=3)
     conversation.save()
