@@ -424,6 +424,33 @@ def test_the_thread_costs_a_fixed_number_of_queries(logged_in, agent, conversati
     assert few <= 20
 
 
+def test_a_thread_pages_long_costs_what_a_short_one_does(logged_in, conversation):
+    """Nothing on the page reads the whole thread: not the page, the link to earlier
+    messages, the reactions, nor the customer panel's ad."""
+    from inbox.selectors import THREAD_PAGE_SIZE
+
+    start = timezone.now() - timedelta(days=1)
+    MessageFactory(conversation=conversation, timestamp=start)
+    _thread_queries(logged_in, conversation)  # the agent's first read creates their stamp
+    short = _thread_queries(logged_in, conversation)
+    for i in range(3 * THREAD_PAGE_SIZE):
+        message = MessageFactory(conversation=conversation, timestamp=start + timedelta(seconds=i))
+        Reaction.objects.create(message=message, actor="customer", reaction="love")
+    with CaptureQueriesContext(connection) as queries:
+        html = thread(logged_in, conversation)
+    assert len(queries) == short
+    assert html.count('class="msg msg-in') == THREAD_PAGE_SIZE
+    assert 'href="?before=' in html
+    # The reactions of the messages shown, not of the one read to know earlier ones exist.
+    (reactions,) = [q["sql"] for q in queries.captured_queries if "inbox_reaction" in q["sql"]]
+    read_for = set(re.search(r"IN \(([\d, ]+)\)", reactions).group(1).split(", "))
+    assert read_for == set(re.findall(r'<article class="msg[^"]*" id="m-(\d+)"', html))
+    earlier = re.search(r'href="\?before=(\d+)"', html).group(1)
+    with CaptureQueriesContext(connection) as queries:
+        thread(logged_in, conversation, before=earlier)
+    assert len(queries) == short
+
+
 def test_updates_answer_204_until_something_changes(logged_in, conversation):
     message = MessageFactory(conversation=conversation, text="first")
     version = re.search(
