@@ -396,6 +396,30 @@ def test_long_threads_show_the_newest_and_link_to_earlier(logged_in, conversatio
     assert f"number {THREAD_PAGE_SIZE + 2:04d}" not in older
 
 
+def test_earlier_pages_split_messages_of_the_same_second_by_id(logged_in, conversation):
+    from inbox.selectors import THREAD_PAGE_SIZE
+
+    moment = timezone.now() - timedelta(hours=1)
+    # The page boundary falls among messages stored with the same Meta timestamp.
+    for i in range(THREAD_PAGE_SIZE + 10):
+        MessageFactory(
+            conversation=conversation,
+            text=f"number {i:04d}",
+            timestamp=moment if i < 20 else moment + timedelta(seconds=i),
+        )
+    pages, url_params = [], {}
+    while True:
+        html = thread(logged_in, conversation, **url_params)
+        pages.append(re.findall(r"number (\d{4})", html))
+        earlier = re.search(r'href="\?before=(\d+)"', html)
+        if not earlier:
+            break
+        url_params = {"before": earlier.group(1)}
+    assert [len(page) for page in pages] == [THREAD_PAGE_SIZE, 10]
+    shown = [number for page in reversed(pages) for number in page]
+    assert shown == [f"{i:04d}" for i in range(THREAD_PAGE_SIZE + 10)]
+
+
 def _thread_queries(client, conversation):
     with CaptureQueriesContext(connection) as queries:
         assert client.get(f"/c/{conversation.pk}/").status_code == 200
