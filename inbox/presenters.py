@@ -318,6 +318,12 @@ def _assignee_label(conversation: Conversation, user_pk: Any) -> str:
     return assignee.get_short_name() or assignee.get_username()
 
 
+def _row_labels(conversation: Conversation) -> Iterable[Any]:
+    # The list page reads them into `label_list` (see conversation_list_page).
+    labels = getattr(conversation, "label_list", None)
+    return conversation.labels.all() if labels is None else labels
+
+
 def conversation_rows_present(
     *,
     conversations: Iterable[Conversation],
@@ -356,7 +362,7 @@ def conversation_rows_present(
                 "reply_problem": reply_problem_label(getattr(c, "last_reply_status", "")),
                 "assignee": _assignee_label(c, user_pk),
                 "assignee_username": c.assignee.get_username() if c.assignee else "",
-                "labels": [(label.name, label.color) for label in c.labels.all()],
+                "labels": [(label.name, label.color) for label in _row_labels(c)],
                 # Alerts (inbox.js): a customer message in a conversation that is mine or
                 # unassigned.
                 "alert": c.assignee_id in (None, user_pk),

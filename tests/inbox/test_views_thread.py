@@ -317,6 +317,48 @@ def test_the_customer_panel_shows_the_profile(logged_in, conversation):
     assert 'href="https://ig.me/m/jane.doe"' in html
 
 
+def _panel(html):
+    return html[html.index('data-part="panel"') :]
+
+
+def test_the_customer_panel_shows_the_newest_ad_however_far_back(logged_in, conversation):
+    from inbox.selectors import THREAD_PAGE_SIZE
+
+    start = timezone.now() - timedelta(days=2)
+    ad = {"ad_id": "77", "ads_context_data": {"ad_title": "Spring sale"}}
+    MessageFactory(
+        conversation=conversation, details={"referral": ad}, timestamp=start, text="from spring"
+    )
+    MessageFactory(
+        conversation=conversation,
+        kind=Message.Kind.REFERRAL,
+        details={"source": "ADS", "ad_id": "88", "ads_context_data": {"ad_title": "Summer"}},
+        timestamp=start + timedelta(seconds=1),
+    )
+    # Newer, yet no ad: an ig.me link, and a referral on our side of the thread.
+    MessageFactory(
+        conversation=conversation,
+        details={"referral": {"source": "IGME", "ref": "bio"}},
+        timestamp=start + timedelta(seconds=2),
+    )
+    OutboundMessageFactory(
+        conversation=conversation, details={"referral": ad}, timestamp=start + timedelta(seconds=3)
+    )
+    for i in range(THREAD_PAGE_SIZE + 1):
+        MessageFactory(conversation=conversation, timestamp=start + timedelta(minutes=1 + i))
+    html = thread(logged_in, conversation)
+    assert "from spring" not in html  # far older than the page shown
+    panel = _panel(html)
+    assert 'data-ad="88"' in panel
+    assert "Summer" in panel
+    assert "Spring sale" not in panel
+
+
+def test_the_customer_panel_shows_no_ad_when_none_brought_the_customer(logged_in, conversation):
+    MessageFactory(conversation=conversation, details={"referral": {"source": "IGME"}})
+    assert "Came from an ad" not in _panel(thread(logged_in, conversation))
+
+
 def test_the_window_state_sits_above_the_reply_box(logged_in, conversation):
     conversation.last_customer_message_at = timezone.now() - timedelta(days=3)
     conversation.save()
@@ -354,6 +396,30 @@ def test_long_threads_show_the_newest_and_link_to_earlier(logged_in, conversatio
     assert f"number {THREAD_PAGE_SIZE + 2:04d}" not in older
 
 
+def test_earlier_pages_split_messages_of_the_same_second_by_id(logged_in, conversation):
+    from inbox.selectors import THREAD_PAGE_SIZE
+
+    moment = timezone.now() - timedelta(hours=1)
+    # The page boundary falls among messages stored with the same Meta timestamp.
+    for i in range(THREAD_PAGE_SIZE + 10):
+        MessageFactory(
+            conversation=conversation,
+            text=f"number {i:04d}",
+            timestamp=moment if i < 20 else moment + timedelta(seconds=i),
+        )
+    pages, url_params = [], {}
+    while True:
+        html = thread(logged_in, conversation, **url_params)
+        pages.append(re.findall(r"number (\d{4})", html))
+        earlier = re.search(r'href="\?before=(\d+)"', html)
+        if not earlier:
+            break
+        url_params = {"before": earlier.group(1)}
+    assert [len(page) for page in pages] == [THREAD_PAGE_SIZE, 10]
+    shown = [number for page in reversed(pages) for number in page]
+    assert shown == [f"{i:04d}" for i in range(THREAD_PAGE_SIZE + 10)]
+
+
 def _thread_queries(client, conversation):
     with CaptureQueriesContext(connection) as queries:
         assert client.get(f"/c/{conversation.pk}/").status_code == 200
@@ -380,6 +446,33 @@ def test_the_thread_costs_a_fixed_number_of_queries(logged_in, agent, conversati
     # and the page's notes, its activity lines, the saved replies, the agent's mentions
     # marked read and their unread count (team work, see tests/team).
     assert few <= 20
+
+
+def test_a_thread_pages_long_costs_what_a_short_one_does(logged_in, conversation):
+    """Nothing on the page reads the whole thread: not the page, the link to earlier
+    messages, the reactions, nor the customer panel's ad."""
+    from inbox.selectors import THREAD_PAGE_SIZE
+
+    start = timezone.now() - timedelta(days=1)
+    MessageFactory(conversation=conversation, timestamp=start)
+    _thread_queries(logged_in, conversation)  # the agent's first read creates their stamp
+    short = _thread_queries(logged_in, conversation)
+    for i in range(3 * THREAD_PAGE_SIZE):
+        message = MessageFactory(conversation=conversation, timestamp=start + timedelta(seconds=i))
+        Reaction.objects.create(message=message, actor="customer", reaction="love")
+    with CaptureQueriesContext(connection) as queries:
+        html = thread(logged_in, conversation)
+    assert len(queries) == short
+    assert html.count('class="msg msg-in') == THREAD_PAGE_SIZE
+    assert 'href="?before=' in html
+    # The reactions of the messages shown, not of the one read to know earlier ones exist.
+    (reactions,) = [q["sql"] for q in queries.captured_queries if "inbox_reaction" in q["sql"]]
+    read_for = set(re.search(r"IN \(([\d, ]+)\)", reactions).group(1).split(", "))
+    assert read_for == set(re.findall(r'<article class="msg[^"]*" id="m-(\d+)"', html))
+    earlier = re.search(r'href="\?before=(\d+)"', html).group(1)
+    with CaptureQueriesContext(connection) as queries:
+        thread(logged_in, conversation, before=earlier)
+    assert len(queries) == short
 
 
 def test_updates_answer_204_until_something_changes(logged_in, conversation):
