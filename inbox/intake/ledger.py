@@ -30,6 +30,7 @@ from django.db import DataError, InterfaceError, OperationalError, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
+from common.prepared import connection_usable
 from inbox.models import WebhookEvent
 from instagram.event_values import clean_text
 
@@ -203,7 +204,7 @@ def ledger_insert_rows(rows: Sequence[LedgerRow]) -> None:
     try:
         ids = _insert(rows)
     except Exception as e:
-        if not _usable(transaction.get_connection()):
+        if not connection_usable(transaction.get_connection()):
             _fail(rows, e)  # the database is gone, or the caller's transaction is broken
         elif len(rows) > 1:
             for row in rows:
@@ -256,7 +257,7 @@ def _insert(rows: Sequence[LedgerRow]) -> dict[str, int]:
     try:
         return _execute(connection, sql, params)
     except (InterfaceError, OperationalError):
-        if not in_autocommit or _usable(connection):
+        if not in_autocommit or connection_usable(connection):
             raise
         logger.info("database connection lost since its last use: reconnecting")
         connection.close()
@@ -267,7 +268,3 @@ def _execute(connection: BaseDatabaseWrapper, sql: str, params: list) -> dict[st
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {sha: int(pk) for sha, pk in cursor.fetchall()}
-
-
-def _usable(connection: BaseDatabaseWrapper) -> bool:
-    return connection.connection is not None and connection.is_usable()

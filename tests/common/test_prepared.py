@@ -63,3 +63,35 @@ def test_inside_a_transaction_a_refusal_is_not_hidden(db, monkeypatch):
     with pytest.raises(DatabaseError):
         prepared_rows(SQL, [1, "z"])
     assert prepared._refused is False
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_it_is_its_own_health_check_and_replaces_a_dropped_connection(monkeypatch, caplog):
+    """No `SELECT 1` before it, and a connection the server dropped since its last use is
+    replaced: the statement is sent again (it only reads)."""
+    import logging
+
+    import psycopg
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    def request():
+        connection.health_check_done = False  # as at the start of every request
+        return prepared_rows("SELECT %s * 2 AS twice", [21])
+
+    assert request() == [(42,)]
+    checks = []
+    usable = DatabaseWrapper.is_usable
+    monkeypatch.setattr(DatabaseWrapper, "is_usable", lambda self: checks.append(1) or usable(self))
+    assert request() == [(42,)]
+    assert checks == []  # a live connection: the statement alone
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+    with caplog.at_level(logging.INFO, logger="common.prepared"):
+        assert request() == [(42,)]
+    assert "connection lost since its last use" in caplog.text
+    assert prepared._refused is False

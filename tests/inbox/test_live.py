@@ -36,12 +36,6 @@ def account():
 
 
 @pytest.fixture
-def logged_in(client, agent):
-    client.force_login(agent)
-    return client
-
-
-@pytest.fixture
 def conversation(account):
     return ConversationFactory(
         account=account,

@@ -19,12 +19,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def logged_in(client, agent):
-    client.force_login(agent)
-    return client
-
-
-@pytest.fixture
 def conversation(account):
     return ConversationFactory(
         account=account,

@@ -28,12 +28,6 @@ def conversation(account):
     return conversation
 
 
-@pytest.fixture
-def logged_in(client, agent):
-    client.force_login(agent)
-    return client
-
-
 def list_version(client):
     response = client.get("/", {"fragment": "rows"}, headers={"X-Inbox-Poll": "1"})
     assert response.status_code == 200

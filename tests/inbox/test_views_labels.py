@@ -21,12 +21,6 @@ def conversation(account):
     return ConversationFactory(account=account, customer_name="Jane Label")
 
 
-@pytest.fixture
-def logged_in(client, agent):
-    client.force_login(agent)
-    return client
-
-
 def _labels(conversation):
     return sorted(conversation.labels.values_list("name", flat=True))
 

@@ -19,12 +19,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def logged_in(client, agent):
-    client.force_login(agent)
-    return client
-
-
 def page(client, url="/", **params):
     response = client.get(url, params)
     assert response.status_code == 200

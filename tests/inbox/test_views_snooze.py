@@ -46,12 +46,6 @@ def conversation(account):
     )
 
 
-@pytest.fixture
-def logged_in(client, agent):
-    client.force_login(agent)
-    return client
-
-
 def _snoozed_until(conversation):
     conversation.refresh_from_db()
     return conversation.snoozed_until

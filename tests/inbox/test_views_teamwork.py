@@ -34,12 +34,6 @@ def frozen(time_machine):
 
 
 @pytest.fixture
-def logged_in(client, agent):
-    client.force_login(agent)
-    return client
-
-
-@pytest.fixture
 def colleague(account):
     user = UserFactory(username="bob", first_name="Bob")
     account.members.add(user)

@@ -29,12 +29,6 @@ def conversation(account):
     )
 
 
-@pytest.fixture
-def logged_in(client, agent):
-    client.force_login(agent)
-    return client
-
-
 def thread(client, conversation, **params):
     response = client.get(f"/c/{conversation.pk}/", params)
     assert response.status_code == 200

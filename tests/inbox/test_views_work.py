@@ -19,12 +19,6 @@ def conversation(account):
 
 
 @pytest.fixture
-def logged_in(client, agent):
-    client.force_login(agent)
-    return client
-
-
-@pytest.fixture
 def colleague(account):
     user = UserFactory(username="bob")
     account.members.add(user)
