@@ -23,6 +23,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -111,13 +112,18 @@ def known_sessions_clear() -> None:
 def known_session_proof_sql(known: KnownSession) -> tuple[str, list[Any]]:
     """A boolean SQL expression (and its parameters) true exactly when `known` still holds:
     its session row unchanged and unexpired, its user active with the same password."""
+    params = [known.key, timezone.now(), known.data, known.user_id, known.password]
+    return _proof_sql(connection.vendor), params
+
+
+@lru_cache(maxsize=4)
+def _proof_sql(vendor: str) -> str:
     quote = connection.ops.quote_name
     sessions = quote(Session._meta.db_table)
     users = quote(get_user_model()._meta.db_table)
-    sql = (
+    return (
         f"(EXISTS (SELECT 1 FROM {sessions} ks WHERE ks.session_key = %s "  # noqa: S608
         f"AND ks.expire_date > %s AND ks.session_data = %s) "
         f"AND EXISTS (SELECT 1 FROM {users} ku WHERE ku.id = %s AND ku.is_active "
         f"AND ku.password = %s))"
     )
-    return sql, [known.key, timezone.now(), known.data, known.user_id, known.password]

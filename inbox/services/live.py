@@ -29,7 +29,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
+from functools import cache, lru_cache, partial
 from typing import Any
 
 from django.conf import settings
@@ -235,6 +235,11 @@ def digest(*parts: Any) -> str:
 def _list_stamp_sql(*, proof: str = "") -> str:
     """The list's stamp rows; with `proof` (a boolean SQL expression) as a first column, and
     whether the agent is an admin read in the same statement rather than passed in."""
+    return _list_stamp_sql_made(connection.vendor, proof)
+
+
+@lru_cache(maxsize=8)
+def _list_stamp_sql_made(vendor: str, proof: str) -> str:
     quote = connection.ops.quote_name
     account = InstagramAccount._meta.db_table
     members = InstagramAccount.members.through._meta.db_table
@@ -277,6 +282,11 @@ def list_stamp_known(*, known: KnownSession) -> str | None:
 
 
 def _thread_poll_sql(*, proof: str = "") -> str:
+    return _thread_poll_sql_made(connection.vendor, proof)
+
+
+@lru_cache(maxsize=8)
+def _thread_poll_sql_made(vendor: str, proof: str) -> str:
     quote = connection.ops.quote_name
     conversation = Conversation._meta.db_table
     account = InstagramAccount._meta.db_table
@@ -293,6 +303,7 @@ def _thread_poll_sql(*, proof: str = "") -> str:
     )
 
 
+@cache
 def _thread_fields() -> list[str]:
     """`_THREAD_FIELDS` in the model's order (as `Model.from_db` takes a part of them)."""
     return [f.attname for f in Conversation._meta.concrete_fields if f.attname in _THREAD_FIELDS]
