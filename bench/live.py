@@ -459,10 +459,32 @@ def report_phase(phase: Phase, floor: Phase | None) -> None:
     print(f"  {'':22} answers: {statuses}; load generator {generator:.2f} ms/request")
 
 
+def _cpu_per_request(phases: list[Phase]) -> float:
+    cpu = sum(phase.web_cpu + phase.db_cpu for phase in phases)
+    return cpu / max(sum(phase.result.requests for phase in phases), 1) * 1000
+
+
+def report_rounds(floors: list[Phase], polled: list[Phase]) -> None:
+    """The ratio over every round of a K (each round's floor measured right before its
+    polls), so that the machine's drift from one 20 s window to the next weighs less."""
+    floor, polls = _cpu_per_request(floors), _cpu_per_request(polled)
+    each = ", ".join(
+        f"{_cpu_per_request([p]) / _cpu_per_request([f]):.2f}"
+        for f, p in zip(floors, polled, strict=True)
+    )
+    print(
+        f"  over {len(floors)} rounds: {polls:.2f} ms per poll against {floor:.2f} ms per"
+        f" /healthz/ request: ratio {polls / floor:.2f} (rounds: {each})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--agents", default="50,100,200,300", help="K values, comma-separated")
     parser.add_argument("--seconds", type=float, default=20.0, help="measured time per load")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="floor-then-polls rounds per K (ratio over all)"
+    )
     parser.add_argument("--webhook-agents", type=int, default=300, help="0: no webhook run")
     parser.add_argument("--senders", type=int, default=2, help="load generator processes")
     parser.add_argument("--port", type=int, default=8123)
@@ -508,11 +530,17 @@ def main() -> None:
         for k in ks:
             each = f"the list every {LIST_POLL_S} s, a thread every {THREAD_POLL_S} s"
             print(f"\n{k} agents (each: {each})")
-            floor = measured("/healthz/ (floor)", args.port, [None] * k, args, pids)
-            report_phase(floor, None)
-            polls = measured("polls, nothing new", args.port, list(agents[:k]), args, pids)
-            report_phase(polls, floor)
-            print(f"  {'':22} load average {os.getloadavg()[0]:.1f}")
+            floors, polled = [], []
+            for _ in range(args.rounds):
+                floor = measured("/healthz/ (floor)", args.port, [None] * k, args, pids)
+                report_phase(floor, None)
+                polls = measured("polls, nothing new", args.port, list(agents[:k]), args, pids)
+                report_phase(polls, floor)
+                print(f"  {'':22} load average {os.getloadavg()[0]:.1f}")
+                floors.append(floor)
+                polled.append(polls)
+            if args.rounds > 1:
+                report_rounds(floors, polled)
         if args.webhook_agents:
             k = args.webhook_agents
             print(f"\n{k} agents, one new customer message a second by webhook")
