@@ -5,9 +5,9 @@ An open inbox page asks that every 2 s, and the answer is nearly always "no" (20
 own check reads the session row, decodes it, loads the user and verifies the session's hash
 against the user's password: two statements and more CPU than the answer itself. Here, once
 Django has authenticated a session, the process remembers the session row's data as it was
-loaded and the user's password hash as it was then (`known_session_note`). A later request
-with that session cookie proves it is still the same login with one condition evaluated
-inside the query it runs anyway (`known_session_proof_sql`): the session row still holds
+loaded and a digest of the user's password hash as it was then (`known_session_note`). A
+later request with that session cookie proves it is still the same login with one condition
+evaluated inside the query it runs anyway (`known_session_proof_sql`): the session row holds
 exactly that data and has not expired, and the user is still active with the same password.
 Django itself would accept such a request: the same session data holds the same user id,
 backend and hash, and the same password hash gives the same hash.
@@ -20,6 +20,7 @@ and an entry is trusted for a few minutes at most before Django checks the login
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from dataclasses import dataclass
@@ -45,7 +46,7 @@ class KnownSession:
     key: str
     data: str  # the session row's session_data, as Django loaded and decoded it
     user_id: int
-    password: str  # the user's password hash then (never leaves this process)
+    password_digest: str  # SHA-256 (hex) of the user's password hash then
     name: str  # how colleagues see the agent (presence)
     noted: float  # time.monotonic()
 
@@ -75,7 +76,7 @@ def known_session_note(request: HttpRequest) -> None:
         key=key,
         data=data,
         user_id=int(user.pk),
-        password=str(getattr(user, "password", "")),
+        password_digest=hashlib.sha256(str(getattr(user, "password", "")).encode()).hexdigest(),
         name=str(short or user.get_username()),
         noted=time.monotonic(),
     )
@@ -112,7 +113,7 @@ def known_sessions_clear() -> None:
 def known_session_proof_sql(known: KnownSession) -> tuple[str, list[Any]]:
     """A boolean SQL expression (and its parameters) true exactly when `known` still holds:
     its session row unchanged and unexpired, its user active with the same password."""
-    params = [known.key, timezone.now(), known.data, known.user_id, known.password]
+    params = [known.key, timezone.now(), known.data, known.user_id, known.password_digest]
     return _proof_sql(connection.vendor), params
 
 
@@ -121,9 +122,16 @@ def _proof_sql(vendor: str) -> str:
     quote = connection.ops.quote_name
     sessions = quote(Session._meta.db_table)
     users = quote(get_user_model()._meta.db_table)
+    # The password hash is compared as a digest: the statement (which DEBUG logs with its
+    # parameters) never carries the hash itself. SQLite has Django's SHA256 function.
+    password = (
+        "encode(sha256(ku.password::bytea), 'hex')"
+        if vendor == "postgresql"
+        else "SHA256(ku.password)"
+    )
     return (
         f"(EXISTS (SELECT 1 FROM {sessions} ks WHERE ks.session_key = %s "  # noqa: S608
         f"AND ks.expire_date > %s AND ks.session_data = %s) "
         f"AND EXISTS (SELECT 1 FROM {users} ku WHERE ku.id = %s AND ku.is_active "
-        f"AND ku.password = %s))"
+        f"AND {password} = %s))"
     )

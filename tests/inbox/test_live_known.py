@@ -235,3 +235,12 @@ def test_with_the_cache_unreachable_the_polls_go_on_without_presence(
     assert (listed.status_code, threaded.status_code) == (200, 200)
     assert "Still there?" in threaded.content.decode()
     assert "the cache is unreachable" in caplog.text
+
+
+def test_the_proof_never_carries_the_password_hash(logged_in, conversation, agent):
+    poll = polls(logged_in, conversation)
+    with CaptureQueriesContext(connection) as queries:
+        assert [r.status_code for r in poll()] == [204, 204]
+    assert len(queries) == 2
+    agent.refresh_from_db()
+    assert all(agent.password not in query["sql"] for query in queries)
