@@ -46,3 +46,12 @@ LOGIN_LOCK_GATE = False
 # Each test runs in a transaction that never commits: the live polls' change stamps are
 # bumped at once rather than after the commit (inbox/services/live.py).
 INBOX_LIVE_BUMP_AT_ONCE = True
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    # A file, not SQLite's shared in-memory database: with the latter every thread of the
+    # live server (the browser tests' page polls, two at once) shares the test thread's one
+    # connection, and its transaction state, which two threads at once can wedge.
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"inbox-tests-{os.getpid()}.sqlite3")
+    }

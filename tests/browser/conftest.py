@@ -55,13 +55,32 @@ def page(browser, request, live_server):
     context = browser.new_context(viewport=LAPTOP, base_url=live_server.url)
     context.set_default_timeout(5000)
     page = context.new_page()
+    in_flight: set = set()
+    context.on("request", lambda r: in_flight.add(r))
+    context.on("requestfinished", lambda r: in_flight.discard(r))
+    context.on("requestfailed", lambda r: in_flight.discard(r))
     yield page
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:
         ARTIFACTS.mkdir(exist_ok=True)
         name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    _requests_settle(page, in_flight)
     context.close()
+
+
+def _requests_settle(page, in_flight: set, seconds: float = 3.0) -> None:
+    """Let the live polls a page has in flight be answered, then leave the page, before the
+    test's database is emptied: a request the server is still answering then would share
+    the test's database connection with the teardown (SQLite in memory is one connection
+    for both threads)."""
+    if page.is_closed():
+        return
+    waited = 0.0
+    while in_flight and waited < seconds:
+        page.wait_for_timeout(50)
+        waited += 0.05
+    page.goto("about:blank")
 
 
 def log_in(page, username: str = "alice", password: str = "secret-pass-123") -> None:
