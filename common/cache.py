@@ -12,6 +12,8 @@ It also keeps small hashes whose fields are written and read back in one round t
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 from django.core.cache import caches
@@ -59,3 +61,15 @@ def cache_hash_note(key: str, field: str, value: str, timeout: int) -> dict[str,
     entries[field] = value
     cache.set(key, entries, timeout)
     return entries
+
+
+_down_logged: dict[str, float] = {}
+
+
+def cache_down_log(log: logging.Logger, what: str) -> None:
+    """Log (with the exception being handled) that `what` went without the cache: once a
+    minute per message, not once a request, while Redis is down."""
+    now = time.monotonic()
+    if now - _down_logged.get(what, -60.0) >= 60:
+        _down_logged[what] = now
+        log.warning("%s: the cache is unreachable", what, exc_info=True)

@@ -168,8 +168,10 @@ def deliver(client, django_capture_on_commit_callbacks):
 def process_memos_cleared():
     """What a process remembers between requests (logins it has checked, agents it has
     recently marked online) starts empty in each test, as in a new process."""
+    from common import cache
     from common.known_sessions import known_sessions_clear
     from inbox.services.presence import presence_memo_clear
 
     known_sessions_clear()
     presence_memo_clear()
+    cache._down_logged.clear()

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 
 from django.core.cache import cache
 
+from common.cache import cache_down_log
+
 from .live import LIVE_MAX_AGE
 
 logger = logging.getLogger(__name__)
@@ -54,7 +56,7 @@ def held_record(*, held: Held) -> str:
     try:
         cache.set(_PREFIX + key, text, timeout=HELD_MAX_AGE)
     except Exception:  # Redis down: the next poll renders everything
-        logger.warning("thread map not kept", exc_info=True)
+        cache_down_log(logger, "live map not kept")
     return key
 
 
@@ -65,7 +67,7 @@ def held_forget(*, key: str) -> None:
     try:
         cache.delete(_PREFIX + key)
     except Exception:
-        logger.warning("thread map not dropped", exc_info=True)
+        cache_down_log(logger, "live map not dropped")
 
 
 def held_lookup(*, key: str) -> Held | None:
@@ -75,7 +77,7 @@ def held_lookup(*, key: str) -> Held | None:
     try:
         text = cache.get(_PREFIX + key)
     except Exception:
-        logger.warning("thread map not read", exc_info=True)
+        cache_down_log(logger, "live map not read")
         return None
     if not isinstance(text, str):
         return None

@@ -19,7 +19,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import AgentPresence
-from common.cache import cache_hash_note
+from common.cache import cache_down_log, cache_hash_note
 
 logger = logging.getLogger(__name__)
 
@@ -35,16 +35,6 @@ ONLINE_WITHIN = timedelta(minutes=5)
 
 # When this process last asked the cache whether an agent's "seen" was due (by user id).
 _seen_here: dict[int, float] = {}
-
-
-_cache_down_logged = [0.0]
-
-
-def _cache_down() -> None:
-    """Log that presence cannot reach the cache: once a minute, not once a poll."""
-    if time.monotonic() - _cache_down_logged[0] > 60:
-        _cache_down_logged[0] = time.monotonic()
-        logger.warning("presence: the cache is unreachable; polls answer without it", exc_info=True)
 
 
 def presence_memo_clear() -> None:
@@ -81,7 +71,7 @@ def conversation_presence_note(
     try:
         entries = cache_hash_note(_key(conversation_id), me, note, VIEWING_SECONDS)
     except redis.RedisError:  # presence waits for the cache; the poll itself goes on
-        _cache_down()
+        cache_down_log(logger, "presence: polls answer without it")
         return []
     viewers = []
     for pk, text in entries.items():
@@ -105,7 +95,7 @@ def agent_seen(*, user_id: int | None, now: datetime | None = None) -> bool:
     try:
         due = cache.add(f"inbox:seen:{user_id}", 1, SEEN_EVERY_SECONDS)
     except redis.RedisError:  # this process's minute alone keeps the writes rare meanwhile
-        _cache_down()
+        cache_down_log(logger, "presence: online marks")
         due = True
     if not due:
         return False

@@ -34,3 +34,18 @@ def test_on_another_cache_a_hash_note_is_a_read_and_a_write(settings):
     }
     assert cache_hash_note("room", "1", "ann", 20) == {"1": "ann"}
     assert cache_hash_note("room", "2", "bob", 20) == {"1": "ann", "2": "bob"}
+
+
+def test_a_cache_outage_is_logged_once_a_minute_not_once_a_request(caplog):
+    import logging
+
+    from common.cache import cache_down_log
+
+    log = logging.getLogger("tests.cache")
+    for _ in range(100):
+        try:
+            raise ConnectionError("Redis is down")
+        except ConnectionError:
+            cache_down_log(log, "presence")
+    assert caplog.text.count("presence: the cache is unreachable") == 1
+    assert "ConnectionError" in caplog.text
