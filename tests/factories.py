@@ -78,3 +78,17 @@ class OutboundMessageFactory(MessageFactory):
     origin = Message.Origin.AGENT
     status = Message.Status.QUEUED
     text = factory.Sequence(lambda n: f"Reply {n}")
+
+
+def conversations_listed(account, names=("Ann", "Ben", "Cat")):
+    """Conversations of `account`, one per name, listed newest first in that order."""
+    now = timezone.now()
+    return [
+        ConversationFactory(
+            account=account,
+            customer_name=name,
+            last_message_at=now - timedelta(minutes=i + 1),
+            last_message_preview=f"{name} wrote",
+        )
+        for i, name in enumerate(names)
+    ]

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from inbox.models import Message, Reaction
 from inbox.services import work
-from tests.factories import ConversationFactory, MessageFactory
+from tests.factories import ConversationFactory, MessageFactory, conversations_listed
 
 from .conftest import log_in
 
@@ -103,16 +103,7 @@ def test_a_page_missing_a_kept_message_asks_for_everything(page, agent, conversa
 
 
 def test_the_list_catches_up_keeping_the_rows_that_did_not_change(page, agent, account):
-    now = timezone.now()
-    ann, ben, cat = (
-        ConversationFactory(
-            account=account,
-            customer_name=name,
-            last_message_at=now - timedelta(minutes=i + 1),
-            last_message_preview=f"{name} wrote",
-        )
-        for i, name in enumerate(["Ann", "Ben", "Cat"])
-    )
+    ann, ben, cat = conversations_listed(account)
     log_in(page)
     page.evaluate("window.__notReloaded = true")
     for c in (ann, ben, cat):

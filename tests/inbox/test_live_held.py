@@ -13,7 +13,12 @@ from inbox.models import Message, Reaction
 from inbox.services import live_held, work
 from inbox.services.live_held import Held, held_forget, held_lookup, held_record
 from team.services import note_create
-from tests.factories import ConversationFactory, MessageFactory, OutboundMessageFactory
+from tests.factories import (
+    ConversationFactory,
+    MessageFactory,
+    OutboundMessageFactory,
+    conversations_listed,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -253,16 +258,7 @@ def test_a_failed_reply_shows_its_new_state(logged_in, conversation, three):
 @pytest.fixture
 def rows(account):
     """Three conversations, the newest first in the list."""
-    now = timezone.now()
-    return [
-        ConversationFactory(
-            account=account,
-            customer_name=name,
-            last_message_at=now - timedelta(minutes=i + 1),
-            last_message_preview=f"{name} wrote",
-        )
-        for i, name in enumerate(["Ann", "Ben", "Cat"])
-    ]
+    return conversations_listed(account)
 
 
 def list_holds(client):
