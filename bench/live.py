@@ -266,7 +266,7 @@ def _webhook_sender(
 ) -> None:
     """One new customer message a second during the window; (n, its 200's time) each."""
     conn = Connection(port)
-    acks: dict[int, float] = {}
+    acks: dict[int, tuple[float, float]] = {}  # n: its 200's time, monotonic and wall clock
     start_at, end_at = window
     n = 0
     while True:
@@ -292,7 +292,7 @@ def _webhook_sender(
             X_Hub_Signature_256=sign(body, SECRET),
         )
         if conn.exchange(request) == 200:
-            acks[n] = time.monotonic()
+            acks[n] = (time.monotonic(), time.time())
         n += 1
     conn.close()
     queue.put(acks)
@@ -423,7 +423,7 @@ def measured(
 
 def webhook_run(
     port: int, agents: list[Agent], args: argparse.Namespace, pids: list[int]
-) -> tuple[Phase, dict[int, float]]:
+) -> tuple[Phase, dict[int, tuple[float, float]]]:
     ig_id, customers = webhook_customers()
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
@@ -439,6 +439,23 @@ def webhook_run(
     acks = queue.get(timeout=60)
     sender.join(timeout=10)
     return phase, acks
+
+
+def stored_delays(acks: dict[int, tuple[float, float]]) -> list[float]:
+    """For each acknowledged message, the time from its webhook's 200 until the worker
+    stored it (its row's created_at): the part of the time to visible before any poll."""
+    from inbox.models import Message
+
+    delays = []
+    rows = Message.objects.filter(text__contains=f"livebench{RUN}").values_list(
+        "text", "created_at"
+    )
+    for text, created_at in rows:
+        found = MARK_RE.search(text.encode())
+        n = int(found.group(1)[len(RUN) :]) if found else -1
+        if n in acks:
+            delays.append(created_at.timestamp() - acks[n][1])
+    return delays
 
 
 def report_phase(phase: Phase, floor: Phase | None) -> None:
@@ -551,7 +568,7 @@ def main() -> None:
             )
             delays = []
             missing = 0
-            for n, acked in acks.items():
+            for n, (acked, _wall) in acks.items():
                 for index in range(k):
                     seen = phase.result.seen.get((index, n))
                     if seen is None:
@@ -567,6 +584,13 @@ def main() -> None:
                 )
             else:
                 print(f"  no message seen by any agent ({len(acks)} acknowledged)")
+            stored = stored_delays(acks)
+            if stored:
+                print(
+                    f"  {'':22} stored by the worker after the 200: p50 "
+                    f"{percentile(stored, 50) * 1000:.0f} ms, p95 "
+                    f"{percentile(stored, 95) * 1000:.0f} ms, max {max(stored) * 1000:.0f} ms"
+                )
             print(f"  {'':22} load average {os.getloadavg()[0]:.1f}")
     finally:
         stop(web, worker)

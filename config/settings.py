@@ -406,10 +406,10 @@ if REDIS_URL:
 # the per-process default cache each event publishes its own task.
 INTAKE_COALESCE_PUBLISHES: bool = bool(REDIS_URL)
 # How long intake lets webhooks gather before it works them as a group (with coalesced
-# publishes): a processing task starts this late, and a drain that found less than a full
-# group waits this long before it looks again. A fifth of a second at 250 events/s is 50
-# events stored in a few statements, instead of an event or two at a time; alone, a message
-# shows this much later.
+# publishes): a drain that found less than a full group waits this long before it looks
+# again. A fifth of a second at 250 events/s is 50 events stored in a few statements,
+# instead of an event or two at a time. A processing task itself starts at once, so a lone
+# message is not held back.
 INTAKE_GATHER_SECONDS: float = 0.2
 
 # --- Logging: never a token, a secret or a whole message body ---------------------------

@@ -230,7 +230,7 @@ def test_new_events_publish_no_task_while_one_waits(settings, deliver, account_i
         deliver(webhook_body(message_item(f"m-{n}", "burst")))
     first, *_ = WebhookEvent.objects.order_by("id")
     assert publishes == [(first.pk,)]
-    assert publishes.delays == [None]  # no gathering in tests (see the next test)
+    assert publishes.delays == [None]  # a task starts at once
 
     webhook_events_release_publishes()  # a worker took it: it may have looked already
     deliver(webhook_body(message_item("m-3", "after")))
@@ -296,13 +296,15 @@ def test_without_a_shared_cache_every_event_publishes(settings, deliver, account
     assert len(publishes) == 3
 
 
-def test_a_coalesced_task_starts_once_a_group_could_gather(
+def test_a_coalesced_task_starts_at_once_and_a_burst_gathers_behind_it(
     settings, deliver, account_ig, publishes
 ):
+    """A lone message is not held back: only the drain waits for a group to gather."""
     settings.INTAKE_COALESCE_PUBLISHES = True
     settings.INTAKE_GATHER_SECONDS = 0.1
     deliver(webhook_body(message_item("m-0", "first of a burst")))
-    assert publishes.delays == [0.1]
+    deliver(webhook_body(message_item("m-1", "second of a burst")))
+    assert publishes.delays == [None]  # one task, queued to start now
 
 
 def test_a_drain_lets_the_next_group_gather_and_the_webhooks_meanwhile_publish_nothing(
