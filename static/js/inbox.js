@@ -4,10 +4,15 @@
   "use strict";
 
   // New messages show within 3 s of Meta's webhook: the list asks every 2.5 s, which leaves
-  // half a second for intake (it lets a burst gather for 0.2 s) and for the request itself.
+  // half a second for intake and for the request itself.
   const LIST_POLL_MS = 2500;
   const THREAD_POLL_MS = 2000;
   const HIDDEN_POLL_MS = 15000;
+  // A poll loop's next poll is due `interval` after the last one was sent, not after it was
+  // answered, so a slow answer does not push the next poll back; a server slower than
+  // POLL_SLACK_MS gets the rest as room rather than polls back to back.
+  const POLL_SLACK_MS = 1000;
+  const nextPoll = (sentAt, interval) => interval - Math.min(performance.now() - sentAt, POLL_SLACK_MS);
   const NEAR_BOTTOM_PX = 120;
 
   const $ = (selector, root = document) => root.querySelector(selector);
@@ -250,6 +255,7 @@
 
     async function pollList() {
       clearTimeout(listTimer);
+      const sentAt = performance.now();
       let again = false;
       try {
         const response = await fetch(listUrl(), { headers: { "X-Inbox-Poll": "1" }, credentials: "same-origin" });
@@ -270,7 +276,7 @@
           }
         }
       } catch (e) { /* offline for a moment: the next poll catches up */ }
-      listTimer = setTimeout(pollList, again ? 0 : visible() ? LIST_POLL_MS : HIDDEN_POLL_MS);
+      listTimer = setTimeout(pollList, again ? 0 : nextPoll(sentAt, visible() ? LIST_POLL_MS : HIDDEN_POLL_MS));
     }
     listTimer = setTimeout(pollList, LIST_POLL_MS);
     document.addEventListener("visibilitychange", () => visible() && pollList());
@@ -418,6 +424,7 @@
       clearTimeout(threadTimer);
       if (inFlight) return;
       inFlight = true;
+      const sentAt = performance.now();
       let again = false;
       try {
         const response = await fetch(threadUrl(), { headers: { "X-Inbox-Poll": "1" }, credentials: "same-origin" });
@@ -447,7 +454,7 @@
         }
       } catch (e) { /* offline for a moment: the next poll catches up */ }
       finally { inFlight = false; }
-      threadTimer = setTimeout(pollThread, again ? 0 : visible() ? THREAD_POLL_MS : HIDDEN_POLL_MS);
+      threadTimer = setTimeout(pollThread, again ? 0 : nextPoll(sentAt, visible() ? THREAD_POLL_MS : HIDDEN_POLL_MS));
     }
     threadTimer = setTimeout(pollThread, THREAD_POLL_MS);
     document.addEventListener("visibilitychange", () => visible() && pollThread());
