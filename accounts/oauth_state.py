@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,6 +15,10 @@ from typing import Any
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import cache
 from django.utils import timezone
+
+from common.cache import cache_down_log
+
+logger = logging.getLogger(__name__)
 
 STATE_TTL = timedelta(minutes=10)
 SESSION_KEY = "accounts_oauth_states"
@@ -79,8 +84,17 @@ def oauth_state_consume(*, session: SessionBase, state: str) -> PendingConnect:
     entry = pending.pop(match)
     session[SESSION_KEY] = {"pending": pending, "used": [*used, digest][-MAX_USED_STATES:]}
     # Two callbacks racing with one state both read the session before either saves it:
-    # the cache (Redis in production) lets exactly one of them through.
-    if not cache.add(f"accounts:oauth-state:{digest}", 1, timeout=int(STATE_TTL.total_seconds())):
+    # the cache (Redis in production) lets exactly one of them through. With the cache down
+    # both may pass; Meta takes each authorization code once, so the second one's exchange
+    # is refused there.
+    try:
+        first = cache.add(
+            f"accounts:oauth-state:{digest}", 1, timeout=int(STATE_TTL.total_seconds())
+        )
+    except Exception:
+        cache_down_log(logger, "connect: state race guard skipped")
+        first = True
+    if not first:
         raise StateRefused("reused")
     if timezone.now().timestamp() - entry["at"] > STATE_TTL.total_seconds():
         raise StateRefused("expired")

@@ -10,12 +10,15 @@ someone guesses. So once axes has refused a username or an address, the lock and
 the shared cache, and `LoginLockMiddleware`, right after the security headers, refuses the
 next tries for them from one cache read (`LOGIN_LOCK_GATE`, on with Redis). Axes stays the
 authority: the gate only repeats a refusal axes made, until the end axes gave, and a lock-out
-an admin clears in admin is cleared from the cache too.
+an admin clears in admin is cleared from the cache too. With the cache unreachable the gate
+steps aside (logged once a minute) and axes, in the database, refuses alone: an outage of
+Redis never stops a login.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -32,6 +35,10 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+
+from common.cache import cache_down_log
+
+logger = logging.getLogger(__name__)
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -91,7 +98,11 @@ def lockouts_remember(request: HttpRequest, locked: dict[str, datetime]) -> None
         seconds = math.ceil((ends - now).total_seconds())
         if seconds > 0:
             key = _lock_key(parameter, values[parameter])
-            lock_cache().set(key, ends.timestamp(), timeout=seconds)
+            try:
+                lock_cache().set(key, ends.timestamp(), timeout=seconds)
+            except Exception:  # the cache is down: axes goes on refusing, from the database
+                cache_down_log(logger, "login lock not handed to the gate")
+                return
 
 
 def lockout_read(request: HttpRequest) -> datetime | None:
@@ -99,7 +110,11 @@ def lockout_read(request: HttpRequest) -> datetime | None:
     one cache read."""
     values = _request_values(request, None)
     keys = [_lock_key(parameter, value) for parameter, value in values.items()]
-    found = lock_cache().get_many(keys)
+    try:
+        found = lock_cache().get_many(keys)
+    except Exception:  # the cache is down: the try goes on to axes, which counts it
+        cache_down_log(logger, "login lock gate skipped")
+        return None
     now = timezone.now().timestamp()
     ends = max((float(end) for end in found.values()), default=0.0)
     return datetime.fromtimestamp(ends, tz=UTC) if ends > now else None
@@ -110,7 +125,11 @@ def lockout_forget(*, username: str | None, ip_address: str | None) -> None:
     keys = [_lock_key("username", username)] if username is not None else []
     keys += [_lock_key("ip_address", ip_address)] if ip_address else []
     if keys:
-        lock_cache().delete_many(keys)
+        try:
+            lock_cache().delete_many(keys)
+        except Exception:
+            # Not lost on a cache that comes back: a lock left there ends when axes' did.
+            cache_down_log(logger, "login lock not cleared from the gate")
 
 
 def access_attempt_deleted(sender: type[AccessAttempt], instance: AccessAttempt, **_: Any) -> None:

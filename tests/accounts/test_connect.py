@@ -410,6 +410,27 @@ def test_two_callbacks_racing_with_one_state_let_only_one_through():
         oauth_state_consume(session=second, state=state)
 
 
+@time_machine.travel(T0, tick=False)
+def test_with_the_cache_unreachable_an_account_still_connects(admin_client, meta, settings, caplog):
+    """Redis down: the race guard steps aside (Meta takes a code once), no 500."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "common.cache.KeptClientRedisCache",
+            "LOCATION": "redis://127.0.0.1:6390/0",  # nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 0.2},
+        }
+    }
+    meta_connect(meta)
+    state = start_connect(admin_client)
+    response = callback(admin_client, code="AQBcode123", state=state)
+    assert response["Location"] == "/accounts/"
+    assert InstagramAccount.objects.get().username == "acme.shop"
+    assert "connect: state race guard skipped: the cache is unreachable" in caplog.text
+    again = callback(admin_client, code="AQBcode123", state=state)  # a replay, as before
+    assert again.status_code == 400
+    assert "already used" in again.content.decode()
+
+
 def test_it_queues_a_history_sync_once_the_account_is_stored(
     admin_client, meta, monkeypatch, django_capture_on_commit_callbacks
 ):

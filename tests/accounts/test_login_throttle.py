@@ -270,3 +270,25 @@ def test_the_gate_forgets_a_lockout_an_admin_clears(client, alice, gate):
 
     assert throttle.lockout_read(RequestFactory().post("/login/", {"username": "alice"})) is None
     assert log_in(client, "alice").status_code == 302
+
+
+def test_with_the_cache_unreachable_logins_go_on_and_axes_still_refuses(
+    client, alice, bob, gate, monkeypatch, caplog
+):
+    """Redis down: the gate steps aside (logged once a minute), nothing answers 500, and the
+    lock-outs are axes' own, from the database."""
+    if not gate:
+        pytest.skip("the gate is off: it reads no cache")
+    config = {"LOCATION": "redis://127.0.0.1:6390/0", "OPTIONS": {"socket_connect_timeout": 0.2}}
+    unreachable = import_string("common.cache.KeptClientRedisCache")(config["LOCATION"], config)
+    monkeypatch.setattr(throttle, "lock_cache", lambda: unreachable)
+
+    assert fail(client) == [200] * (LIMIT - 1) + [429]  # the lock handed to no gate
+    refused = log_in(client, "alice")
+    assert refused.status_code == 429
+    assert "Too many failed log-ins" in refused.text
+    assert log_in(Client(), "bob", address="10.0.0.2").status_code == 302
+    AccessAttempt.objects.all().delete()  # an admin clears the lock-out
+    assert log_in(Client(), "alice", address="10.0.0.3").status_code == 302
+    for what in ("gate skipped", "not handed to the gate", "not cleared from the gate"):
+        assert caplog.text.count(f"login lock {what}: the cache is unreachable") == 1
