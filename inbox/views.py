@@ -26,6 +26,7 @@ from common.login import answered_before_login
 from team import services as team
 from team.forms import NoteForm, note_requested
 from team.presenters import saved_replies_present, saved_reply_pick
+from team.selectors import mentions_unread_count
 
 from .forms import AssignForm, ListFilterForm, ReplyForm, StatusForm, form_errors_text
 from .models import Conversation, Message
@@ -129,6 +130,7 @@ def _rows_response(request: HtmxHttpRequest) -> HttpResponse:
     response = render(request, "inbox/_conversation_rows.html", context)
     response["X-Inbox-Version"] = context["rows_version"]
     response["X-Inbox-Unread"] = str(context["unread"])
+    response["X-Inbox-Mentions"] = str(mentions_unread_count(user=request.user))
     return response
 
 

@@ -23,6 +23,7 @@ from accounts.roles import account_agents
 
 from .models import NOTE_MAX_CHARS, ActivityEvent, ActivityKind, Mention, Note
 from .selectors import UNREAD_MENTIONS_CAP, mentions_unread_count
+from .signals import mentions_changed
 
 if TYPE_CHECKING:
     from inbox.models import Conversation
@@ -121,13 +122,15 @@ def note_create(*, conversation: Conversation, author: User, text: str) -> Note:
     mentioned = note_validate(conversation=conversation, text=text)
     with transaction.atomic():
         note = Note.objects.create(conversation=conversation, author=author, text=text)
-        Mention.objects.bulk_create(
+        mentions = Mention.objects.bulk_create(
             [
                 Mention(note=note, user=user, account_id=conversation.account_id)
                 for user in mentioned
                 if user.pk != author.pk
             ]
         )
+        if mentions:
+            mentions_changed.send(Mention, user_ids=[m.user_id for m in mentions])
         activity_record(
             conversation=conversation,
             actor=author,
@@ -165,4 +168,7 @@ def mentions_mark_read(
     unread = Mention.objects.filter(user_id=user.pk, read_at__isnull=True)
     if conversation is not None:
         unread = unread.filter(note__conversation=conversation)
-    return unread.update(read_at=now or timezone.now())
+    marked = unread.update(read_at=now or timezone.now())
+    if marked:
+        mentions_changed.send(Mention, user_ids=[user.pk])
+    return marked

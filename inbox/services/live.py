@@ -9,7 +9,8 @@ counters:
   customer's profile, who controls the thread);
 - `LiveVersion` per account: bumped together with each of its conversations' (so a list
   poll sees every change of every account the agent may see), and by account-wide changes;
-- `LiveVersion` per agent: their own read state (the list's unread marks and count).
+- `LiveVersion` per agent: their own read state (the list's unread marks and count, and
+  their unread mentions).
 
 Whatever changes what an agent sees calls `live_touch` (or `live_touch_reader` for one
 agent's read state), inside its transaction or after it: the bumps run once the outermost
@@ -208,9 +209,18 @@ def _of_a_conversation_saved(sender: type, instance: Any, **kwargs: Any) -> None
         live_touch_conversations(conversation_ids=[instance.conversation_id])
 
 
+def _mentions_changed(sender: type, user_ids: Iterable[int], **kwargs: Any) -> None:
+    """Their unread mentions changed: their lists render again, with the count."""
+    for user_id in user_ids:
+        live_touch_reader(user_id=user_id)
+
+
 def live_signals_connect() -> None:
     """Called once by the inbox app when it loads."""
     from team.models import ActivityEvent, Note
+    from team.signals import mentions_changed
+
+    mentions_changed.connect(_mentions_changed, dispatch_uid="live-mentions")
 
     for model, receiver in (
         (Conversation, _conversation_saved),

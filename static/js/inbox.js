@@ -219,6 +219,25 @@
       if (badge) { badge.hidden = !n; badge.textContent = (n > 99 ? "99+" : n) + " unread"; }
       document.title = (n ? `(${n > 99 ? "99+" : n}) ` : "") + document.title.replace(/^\(\d+\+?\) /, "");
     };
+    // The Mentions link's count of unread mentions (a teammate's note, or read elsewhere).
+    const applyMentions = (count) => {
+      const link = $(".mentions-link");
+      if (!link || count === null) return;
+      const n = Number(count) || 0;
+      let badge = $("#mentions-count", link);
+      link.classList.toggle("has-unread", n > 0);
+      if (!n) {
+        if (badge) { badge.remove(); link.textContent = link.textContent.trimEnd(); }
+        return;
+      }
+      if (!badge) {
+        badge = document.createElement("span");
+        badge.className = "mentions-count";
+        badge.id = "mentions-count";
+        link.append(" ", badge);
+      }
+      badge.textContent = n > 99 ? "99+" : String(n);
+    };
     // Same rows in the same order: swap only the rows that changed (their pictures are not
     // reloaded, nothing blinks). Anything else: the new list as a whole. A row the page has
     // already comes as a placeholder (data-keep): the page's own row stays in its place.
@@ -269,6 +288,7 @@
             listBox.scrollTop = top;
             if (selectedId) rows().forEach((r) => r.classList.toggle("is-selected", r.dataset.id === selectedId));
             applyUnread(response.headers.get("X-Inbox-Unread"));
+            applyMentions(response.headers.get("X-Inbox-Mentions"));
           } else {
             listBox.dataset.v = "";
             listBox.dataset.r = "";

@@ -142,3 +142,22 @@ def test_without_javascript_the_switch_still_writes_a_note(
         assert not Message.objects.filter(direction="out").exists()
     finally:
         context.close()
+
+
+def test_a_mention_shows_on_the_teammates_open_inbox_and_goes_once_read(
+    page, agent, colleague, conversation
+):
+    """Bob has the inbox open; Alice's note mentioning him lights his Mentions link within
+    a poll, and reading it (in another tab) takes the count away again."""
+    from team.services import mentions_mark_read, note_create
+
+    log_in(page, "bob")
+    link = page.locator(".mentions-link")
+    assert link.inner_text() == "Mentions"
+    note_create(conversation=conversation, author=agent, text="@bob the parcel came back")
+    page.locator("#mentions-count", has_text="1").wait_for(timeout=LIVE_MS)
+    assert "has-unread" in (link.get_attribute("class") or "")
+    mentions_mark_read(user=colleague)
+    page.wait_for_function("() => !document.querySelector('#mentions-count')", timeout=LIVE_MS)
+    assert link.inner_text() == "Mentions"
+    assert "has-unread" not in (link.get_attribute("class") or "")

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 
 from inbox.models import Message
 from instagram import client as graph
@@ -155,6 +156,37 @@ def test_a_mention_is_highlighted_and_reaches_the_mentioned_agent(
     mention.refresh_from_db()
     assert mention.read_at is not None
     assert 'class="mentions-count"' not in client.get("/").content.decode()
+
+
+def test_the_list_poll_carries_the_count_of_unread_mentions(logged_in, conversation, colleague):
+    """A teammate's note, a mention read in another tab, all read on the Mentions page: each
+    moves the agent's list version, and the poll that renders says the new count."""
+    client = Client()
+    client.force_login(colleague)
+
+    def rows_poll(version):
+        return client.get("/", {"fragment": "rows", "v": version}, HTTP_X_INBOX_POLL="1")
+
+    first = rows_poll("")
+    assert first["X-Inbox-Mentions"] == "0"
+    version = first["X-Inbox-Version"]
+    assert rows_poll(version).status_code == 204
+
+    logged_in.post(f"/c/{conversation.pk}/", {"note": "@bob a refund?", "mode": "note"})
+    noted = rows_poll(version)
+    assert (noted.status_code, noted["X-Inbox-Mentions"]) == (200, "1")
+
+    other = ConversationFactory(account=conversation.account)
+    logged_in.post(f"/c/{other.pk}/", {"note": "@bob and here", "mode": "note"})
+    version = rows_poll(noted["X-Inbox-Version"])["X-Inbox-Version"]
+    page(client, conversation)  # another tab opens one: its mention is read
+    read = rows_poll(version)
+    assert (read.status_code, read["X-Inbox-Mentions"]) == (200, "1")
+
+    client.post("/mentions/read/")  # the rest, on the Mentions page
+    done = rows_poll(read["X-Inbox-Version"])
+    assert (done.status_code, done["X-Inbox-Mentions"]) == (200, "0")
+    assert rows_poll(done["X-Inbox-Version"]).status_code == 204
 
 
 def test_mentions_are_matched_without_case_and_ignore_addresses(logged_in, conversation, colleague):
