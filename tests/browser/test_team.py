@@ -11,7 +11,7 @@ from team.models import Mention, Note, SavedReply
 from tests.factories import UserFactory
 from tests.webhooks import CUSTOMER
 
-from .conftest import log_in
+from .conftest import log_in, save
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -157,6 +157,7 @@ def test_a_mention_shows_on_the_teammates_open_inbox_and_goes_once_read(
     note_create(conversation=conversation, author=agent, text="@bob the parcel came back")
     page.locator("#mentions-count", has_text="1").wait_for(timeout=LIVE_MS)
     assert "has-unread" in (link.get_attribute("class") or "")
+    save(page, "mentions-live")
     mentions_mark_read(user=colleague)
     page.wait_for_function("() => !document.querySelector('#mentions-count')", timeout=LIVE_MS)
     assert link.inner_text() == "Mentions"

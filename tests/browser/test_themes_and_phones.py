@@ -52,8 +52,12 @@ def test_the_customer_simulator_is_readable_and_fits(every_theme, sandbox, root)
     assert fits_the_screen(page)
 
 
-# What an agent reads (hints in the theme's faint colour are left out on purpose).
-TEXT = "h1, h2, label, .row-name, .row-preview, .bubble .text, .hint, .notice, .account-handle"
+# What an agent reads, the small print in the theme's faint colour too (times, ages, hints,
+# the byte counter, the customer's id).
+TEXT = (
+    "h1, h2, label, .row-name, .row-preview, .bubble .text, .hint, .notice, .account-handle,"
+    " .row-age, .msg-meta, .composer-hint, .counter, .panel-id"
+)
 PAGES = ["/", "/c/{pk}/", "/accounts/", "/accounts/{account}/members/", "/sandbox/", "/admin/"]
 
 
