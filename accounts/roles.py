@@ -17,6 +17,12 @@ MANAGERS_GROUP = "Managers"
 MANAGED_APPS = ("accounts", "inbox", "team", "auth")
 
 
+def agent_name(user: AbstractBaseUser | AnonymousUser) -> str:
+    """How colleagues see an agent: their first name, else their username."""
+    short = getattr(user, "get_short_name", lambda: "")()
+    return str(short or user.get_username())
+
+
 def user_is_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
     """Admins (superusers, and agents created with `createagent --admin`) see every account
     and may connect accounts."""

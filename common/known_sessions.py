@@ -55,9 +55,10 @@ _known: dict[str, KnownSession] = {}
 _lock = threading.Lock()
 
 
-def known_session_note(request: HttpRequest) -> None:
-    """Remember the request's session, once Django has authenticated its user from it.
-    Nothing is remembered for a session this request changed (its saved data will differ)."""
+def known_session_note(request: HttpRequest, *, name: str) -> None:
+    """Remember the request's session, once Django has authenticated its user from it, with
+    how colleagues see its agent (`name`). Nothing is remembered for a session this request
+    changed (its saved data will differ)."""
     user = getattr(request, "user", None)
     session = getattr(request, "session", None)
     data = getattr(session, "loaded_data", None)
@@ -71,13 +72,12 @@ def known_session_note(request: HttpRequest) -> None:
         or session.modified
     ):
         return
-    short = getattr(user, "get_short_name", lambda: "")()
     entry = KnownSession(
         key=key,
         data=data,
         user_id=int(user.pk),
         password_digest=hashlib.sha256(str(getattr(user, "password", "")).encode()).hexdigest(),
-        name=str(short or user.get_username()),
+        name=name,
         noted=time.monotonic(),
     )
     with _lock:

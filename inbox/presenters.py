@@ -21,6 +21,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from accounts.roles import agent_name
 from team.presenters import timeline_present
 
 from .models import Conversation
@@ -315,7 +316,7 @@ def _assignee_label(conversation: Conversation, user_pk: Any) -> str:
         return ""
     if assignee.pk == user_pk:
         return "You"
-    return assignee.get_short_name() or assignee.get_username()
+    return agent_name(assignee)
 
 
 def _row_labels(conversation: Conversation) -> Iterable[Any]:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
+from accounts.roles import agent_name
 from common.known_sessions import known_session_note
 from common.login import answered_before_login
 from team import services as team
@@ -122,7 +123,8 @@ def _rows_response(request: HtmxHttpRequest) -> HttpResponse:
     """The list rows for live polling and search-as-you-type: 204 from the change stamp
     while the client's version holds, without building the list."""
     stamp = _list_stamp(request, _current_id(request))
-    known_session_note(request)  # the next poll's 204 needs no session or user loaded
+    # The next poll's 204 needs no session or user loaded.
+    known_session_note(request, name=agent_name(request.user))
     if live.version_holds(client=request.GET.get("v", ""), stamp=stamp, now=timezone.now()):
         return HttpResponse(status=204)
     context = _list_context(request, stamp=stamp)
@@ -259,7 +261,8 @@ def _thread_poll_finish(
 ) -> HttpResponse:
     """What every thread poll answer carries, 204 or not: the place for state that changes
     without changing the thread (who else is looking, who is typing) as response headers."""
-    known_session_note(request)  # the next poll's 204 needs no session or user loaded
+    # The next poll's 204 needs no session or user loaded.
+    known_session_note(request, name=agent_name(request.user))
     return presence_headers(request, response, conversation.pk)
 
 

@@ -10,6 +10,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDi
 from django.shortcuts import render
 from django.urls import reverse
 
+from accounts.roles import agent_name
+
 from .forms import ListFilterForm
 from .models import Conversation
 from .selectors import next_open_conversation
@@ -72,4 +74,4 @@ def colleague_to_confirm(request: HttpRequest, conversation: Conversation) -> st
         request.session[COLLEAGUE_OK] = [*confirmed, conversation.pk][-COLLEAGUE_OK_KEPT:]
         return ""
     assignee = conversation.assignee
-    return str(assignee.get_short_name() or assignee.get_username())
+    return agent_name(assignee)

@@ -7,7 +7,9 @@ import json
 
 from django.http import HttpRequest, HttpResponse
 
-from .services.presence import agent_name, agent_seen, conversation_presence_note
+from accounts.roles import agent_name
+
+from .services.presence import agent_seen, conversation_presence_note
 
 PRESENCE_HEADER = "X-Inbox-Presence"
 

@@ -14,6 +14,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from accounts.roles import agent_name
+
 from .models import ActivityEvent, ActivityKind, Note
 from .selectors import saved_replies_for, thread_notes_and_activity
 from .services import MENTION
@@ -47,7 +49,7 @@ def timeline_present(
 def _name(user: AbstractBaseUser | None) -> str:
     if user is None:
         return "Inbox"
-    return user.get_short_name() or user.get_username()  # type: ignore[attr-defined]
+    return agent_name(user)
 
 
 _ACTIVITY = {

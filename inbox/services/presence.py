@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import redis
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -23,7 +21,6 @@ from common.cache import cache_down_log, cache_hash_note
 
 logger = logging.getLogger(__name__)
 
-AnyUser = AbstractBaseUser | AnonymousUser
 # A viewer's entry lasts a little longer than a hidden tab's poll interval (15 s); typing
 # lasts a few of the visible thread's polls (2 s each) after the last keystroke reported.
 VIEWING_SECONDS = 20
@@ -50,12 +47,6 @@ class Viewer:
 
 def _key(conversation_id: int) -> str:
     return f"inbox:presence:{conversation_id}"
-
-
-def agent_name(user: AnyUser) -> str:
-    """How colleagues see the agent in presence notes."""
-    short = getattr(user, "get_short_name", lambda: "")()
-    return str(short or user.get_username())
 
 
 def conversation_presence_note(

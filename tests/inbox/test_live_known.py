@@ -192,7 +192,7 @@ def test_a_request_that_changed_its_session_is_not_remembered(rf, agent, db):
     request.user = agent
     request.session = SessionStore()
     request.session["x"] = 1
-    known_session_note(request)  # no loaded data, modified: nothing to prove it by
+    known_session_note(request, name="alice")  # no loaded data, modified: nothing to prove it by
     from common import known_sessions
 
     assert known_sessions._known == {}
