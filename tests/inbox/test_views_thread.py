@@ -370,16 +370,17 @@ def test_a_closed_window_disables_the_box_with_the_reason(logged_in, conversatio
     assert re.search(r"<textarea[^>]*disabled", html)
 
 
+def numbered_messages(conversation, count, at):
+    """`count` messages "number 0000", "number 0001", ..., the i-th at `at(i)`."""
+    for i in range(count):
+        MessageFactory(conversation=conversation, text=f"number {i:04d}", timestamp=at(i))
+
+
 def test_long_threads_show_the_newest_and_link_to_earlier(logged_in, conversation):
     from inbox.selectors import THREAD_PAGE_SIZE
 
     start = timezone.now() - timedelta(days=1)
-    for i in range(THREAD_PAGE_SIZE + 3):
-        MessageFactory(
-            conversation=conversation,
-            text=f"number {i:04d}",
-            timestamp=start + timedelta(seconds=i),
-        )
+    numbered_messages(conversation, THREAD_PAGE_SIZE + 3, lambda i: start + timedelta(seconds=i))
     html = thread(logged_in, conversation)
     assert "number 0002" not in html
     assert f"number {THREAD_PAGE_SIZE + 2:04d}" in html
@@ -395,12 +396,11 @@ def test_earlier_pages_split_messages_of_the_same_second_by_id(logged_in, conver
 
     moment = timezone.now() - timedelta(hours=1)
     # The page boundary falls among messages stored with the same Meta timestamp.
-    for i in range(THREAD_PAGE_SIZE + 10):
-        MessageFactory(
-            conversation=conversation,
-            text=f"number {i:04d}",
-            timestamp=moment if i < 20 else moment + timedelta(seconds=i),
-        )
+    numbered_messages(
+        conversation,
+        THREAD_PAGE_SIZE + 10,
+        lambda i: moment if i < 20 else moment + timedelta(seconds=i),
+    )
     pages, url_params = [], {}
     while True:
         html = thread(logged_in, conversation, **url_params)
