@@ -132,7 +132,8 @@ def _rows_response(request: HtmxHttpRequest) -> HttpResponse:
     response = render(request, "inbox/_conversation_rows.html", context)
     response["X-Inbox-Version"] = context["rows_version"]
     response["X-Inbox-Unread"] = str(context["unread"])
-    response["X-Inbox-Mentions"] = str(mentions_unread_count(user=request.user))
+    if request.headers.get("X-Inbox-Poll"):  # the live poll updates the Mentions link
+        response["X-Inbox-Mentions"] = str(mentions_unread_count(user=request.user))
     return response
 
 
