@@ -5,9 +5,10 @@ their placeholders filled from the customer."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
@@ -17,20 +18,22 @@ from django.utils.safestring import SafeString, mark_safe
 from accounts.roles import agent_name
 
 from .models import ActivityEvent, ActivityKind, Note
+from .refs import ConversationRef, MessageRef
 from .selectors import saved_replies_for, thread_notes_and_activity
 from .services import MENTION
 
-if TYPE_CHECKING:
-    from inbox.models import Conversation, Message
-
-    Entry = Message | Note | ActivityEvent
+Entry = MessageRef | Note | ActivityEvent
 
 
 KINDS = ("message", "note", "activity")
 
 
 def timeline_present(
-    *, conversation: Conversation, messages: list[Message], has_earlier: bool, until: Any = None
+    *,
+    conversation: ConversationRef,
+    messages: Sequence[MessageRef],
+    has_earlier: bool,
+    until: Any = None,
 ) -> list[dict[str, Any]]:
     """One page of the thread: its messages with the notes and activity of the same span
     (from its first message when earlier ones exist, up to `until`: the next page's first
@@ -103,7 +106,7 @@ PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def placeholders_fill(
-    text: str, *, conversation: Conversation, agent: AbstractBaseUser | AnonymousUser
+    text: str, *, conversation: ConversationRef, agent: AbstractBaseUser | AnonymousUser
 ) -> str:
     """{first_name}, {name}, {username} of the customer and the agent's {agent_name};
     an unknown placeholder stays as written, for the agent to see and edit."""
@@ -119,7 +122,7 @@ def placeholders_fill(
 
 
 def saved_replies_present(
-    *, conversation: Conversation, agent: AbstractBaseUser | AnonymousUser
+    *, conversation: ConversationRef, agent: AbstractBaseUser | AnonymousUser
 ) -> list[SavedReplyView]:
     return [
         SavedReplyView(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
@@ -12,9 +12,7 @@ from django.db.models import Q, QuerySet
 from accounts.roles import accounts_for_user
 
 from .models import ActivityEvent, ActivityKind, Mention, Note, SavedReply
-
-if TYPE_CHECKING:
-    from inbox.models import Conversation
+from .refs import ConversationRef
 
 # A page of the thread shows at most this many notes and as many activity lines (the
 # newest of its time span): a fixed cost however busy the conversation.
@@ -32,19 +30,19 @@ def _span(queryset: QuerySet, *, since: datetime | None, until: Any) -> QuerySet
 
 
 def thread_notes_and_activity(
-    *, conversation: Conversation, since: datetime | None, until: Any = None
+    *, conversation: ConversationRef, since: datetime | None, until: Any = None
 ) -> tuple[list[Note], list[ActivityEvent]]:
     """The notes and activity lines of one page of the thread: from `since` (the page's
     first message, or the beginning) up to `until` (a time, or an expression for the next
     page's first message; None: now). Two queries. A note's own "note added" event is not
     a line: the note shows."""
     notes = _span(
-        Note.objects.filter(conversation=conversation).select_related("author"),
+        Note.objects.filter(conversation_id=conversation.pk).select_related("author"),
         since=since,
         until=until,
     )
     events = _span(
-        ActivityEvent.objects.filter(conversation=conversation)
+        ActivityEvent.objects.filter(conversation_id=conversation.pk)
         .exclude(kind=ActivityKind.NOTE_ADDED)
         .select_related("actor"),
         since=since,
@@ -75,7 +73,7 @@ def mentions_unread_count(*, user: AbstractBaseUser | AnonymousUser) -> int:
     return Mention.objects.filter(pk__in=unread).count()
 
 
-def saved_replies_for(*, conversation: Conversation) -> list[SavedReply]:
+def saved_replies_for(*, conversation: ConversationRef) -> list[SavedReply]:
     """The saved replies an agent may use in this conversation: its account's and those for
     every account."""
     return list(

@@ -12,21 +12,20 @@ import logging
 import re
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import cast
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from accounts.roles import account_agents
 
 from .models import NOTE_MAX_CHARS, ActivityEvent, ActivityKind, Mention, Note
+from .refs import ConversationRef
 from .selectors import UNREAD_MENTIONS_CAP, mentions_unread_count
 from .signals import mentions_changed
-
-if TYPE_CHECKING:
-    from inbox.models import Conversation
 
 logger = logging.getLogger(__name__)
 
@@ -56,15 +55,17 @@ def mentioned_names(text: str) -> list[str]:
     return names
 
 
-def _touch(conversation: Conversation, now: datetime) -> None:
-    """Move the thread's version on (see the module's docstring)."""
-    type(conversation)._default_manager.filter(pk=conversation.pk).update(updated_at=now)
+def _touch(conversation: ConversationRef, now: datetime) -> None:
+    """Move the thread's version on (see the module's docstring): through the model the
+    activity log's foreign key names, which team does not import."""
+    model = cast(type[Model], ActivityEvent._meta.get_field("conversation").related_model)
+    model._default_manager.filter(pk=conversation.pk).update(updated_at=now)
     conversation.updated_at = now
 
 
 def activity_record(
     *,
-    conversation: Conversation,
+    conversation: ConversationRef,
     actor: AnyUser | None,
     kind: ActivityKind | str,
     detail: str = "",
@@ -73,7 +74,7 @@ def activity_record(
     what it was done with, in words: an assignee's username, a label, a snooze's end."""
     now = timezone.now()
     event = ActivityEvent.objects.create(
-        conversation=conversation,
+        conversation_id=conversation.pk,
         account_id=conversation.account_id,
         actor_id=actor.pk if actor is not None and actor.is_authenticated else None,
         kind=kind,
@@ -84,7 +85,7 @@ def activity_record(
 
 
 def _mentioned_users(
-    conversation: Conversation, names: Iterable[str]
+    conversation: ConversationRef, names: Iterable[str]
 ) -> tuple[list[User], list[str]]:
     """The agents who may see the conversation, by the names written; and the unknown names."""
     wanted = {name.lower(): name for name in names}
@@ -99,7 +100,7 @@ def _mentioned_users(
     return list(found.values()), unknown
 
 
-def note_validate(*, conversation: Conversation, text: str) -> list[User]:
+def note_validate(*, conversation: ConversationRef, text: str) -> list[User]:
     """The mentioned agents of a valid note; a `NoteRefused` that says what is wrong."""
     if not text.strip():
         raise NoteRefused("Write the note first: it is empty.")
@@ -116,12 +117,12 @@ def note_validate(*, conversation: Conversation, text: str) -> list[User]:
     return users
 
 
-def note_create(*, conversation: Conversation, author: User, text: str) -> Note:
+def note_create(*, conversation: ConversationRef, author: User, text: str) -> Note:
     """An internal note on the conversation: stored, shown to the team, never sent to Meta.
     Mentioned teammates find it in their Mentions (not the author: they know)."""
     mentioned = note_validate(conversation=conversation, text=text)
     with transaction.atomic():
-        note = Note.objects.create(conversation=conversation, author=author, text=text)
+        note = Note.objects.create(conversation_id=conversation.pk, author=author, text=text)
         mentions = Mention.objects.bulk_create(
             [
                 Mention(note=note, user=user, account_id=conversation.account_id)
@@ -147,7 +148,7 @@ def note_create(*, conversation: Conversation, author: User, text: str) -> Note:
     return note
 
 
-def mentions_read_on_open(*, user: AnyUser, conversation: Conversation) -> int:
+def mentions_read_on_open(*, user: AnyUser, conversation: ConversationRef) -> int:
     """The agent opened the conversation: its mentions of them are read. Answers how many
     unread mentions they have left (as `mentions_unread_count` counts), for the page; one
     query when there were none, the usual case."""
@@ -160,14 +161,14 @@ def mentions_read_on_open(*, user: AnyUser, conversation: Conversation) -> int:
 
 
 def mentions_mark_read(
-    *, user: AnyUser, conversation: Conversation | None = None, now: datetime | None = None
+    *, user: AnyUser, conversation: ConversationRef | None = None, now: datetime | None = None
 ) -> int:
     """The agent has seen their mentions (in one conversation, or all of them)."""
     if user.pk is None:
         return 0
     unread = Mention.objects.filter(user_id=user.pk, read_at__isnull=True)
     if conversation is not None:
-        unread = unread.filter(note__conversation=conversation)
+        unread = unread.filter(note__conversation_id=conversation.pk)
     marked = unread.update(read_at=now or timezone.now())
     if marked:
         mentions_changed.send(Mention, user_ids=[user.pk])
