@@ -16,7 +16,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import cache
 from django.utils import timezone
 
-from common.cache import cache_down_log
+from common.cache import cache_or
 
 logger = logging.getLogger(__name__)
 
@@ -87,14 +87,10 @@ def oauth_state_consume(*, session: SessionBase, state: str) -> PendingConnect:
     # the cache (Redis in production) lets exactly one of them through. With the cache down
     # both may pass; Meta takes each authorization code once, so the second one's exchange
     # is refused there.
-    try:
-        first = cache.add(
-            f"accounts:oauth-state:{digest}", 1, timeout=int(STATE_TTL.total_seconds())
-        )
-    except Exception:
-        cache_down_log(logger, "connect: state race guard skipped")
-        first = True
-    if not first:
+    key, ttl = f"accounts:oauth-state:{digest}", int(STATE_TTL.total_seconds())
+    if not cache_or(
+        logger, "connect: state race guard skipped", lambda: cache.add(key, 1, ttl), True
+    ):
         raise StateRefused("reused")
     if timezone.now().timestamp() - entry["at"] > STATE_TTL.total_seconds():
         raise StateRefused("expired")

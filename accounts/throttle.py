@@ -22,6 +22,7 @@ import logging
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from axes.handlers.database import AxesDatabaseHandler
@@ -36,7 +37,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from common.cache import cache_down_log
+from common.cache import cache_or
 
 logger = logging.getLogger(__name__)
 
@@ -98,11 +99,9 @@ def lockouts_remember(request: HttpRequest, locked: dict[str, datetime]) -> None
         seconds = math.ceil((ends - now).total_seconds())
         if seconds > 0:
             key = _lock_key(parameter, values[parameter])
-            try:
-                lock_cache().set(key, ends.timestamp(), timeout=seconds)
-            except Exception:  # the cache is down: axes goes on refusing, from the database
-                cache_down_log(logger, "login lock not handed to the gate")
-                return
+            # The cache down: axes goes on refusing, from the database.
+            remember = partial(lock_cache().set, key, ends.timestamp(), timeout=seconds)
+            cache_or(logger, "login lock not handed to the gate", remember, None)
 
 
 def lockout_read(request: HttpRequest) -> datetime | None:
@@ -110,11 +109,11 @@ def lockout_read(request: HttpRequest) -> datetime | None:
     one cache read."""
     values = _request_values(request, None)
     keys = [_lock_key(parameter, value) for parameter, value in values.items()]
-    try:
-        found = lock_cache().get_many(keys)
-    except Exception:  # the cache is down: the try goes on to axes, which counts it
-        cache_down_log(logger, "login lock gate skipped")
-        return None
+    # The cache down: the try goes on to axes, which counts it.
+    nothing: dict[str, Any] = {}
+    found = cache_or(
+        logger, "login lock gate skipped", lambda: lock_cache().get_many(keys), nothing
+    )
     now = timezone.now().timestamp()
     ends = max((float(end) for end in found.values()), default=0.0)
     return datetime.fromtimestamp(ends, tz=UTC) if ends > now else None
@@ -125,11 +124,13 @@ def lockout_forget(*, username: str | None, ip_address: str | None) -> None:
     keys = [_lock_key("username", username)] if username is not None else []
     keys += [_lock_key("ip_address", ip_address)] if ip_address else []
     if keys:
-        try:
-            lock_cache().delete_many(keys)
-        except Exception:
-            # Not lost on a cache that comes back: a lock left there ends when axes' did.
-            cache_down_log(logger, "login lock not cleared from the gate")
+        # Not lost on a cache that comes back: a lock left there ends when axes' did.
+        cache_or(
+            logger,
+            "login lock not cleared from the gate",
+            lambda: lock_cache().delete_many(keys),
+            None,
+        )
 
 
 def access_attempt_deleted(sender: type[AccessAttempt], instance: AccessAttempt, **_: Any) -> None:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
@@ -73,3 +74,17 @@ def cache_down_log(log: logging.Logger, what: str) -> None:
     if now - _down_logged.get(what, -60.0) >= 60:
         _down_logged[what] = now
         log.warning("%s: the cache is unreachable", what, exc_info=True)
+
+
+T = TypeVar("T")
+
+
+def cache_or(log: logging.Logger, what: str, call: Callable[[], T], fallback: T) -> T:
+    """`call()`, a use of the cache that only saves work or repeats what the database says;
+    `fallback` when the cache is unreachable, logged (`cache_down_log`) as `what` went
+    without it. The request goes on either way: Redis down is never an error page."""
+    try:
+        return call()
+    except Exception:
+        cache_down_log(log, what)
+        return fallback

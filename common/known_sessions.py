@@ -99,11 +99,6 @@ def known_session(request: HttpRequest) -> KnownSession | None:
     return entry
 
 
-def known_session_forget(key: str) -> None:
-    with _lock:
-        _known.pop(key, None)
-
-
 def known_sessions_clear() -> None:
     """For tests: forget every remembered login."""
     with _lock:

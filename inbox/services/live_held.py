@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from django.core.cache import cache
 
-from common.cache import cache_down_log
+from common.cache import cache_or
 
 from .live import LIVE_MAX_AGE
 
@@ -53,10 +53,10 @@ def held_record(*, held: Held) -> str:
     the cache took it: a key it lost is a full render later)."""
     text = held.as_json()
     key = hashlib.blake2b(text.encode(), digest_size=KEY_CHARS // 2).hexdigest()
-    try:
-        cache.set(_PREFIX + key, text, timeout=HELD_MAX_AGE)
-    except Exception:  # Redis down: the next poll renders everything
-        cache_down_log(logger, "live map not kept")
+    # Redis down: the next poll renders everything.
+    cache_or(
+        logger, "live map not kept", lambda: cache.set(_PREFIX + key, text, HELD_MAX_AGE), None
+    )
     return key
 
 
@@ -64,21 +64,14 @@ def held_forget(*, key: str) -> None:
     """A map its page has moved on from (its poll got a newer one): most maps are held by one
     page only, so they go at once rather than with their age. Another page holding the same
     one (a second tab) renders in full at its next poll, and keeps the new one."""
-    try:
-        cache.delete(_PREFIX + key)
-    except Exception:
-        cache_down_log(logger, "live map not dropped")
+    cache_or(logger, "live map not dropped", lambda: cache.delete(_PREFIX + key), None)
 
 
 def held_lookup(*, key: str) -> Held | None:
     """The map the page that sent `key` holds, or None (then render everything)."""
     if len(key) != KEY_CHARS or not all(c in "0123456789abcdef" for c in key):
         return None
-    try:
-        text = cache.get(_PREFIX + key)
-    except Exception:
-        cache_down_log(logger, "live map not read")
-        return None
+    text = cache_or(logger, "live map not read", lambda: cache.get(_PREFIX + key), None)
     if not isinstance(text, str):
         return None
     try:

@@ -12,12 +12,11 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import redis
 from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import AgentPresence
-from common.cache import cache_down_log, cache_hash_note
+from common.cache import cache_hash_note, cache_or
 
 logger = logging.getLogger(__name__)
 
@@ -59,11 +58,14 @@ def conversation_presence_note(
     now = time.time()
     me = str(user_id)
     note = json.dumps({"name": name, "seen": now, "typing": now if typing else 0})
-    try:
-        entries = cache_hash_note(_key(conversation_id), me, note, VIEWING_SECONDS)
-    except redis.RedisError:  # presence waits for the cache; the poll itself goes on
-        cache_down_log(logger, "presence: polls answer without it")
-        return []
+    # The cache down: presence waits for it, and the poll itself goes on.
+    nobody: dict[str, str] = {}
+    entries = cache_or(
+        logger,
+        "presence: polls answer without it",
+        lambda: cache_hash_note(_key(conversation_id), me, note, VIEWING_SECONDS),
+        nobody,
+    )
     viewers = []
     for pk, text in entries.items():
         entry = json.loads(text)
@@ -83,11 +85,11 @@ def agent_seen(*, user_id: int | None, now: datetime | None = None) -> bool:
     if 0 <= moment - _seen_here.get(user_id, -SEEN_EVERY_SECONDS) < SEEN_EVERY_SECONDS:
         return False
     _seen_here[user_id] = moment
-    try:
-        due = cache.add(f"inbox:seen:{user_id}", 1, SEEN_EVERY_SECONDS)
-    except redis.RedisError:  # this process's minute alone keeps the writes rare meanwhile
-        cache_down_log(logger, "presence: online marks")
-        due = True
+    # The cache down: this process's minute alone keeps the writes rare meanwhile.
+    key = f"inbox:seen:{user_id}"
+    due = cache_or(
+        logger, "presence: online marks", lambda: cache.add(key, 1, SEEN_EVERY_SECONDS), True
+    )
     if not due:
         return False
     AgentPresence.objects.bulk_create(

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.meta import account_call
+from common.cache import cache_or
 from common.queueing import task_queue
 from inbox.models import Conversation
 from inbox.services.live import live_touch_conversations
@@ -38,11 +39,10 @@ def conversation_profile_queue_if_stale(*, conversation: Conversation, created: 
         return
     # The creation time keeps the key unique to this row even if an id is ever reused.
     key = f"inbox:profile-fetch:{conversation.pk}:{conversation.created_at.timestamp():.6f}"
-    try:
-        if not cache.add(key, 1, timeout=FETCH_THROTTLE_SECONDS):
-            return
-    except Exception as e:  # the cache is an optimisation: without it, fetch anyway
-        logger.warning("profile throttle unavailable (%s): fetching anyway", type(e).__name__)
+    # The cache down: without the throttle, fetch anyway.
+    first = partial(cache.add, key, 1, timeout=FETCH_THROTTLE_SECONDS)
+    if not cache_or(logger, "profile fetch throttle skipped", first, True):
+        return
     transaction.on_commit(partial(_publish, conversation.pk))
 
 
