@@ -232,12 +232,17 @@ def list_present(
     filters: ListFilters,
     older: str = "",
     newer: str = "",
+    shared: str = "",
 ) -> dict[str, Any]:
     """The list's part of a page: one page of conversations, the accounts and the unread
-    count (the rows themselves are built by `conversation_rows_present` as they render)."""
+    count (the rows themselves are built by `conversation_rows_present` as they render);
+    `shared`: as `conversation_list_page` takes it."""
+    page = conversation_list_page(
+        user=user, filters=filters, older=older, newer=newer, shared=shared
+    )
     return {
         "filters": filters,
-        "page": conversation_list_page(user=user, filters=filters, older=older, newer=newer),
+        "page": page,
         "accounts": user_accounts(user=user),
         "unread": unread_count(user=user, filters=filters),
         **label_filter_present(filters=filters),

@@ -16,7 +16,7 @@ from typing import Any
 
 from .models import Message
 from .services.live import digest
-from .services.live_held import Held, held_forget, held_lookup, held_record
+from .services.live_held import Held, held_let_go, held_lookup, held_record
 
 _ITEM_PREFIX = {"message": "m", "note": "n", "activity": "a"}
 PARTS = ("header", "tools", "composer-state", "panel")
@@ -136,7 +136,7 @@ def thread_live_present(context: dict[str, Any], *, held_key: str = "") -> None:
     if held is not None:
         thread_partial_mark(context, now=now, held=held)
         if held_key != context["held_key"]:
-            held_forget(key=held_key)
+            held_let_go(key=held_key)
 
 
 def _row_version(row: dict[str, Any]) -> str:
@@ -155,7 +155,7 @@ def rows_live_present(
     held = held_lookup(key=held_key) if held_key else None
     if held is not None:
         if held_key != key:
-            held_forget(key=held_key)
+            held_let_go(key=held_key)
         for row in rows:
             item_id = f"c-{row['pk']}"
             row["keep"] = held.items.get(item_id) == now.items[item_id]

@@ -6,7 +6,9 @@ the thread pages assert it in their tests.
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -198,12 +200,89 @@ def conversation_list_page(
     older: str = "",
     newer: str = "",
     size: int = LIST_PAGE_SIZE,
+    shared: str = "",
 ) -> ListPage:
     """One page of the list, by keyset: a fixed cost however deep the agent pages, and every
-    conversation reachable by following "Older"."""
+    conversation reachable by following "Older".
+
+    With `shared`, the stamp of everything the page shows every agent who sees the same
+    accounts (`inbox.services.live.list_stamps`, read before this), a page built at that
+    stamp for another agent in this process is used again, and only this agent's unread
+    marks are read: a new message puts every open inbox behind at once, and each of their
+    polls would otherwise build the same page. A search, or the soonest-ending windows
+    (which depend on the clock), is built for each agent."""
+    if not shared or filters.q or filters.window == WINDOW_ENDING:
+        return _page_build(user=user, filters=filters, older=older, newer=newer, size=size)
+    key = (shared, filters, user.pk if filters.box == Box.MINE else None, older, newer, size)
+    page = _shared_pages.get(key)
+    if page is None:
+        page = _page_build(
+            user=user, filters=filters, older=older, newer=newer, size=size, unread=False
+        )
+        _shared_page_keep(key, page)
+    # This agent's own copies (the same related rows): their unread marks are theirs.
+    conversations = [copy.copy(c) for c in page.conversations]
+    unread = _unread_among(user, conversations)
+    for conversation in conversations:
+        conversation.is_unread = conversation.pk in unread  # type: ignore[attr-defined]
+    return replace(page, conversations=conversations, extra=dict(page.extra))
+
+
+# Pages built for a shared stamp, newest last; the stamp moves on with every change, so a
+# few dozen cover every view the agents of this process have open.
+_SHARED_PAGES_MOST = 64
+_shared_pages: dict[tuple[object, ...], ListPage] = {}
+_shared_lock = threading.Lock()
+
+
+def _shared_page_keep(key: tuple[object, ...], page: ListPage) -> None:
+    with _shared_lock:
+        if len(_shared_pages) >= _SHARED_PAGES_MOST:
+            del _shared_pages[next(iter(_shared_pages))]
+        _shared_pages[key] = page
+
+
+def shared_pages_clear() -> None:
+    """For tests: as in a new process."""
+    with _shared_lock:
+        _shared_pages.clear()
+
+
+def _unread_among(
+    user: AbstractBaseUser | AnonymousUser, conversations: Sequence[Conversation]
+) -> set[int]:
+    """Which of `conversations` are unread for `user`, as `_unread_annotation` has it: a
+    customer message arrived after their last read (or they never read it). One query."""
+    waiting = {
+        c.pk: c.last_inbound_received_at
+        for c in conversations
+        if c.last_inbound_received_at is not None
+    }
+    if not waiting:
+        return set()
+    read = ConversationReadState.objects.filter(
+        user_id=user.pk or 0, conversation_id__in=list(waiting)
+    ).values_list("conversation_id", "read_at")
+    caught_up = {pk for pk, read_at in read if read_at >= waiting[pk]}
+    return set(waiting) - caught_up
+
+
+def _page_build(
+    *,
+    user: AbstractBaseUser | AnonymousUser,
+    filters: ListFilters,
+    older: str,
+    newer: str,
+    size: int,
+    unread: bool = True,
+) -> ListPage:
+    conversations = conversation_list_queryset(user=user, filters=filters).annotate(
+        last_reply_status=_last_reply_status()
+    )
+    if unread:
+        conversations = conversations.annotate(is_unread=_unread_annotation(user))
     conversations = (
-        conversation_list_queryset(user=user, filters=filters)
-        .annotate(is_unread=_unread_annotation(user), last_reply_status=_last_reply_status())
+        conversations
         # Into a list of its own: no queryset built per row to hold them (a few ms a page).
         .prefetch_related(
             Prefetch("labels", queryset=Label.objects.order_by("name"), to_attr="label_list")

@@ -81,14 +81,24 @@ def _current_id(request: HtmxHttpRequest, current: Conversation | None = None) -
 
 def _list_stamp(request: HtmxHttpRequest, current_id: int | None) -> str:
     """The change stamp of this agent's list as this request asks for it: one query."""
-    return live.digest(
-        live.list_stamp(user=request.user), list_key(request.GET, current_id=current_id)
-    )
+    return _list_stamps(request, current_id)[0]
+
+
+def _list_stamps(request: HtmxHttpRequest, current_id: int | None) -> tuple[str, str]:
+    """`_list_stamp`, and the stamp its page shares with the agents who see the same
+    accounts (`live.list_stamps`)."""
+    stamp, shared = live.list_stamps(user=request.user)
+    return live.digest(stamp, list_key(request.GET, current_id=current_id)), shared
 
 
 def _list_context(
-    request: HtmxHttpRequest, current: Conversation | None = None, stamp: str = ""
+    request: HtmxHttpRequest,
+    current: Conversation | None = None,
+    stamp: str = "",
+    shared: str = "",
 ) -> dict[str, Any]:
+    """The list's context; with `shared` (read with `stamp`), the page built for another
+    agent at that stamp serves (the live poll that is behind)."""
     current_id = _current_id(request, current)
     # Read before the rows: a change committed while they render shows at the next poll.
     stamp = stamp or _list_stamp(request, current_id)
@@ -98,6 +108,7 @@ def _list_context(
         filters=_filters(request),
         older=request.GET.get("older", ""),
         newer=request.GET.get("newer", ""),
+        shared=shared,
     )
     context["current_id"] = current_id
     context["list_query"] = _list_query(request)
@@ -122,12 +133,12 @@ def conversation_list(request: HtmxHttpRequest) -> HttpResponse:
 def _rows_response(request: HtmxHttpRequest) -> HttpResponse:
     """The list rows for live polling and search-as-you-type: 204 from the change stamp
     while the client's version holds, without building the list."""
-    stamp = _list_stamp(request, _current_id(request))
+    stamp, shared = _list_stamps(request, _current_id(request))
     # The next poll's 204 needs no session or user loaded.
     known_session_note(request, name=agent_name(request.user))
     if live.version_holds(client=request.GET.get("v", ""), stamp=stamp, now=timezone.now()):
         return HttpResponse(status=204)
-    context = _list_context(request, stamp=stamp)
+    context = _list_context(request, stamp=stamp, shared=shared)
     context["rows_held"] = request.GET.get("r", "")  # what the page holds: its rows not sent
     response = render(request, "inbox/_conversation_rows.html", context)
     response["X-Inbox-Version"] = context["rows_version"]

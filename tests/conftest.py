@@ -170,8 +170,10 @@ def process_memos_cleared():
     recently marked online) starts empty in each test, as in a new process."""
     from common import cache
     from common.known_sessions import known_sessions_clear
+    from inbox.selectors import shared_pages_clear
     from inbox.services.presence import presence_memo_clear
 
     known_sessions_clear()
     presence_memo_clear()
+    shared_pages_clear()
     cache._down_logged.clear()

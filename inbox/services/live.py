@@ -271,12 +271,20 @@ def list_stamp(*, user: AbstractBaseUser | AnonymousUser) -> str:
     """What every list of `user` depends on, in one indexed query: the accounts they may see
     (membership), each one's counter and the account fields a row shows (its name, whether
     replies may carry the human agent tag), and the agent's own read-state counter."""
+    return list_stamps(user=user)[0]
+
+
+def list_stamps(*, user: AbstractBaseUser | AnonymousUser) -> tuple[str, str]:
+    """`list_stamp`, and the part of it every agent who sees the same accounts shares (all
+    but the agent's own read-state counter): a list page built at that stamp shows any of
+    them the same conversations (inbox.selectors.conversation_list_page)."""
     if not user.is_authenticated or not user.is_active:
-        return digest(None)
+        return digest(None), ""
     with connection.cursor() as cursor:
         cursor.execute(_list_stamp_sql(), [user.pk, user_is_admin(user), user.pk])
         rows = cursor.fetchall()
-    return digest(user.pk, *rows)
+    shared = digest("accounts", *(row[:-1] for row in rows)) if rows else ""
+    return digest(user.pk, *rows), shared
 
 
 def list_stamp_known(*, known: KnownSession) -> str | None:

@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 # A poll whose version has just expired (LIVE_MAX_AGE) still finds the map of its page.
 HELD_MAX_AGE = LIVE_MAX_AGE.total_seconds() + 120
+# A map let go of lasts this long: two of a hidden tab's polls (15 s each).
+HELD_GRACE_SECONDS = 30
 _PREFIX = "inbox:held:"
 KEY_CHARS = 32  # a key's hex digits
 
@@ -60,11 +62,14 @@ def held_record(*, held: Held) -> str:
     return key
 
 
-def held_forget(*, key: str) -> None:
-    """A map its page has moved on from (its poll got a newer one): most maps are held by one
-    page only, so they go at once rather than with their age. Another page holding the same
-    one (a second tab) renders in full at its next poll, and keeps the new one."""
-    cache_or(logger, "live map not dropped", lambda: cache.delete(_PREFIX + key), None)
+def held_let_go(*, key: str) -> None:
+    """A map its page has moved on from (its poll got a newer one) lives a little longer
+    only: other pages may hold the same one (colleagues on the same view of the list, or on
+    the same conversation, render the same), and each finds it at its next poll, within a
+    hidden tab's interval. A map deleted at once made every one of them render in full."""
+    cache_or(
+        logger, "live map not let go", lambda: cache.touch(_PREFIX + key, HELD_GRACE_SECONDS), None
+    )
 
 
 def held_lookup(*, key: str) -> Held | None:

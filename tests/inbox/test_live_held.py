@@ -7,16 +7,18 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from django.utils import timezone
 
 from inbox.models import Message, Reaction
 from inbox.services import live_held, work
-from inbox.services.live_held import Held, held_forget, held_lookup, held_record
+from inbox.services.live_held import Held, held_let_go, held_lookup, held_record
 from team.services import note_create
 from tests.factories import (
     ConversationFactory,
     MessageFactory,
     OutboundMessageFactory,
+    UserFactory,
     conversations_listed,
 )
 
@@ -93,7 +95,7 @@ class Down:
     def get(self, *args, **kwargs):
         raise ConnectionError("redis down")
 
-    set = delete = get
+    set = touch = get
 
 
 def test_the_cache_down_keeps_nothing_and_finds_nothing(monkeypatch):
@@ -101,7 +103,7 @@ def test_the_cache_down_keeps_nothing_and_finds_nothing(monkeypatch):
     monkeypatch.setattr(live_held, "cache", Down())
     assert held_record(held=held) == held.key()  # the page still carries a key
     assert held_lookup(key=held.key()) is None
-    held_forget(key=held.key())
+    held_let_go(key=held.key())
 
 
 def test_the_map_is_what_the_page_shows(logged_in, agent, conversation, three):
@@ -155,16 +157,36 @@ def test_a_poll_behind_by_one_message_renders_that_message_only(logged_in, conve
     assert poll(logged_in, conversation, new_version, new_key).status_code == 204
 
 
-def test_a_map_its_page_moved_on_from_is_dropped(logged_in, conversation, three):
+def test_a_colleague_holding_the_same_map_still_renders_only_what_changed(
+    logged_in, conversation, three, account
+):
+    """Two agents on the same conversation hold the same map. The first to poll moves on
+    from it; the second still finds it at their next poll and gets the new message alone."""
+    colleague = UserFactory(username="bob")
+    account.members.add(colleague)
+    other = Client()
+    other.force_login(colleague)
     version, key = page_holds(logged_in, conversation)
-    MessageFactory(conversation=conversation, text="fourth words")
-    new_version, new_key = update_holds(poll(logged_in, conversation, version, key))
-    assert held_lookup(key=key) is None
-    assert held_lookup(key=new_key) is not None
-    # The same map again (nothing the page shows changed): kept.
-    conversation.save()
-    assert update_holds(poll(logged_in, conversation, new_version, new_key))[1] == new_key
-    assert held_lookup(key=new_key) is not None
+    other_version, other_key = page_holds(other, conversation)
+    assert other_key == key
+    new = MessageFactory(conversation=conversation, text="fourth words")
+    first = poll(logged_in, conversation, version, key).content.decode()
+    second = poll(other, conversation, other_version, other_key).content.decode()
+    cache.delete(f"inbox:presence:{conversation.pk}")  # Bob's viewing, for later tests
+    for html in (first, second):
+        assert f'id="m-{new.pk}"' in html
+        assert "first words" not in html
+        assert f'<i id="m-{three[0].pk}" data-keep hidden></i>' in html
+
+
+def test_a_map_let_go_lasts_a_hidden_tabs_two_polls_not_its_full_age(monkeypatch):
+    touched = []
+    monkeypatch.setattr(cache, "touch", lambda key, timeout: touched.append((key, timeout)))
+    key = held_record(held=Held(parts={"header": "a1"}))
+    held_let_go(key=key)
+    assert touched == [("inbox:held:" + key, live_held.HELD_GRACE_SECONDS)]
+    assert 15 * 2 <= live_held.HELD_GRACE_SECONDS < live_held.HELD_MAX_AGE
+    assert held_lookup(key=key) is not None
 
 
 def test_a_partial_update_names_what_a_full_one_would(logged_in, conversation, three):
