@@ -12,6 +12,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser, User
@@ -33,6 +34,7 @@ from django.utils.dateparse import parse_datetime
 
 from accounts.models import InstagramAccount
 from accounts.roles import account_agents, accounts_for_user, user_is_admin
+from common.compiled import compiled_count
 
 from .models import (
     CARRIES_REFERRAL,
@@ -366,13 +368,20 @@ def unread_count(*, user: AbstractBaseUser | AnonymousUser, filters: ListFilters
     count stays cheap on a large inbox. Not counted for search results."""
     if filters.q:
         return 0
-    unread = (
-        conversation_list_queryset(user=user, filters=filters)
-        .filter(_unread_annotation(user))
-        .order_by()
-        .values("pk")[: UNREAD_CAP + 1]
-    )
-    return Conversation.objects.filter(pk__in=unread).count()
+
+    def unread() -> QuerySet[Conversation, Any]:
+        return (
+            conversation_list_queryset(user=user, filters=filters)
+            .filter(_unread_annotation(user))
+            .order_by()
+            .values("pk")[: UNREAD_CAP + 1]
+        )
+
+    if filters.window:  # it reads the clock: built each time
+        return Conversation.objects.filter(pk__in=unread()).count()
+    # Built from the agent, their role and the filters alone (their accounts a subquery).
+    key = ("inbox.unread", user.pk, user.is_active, user_is_admin(user), filters)
+    return compiled_count(key, unread)
 
 
 def thread_messages(

@@ -9,7 +9,8 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
-from accounts.roles import accounts_for_user
+from accounts.roles import accounts_for_user, user_is_admin
+from common.compiled import compiled_count
 
 from .models import ActivityEvent, ActivityKind, Mention, Note, SavedReply
 from .refs import ConversationRef
@@ -65,12 +66,20 @@ def mentions_for_user(*, user: AbstractBaseUser | AnonymousUser) -> list[Mention
 def mentions_unread_count(*, user: AbstractBaseUser | AnonymousUser) -> int:
     """Unread mentions of the agent (in accounts they may work), up to UNREAD_MENTIONS_CAP
     + 1. One query."""
-    if user.pk is None:
+    user_id = user.pk
+    if user_id is None:
         return 0
-    unread = Mention.objects.filter(
-        user_id=user.pk, read_at__isnull=True, account__in=accounts_for_user(user).values("pk")
-    ).values("pk")[: UNREAD_MENTIONS_CAP + 1]
-    return Mention.objects.filter(pk__in=unread).count()
+
+    def unread() -> QuerySet[Mention, Any]:
+        return Mention.objects.filter(
+            user_id=user_id,
+            read_at__isnull=True,
+            account__in=accounts_for_user(user).values("pk"),
+        ).values("pk")[: UNREAD_MENTIONS_CAP + 1]
+
+    # Built from the agent and their role alone (their accounts a subquery).
+    key = ("team.mentions", user_id, user.is_active, user_is_admin(user))
+    return compiled_count(key, unread)
 
 
 def saved_replies_for(*, conversation: ConversationRef) -> list[SavedReply]:

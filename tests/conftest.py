@@ -169,6 +169,7 @@ def process_memos_cleared():
     """What a process remembers between requests (logins it has checked, agents it has
     recently marked online) starts empty in each test, as in a new process."""
     from common import cache
+    from common.compiled import compiled_clear
     from common.known_sessions import known_sessions_clear
     from inbox.selectors import shared_pages_clear
     from inbox.services.presence import presence_memo_clear
@@ -176,4 +177,5 @@ def process_memos_cleared():
     known_sessions_clear()
     presence_memo_clear()
     shared_pages_clear()
+    compiled_clear()
     cache._down_logged.clear()
