@@ -5,7 +5,7 @@
 
 It uses the database bench/seed.py fills (100k conversations, 1M messages; seeded first when
 it is empty), migrates it, adds K agents (members of every account, each logged in with a
-session of their own and one conversation open) and starts gunicorn as the Procfile does (2
+session of their own and one conversation open) and starts gunicorn as the Procfile does (3
 workers, 8 threads each, gunicorn.conf.py) and a Celery worker. For each K, in the same run:
 
 1. the floor: `/healthz/` at the rate the agents poll, on the same kind of connections;
@@ -528,7 +528,7 @@ def main() -> None:
     parser.add_argument("--webhook-agents", type=int, default=300, help="0: no webhook run")
     parser.add_argument("--senders", type=int, default=2, help="load generator processes")
     parser.add_argument("--port", type=int, default=8123)
-    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--web-workers", type=int, default=3)
     args = parser.parse_args()
     ks = [int(k) for k in args.agents.split(",") if k]
     # Stopped from outside (a timeout, ^C): still stop what it started.
