@@ -3,8 +3,11 @@
 Compiling a queryset with subqueries can cost the web process more than running it: the
 list's unread count took 3.9 ms of Python to compile and 0.2 ms to run, on every live poll
 that renders. When a statement's SQL and parameters depend on nothing but a few values (the
-agent, their role, the view's filters), it is compiled once for those values, kept, and
-sent as a prepared statement after (common/prepared.py).
+agent, their role, the view's filters), it is compiled once for those values and kept.
+
+It is sent as a plain statement, planned each time with its values: a prepared statement's
+generic plan, blind to them, took the unread count of "Snoozed" from 9 to 27 ms and of
+"Mine" from 11 to 33 ms on the benchmark's 100k conversations.
 
 The key must name everything the statement is built from: a value that is read at build
 time and not in the key (the clock, a list of ids fetched first) would be kept stale.
@@ -18,9 +21,8 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import QuerySet
-
-from .prepared import prepared_rows
 
 # One entry per agent and view shape seen by this process; the oldest go first.
 _MOST = 4096
@@ -42,8 +44,9 @@ def compiled_count(key: Hashable, build: Callable[[], QuerySet[Any]]) -> int:
             if len(_compiled) >= _MOST:
                 del _compiled[next(iter(_compiled))]
             _compiled[key] = found
-    sql, params = found
-    return int(prepared_rows(sql, params)[0][0])
+    with connection.cursor() as cursor:
+        cursor.execute(*found)
+        return int(cursor.fetchone()[0])
 
 
 def compiled_clear() -> None:
