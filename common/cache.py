@@ -21,7 +21,8 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 # Set one field of a hash, renew the hash's life and read it back: one command (a script
-# run by its digest) where a pipeline of three cost a third more of the caller's CPU.
+# run by its digest). A pipeline of three cost the thread poll's presence note 0.15-0.17 ms
+# of the web process's CPU, the script 0.13 ms.
 _HASH_NOTE_SCRIPT = """
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
