@@ -253,20 +253,13 @@ def shared_pages_clear() -> None:
 def _unread_among(
     user: AbstractBaseUser | AnonymousUser, conversations: Sequence[Conversation]
 ) -> set[int]:
-    """Which of `conversations` are unread for `user`, as `_unread_annotation` has it: a
-    customer message arrived after their last read (or they never read it). One query."""
-    waiting = {
-        c.pk: c.last_inbound_received_at
-        for c in conversations
-        if c.last_inbound_received_at is not None
-    }
-    if not waiting:
+    """Which of `conversations` are unread for `user` (`_unread_annotation`). One query."""
+    if not conversations:
         return set()
-    read = ConversationReadState.objects.filter(
-        user_id=user.pk or 0, conversation_id__in=list(waiting)
-    ).values_list("conversation_id", "read_at")
-    caught_up = {pk for pk, read_at in read if read_at >= waiting[pk]}
-    return set(waiting) - caught_up
+    unread = Conversation.objects.filter(pk__in=[c.pk for c in conversations]).filter(
+        _unread_annotation(user)
+    )
+    return set(unread.values_list("pk", flat=True))
 
 
 def _page_build(
@@ -377,7 +370,7 @@ def unread_count(*, user: AbstractBaseUser | AnonymousUser, filters: ListFilters
             .values("pk")[: UNREAD_CAP + 1]
         )
 
-    if filters.window:  # it reads the clock: built each time
+    if filters.window == WINDOW_ENDING:  # it reads the clock: built each time
         return Conversation.objects.filter(pk__in=unread()).count()
     # Built from the agent, their role and the filters alone (their accounts a subquery).
     key = ("inbox.unread", user.pk, user.is_active, user_is_admin(user), filters)
