@@ -267,17 +267,13 @@ def _list_stamp_sql_made(vendor: str, proof: str) -> str:
     )
 
 
-def list_stamp(*, user: AbstractBaseUser | AnonymousUser) -> str:
+def list_stamps(*, user: AbstractBaseUser | AnonymousUser) -> tuple[str, str]:
     """What every list of `user` depends on, in one indexed query: the accounts they may see
     (membership), each one's counter and the account fields a row shows (its name, whether
-    replies may carry the human agent tag), and the agent's own read-state counter."""
-    return list_stamps(user=user)[0]
-
-
-def list_stamps(*, user: AbstractBaseUser | AnonymousUser) -> tuple[str, str]:
-    """`list_stamp`, and the part of it every agent who sees the same accounts shares (all
-    but the agent's own read-state counter): a list page built at that stamp shows any of
-    them the same conversations (inbox.selectors.conversation_list_page)."""
+    replies may carry the human agent tag), and the agent's own read-state counter. And the
+    part of it every agent who sees the same accounts shares (all but that read counter): a
+    list page built at that stamp shows any of them the same conversations
+    (inbox.selectors.conversation_list_page)."""
     if not user.is_authenticated or not user.is_active:
         return digest(None), ""
     with connection.cursor() as cursor:
@@ -288,7 +284,7 @@ def list_stamps(*, user: AbstractBaseUser | AnonymousUser) -> tuple[str, str]:
 
 
 def list_stamp_known(*, known: KnownSession) -> str | None:
-    """`list_stamp` of a remembered login, proven in the same statement
+    """`list_stamps`' first stamp for a remembered login, proven in the same statement
     (common/known_sessions.py): None when the proof fails (or the agent sees no account),
     and Django must check the login."""
     proof, proof_params = known_session_proof_sql(known)
