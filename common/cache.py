@@ -7,25 +7,26 @@ is safe to share between threads (each command takes a connection from the pool)
 kept per pool.
 
 It also keeps small hashes whose fields are written and read back in one round trip
-(`cache_hash_note`): the presence note each thread poll makes.
+(`cache_hash_notes`): the presence notes of the thread polls, several hashes at a time.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
-# Set one field of a hash, renew the hash's life and read it back: one command (a script
-# run by its digest). A pipeline of three cost the thread poll's presence note 0.15-0.17 ms
-# of the web process's CPU, the script 0.13 ms.
+# Set fields of a hash (ARGV: its life in seconds, then field, value, field, value...), renew
+# the hash's life and read it back: one command (a script run by its digest). A pipeline of
+# three cost the thread poll's presence note 0.15-0.17 ms of the web process's CPU, the
+# script 0.13 ms.
 _HASH_NOTE_SCRIPT = """
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('EXPIRE', KEYS[1], ARGV[1])
 return redis.call('HGETALL', KEYS[1])
 """
 
@@ -59,24 +60,55 @@ class KeptClientRedisCache(RedisCache):
         super().__init__(server, params)
         self._class = _KeptClient
 
-    def hash_note(self, key: str, field: str, value: str, timeout: int) -> dict[str, str]:
-        """Set one field of the hash at `key` and read the whole hash back, its life renewed
-        to `timeout` seconds: one round trip instead of a read and a write."""
-        key = self.make_and_validate_key(key)
-        flat = self._cache.hash_note_script()(keys=[key], args=[field, value, timeout])  # type: ignore[attr-defined]
-        return {flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)}
+    def hash_notes(
+        self, notes: Mapping[str, Mapping[str, str]], timeout: int
+    ) -> dict[str, dict[str, str]]:
+        """Set fields of each hash in `notes` (key: {field: value}) and read each whole hash
+        back, its life renewed to `timeout` seconds: one round trip for them all (the script
+        once per hash, pipelined when there are several)."""
+        script = self._cache.hash_note_script()  # type: ignore[attr-defined]
+        calls = [
+            (key, [self.make_and_validate_key(key)], [timeout, *_flat(fields)])
+            for key, fields in notes.items()
+            if fields
+        ]
+        if not calls:
+            return {}
+        if len(calls) == 1:
+            _, keys, args = calls[0]
+            flats = [script(keys=keys, args=args)]
+        else:
+            pipe = self._cache.get_client(write=True).pipeline(transaction=False)  # type: ignore[attr-defined]
+            for _, keys, args in calls:
+                script(keys=keys, args=args, client=pipe)
+            flats = pipe.execute()
+        return {
+            key: {flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)}
+            for (key, _, _), flat in zip(calls, flats, strict=True)
+        }
 
 
-def cache_hash_note(key: str, field: str, value: str, timeout: int) -> dict[str, str]:
-    """`KeptClientRedisCache.hash_note` on the default cache, or its equal (a read and a
-    write) on any other cache backend."""
+def _flat(fields: Mapping[str, str]) -> list[str]:
+    return [part for pair in fields.items() for part in pair]
+
+
+def cache_hash_notes(
+    notes: Mapping[str, Mapping[str, str]], timeout: int
+) -> dict[str, dict[str, str]]:
+    """`KeptClientRedisCache.hash_notes` on the default cache, or its equal (a read and a
+    write a hash) on any other cache backend."""
     cache = caches["default"]
     if isinstance(cache, KeptClientRedisCache):
-        return cache.hash_note(key, field, value, timeout)
-    entries: dict[str, str] = cache.get(key) or {}
-    entries[field] = value
-    cache.set(key, entries, timeout)
-    return entries
+        return cache.hash_notes(notes, timeout)
+    found = {}
+    for key, fields in notes.items():
+        if not fields:
+            continue
+        entries: dict[str, str] = cache.get(key) or {}
+        entries.update(fields)
+        cache.set(key, entries, timeout)
+        found[key] = entries
+    return found
 
 
 _down_logged: dict[str, float] = {}
