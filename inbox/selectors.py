@@ -441,8 +441,13 @@ def thread_fingerprint(*, conversation: Conversation) -> str:
 
 
 def assignable_agents(*, account: InstagramAccount) -> QuerySet[User]:
-    """Who a conversation of `account` can be assigned to: its members and the admins."""
-    return account_agents(account_id=account.pk).order_by("first_name", "username")
+    """Who a conversation of `account` can be assigned to: its members and the admins (the
+    fields the assignee menu shows)."""
+    return (
+        account_agents(account_id=account.pk)
+        .only("id", "username", "first_name", "last_name")
+        .order_by("first_name", "username")
+    )
 
 
 def user_accounts(*, user: AbstractBaseUser | AnonymousUser) -> list[InstagramAccount]:

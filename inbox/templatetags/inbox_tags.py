@@ -7,6 +7,7 @@ the filters shared with it are registered here under their template names.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -189,6 +190,24 @@ register.simple_tag(lambda: EXPIRED_LABEL, name="expired_label")
 def message_version(message: Message, can_react: bool = False, replied: Any = None) -> str:
     """Changes whenever the bubble would render differently; the live merge skips equal ones."""
     return message_digest(message, can_react=can_react, replied=replied)
+
+
+@register.simple_tag
+def assignee_options(
+    agents: Iterable[Any], assignee_id: int | None, user_id: int | None
+) -> SafeString:
+    """The assignee menu's options after "Unassigned", in one pass: the agent's own as "Me",
+    a colleague by full name or username, each name escaped. As a template loop, a team of
+    300 agents cost a thread page 20 ms (`bench/ui.py`); format_html per option, 4 ms."""
+    options = []
+    for agent in agents:
+        if agent.pk == user_id:
+            name = f"Me ({isolate(agent.get_username())})"
+        else:
+            name = isolate(agent.get_full_name() or agent.get_username())
+        selected = " selected" if agent.pk == assignee_id else ""
+        options.append(f'<option value="{int(agent.pk)}"{selected}>{escape(name)}</option>')
+    return mark_safe("".join(options))  # noqa: S308  every name escaped, the value an int
 
 
 @register.filter

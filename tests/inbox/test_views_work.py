@@ -1,6 +1,7 @@
 """Work management: assign, unassign, close, reopen; plain forms and htmx."""
 
 import json
+import re
 
 import pytest
 
@@ -122,3 +123,25 @@ def test_a_change_shows_in_the_live_update(logged_in, conversation, colleague):
     assert logged_in.get(url, {"v": version}).status_code == 204
     Conversation.objects.filter(pk=conversation.pk).update(assignee=colleague)
     assert logged_in.get(url, {"v": version}).status_code == 200
+
+
+def test_the_assignee_menu_lists_who_may_take_it_the_agent_as_me(
+    logged_in, agent, colleague, conversation
+):
+    UserFactory(
+        username="carol", first_name="Carol", last_name="<b>King</b>"
+    ).instagram_accounts.add(conversation.account)
+    outsider = UserFactory(username="dan")
+    conversation.assignee = colleague
+    conversation.save()
+    page = logged_in.get(f"/c/{conversation.pk}/").content.decode()
+    menu = page.split('<select name="assignee"', 1)[1].split("</select>", 1)[0]
+    options = re.findall(r'<option value="(\d*)"( selected)?>([^<]*)</option>', menu)
+    fsi, pdi = "\u2068", "\u2069"
+    assert options == [
+        ("", "", "Unassigned"),
+        (str(agent.pk), "", f"Me ({fsi}alice{pdi})"),
+        (str(colleague.pk), " selected", f"{fsi}bob{pdi}"),
+        (options[3][0], "", f"{fsi}Carol &lt;b&gt;King&lt;/b&gt;{pdi}"),
+    ]
+    assert str(outsider.pk) not in {value for value, _, _ in options}
