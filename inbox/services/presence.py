@@ -5,10 +5,11 @@ agent last had the inbox open at all (in the database, written at most once a mi
 
 A web process writes its agents' notes and reads back the conversations they are in at
 most once a second, all in one round trip (`NOTES_EVERY_SECONDS`), rather than once a
-poll: with a hundred agents on a process, a round trip per poll was two fifths of what an
-unchanged thread poll cost (`bench/live.py`). A poll in between answers from what the
-process last read, with the notes it holds still to write: colleagues polling the same
-process see each other at once, those on another process a second later at most."""
+poll: the round trip was a fifth of an unchanged thread poll's time in the web process
+(0.156 of 0.745 ms; now 0.037 ms), and Redis took one a thread poll from every agent. A
+poll in between answers from what the process last read, with the notes it holds still to
+write: colleagues polling the same process see each other at once, those on another
+process a second later at most."""
 
 from __future__ import annotations
 
