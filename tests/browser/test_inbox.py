@@ -213,7 +213,7 @@ def test_the_reply_windows_time_left_ticks_in_the_browser(page, agent, conversat
     assert header.inner_text() == "57 min left"
     page.clock.fast_forward("10:00")
     page.wait_for_function(
-        "document.querySelector('.thread-head .win').textContent === '47 min left'"
+        "() => document.querySelector('.thread-head .win').textContent === '47 min left'"
     )
     assert page.locator(".composer-state strong").inner_text() == "47 min left"
     assert page.locator(".row.is-current .win").inner_text() == "47 min left"
