@@ -74,7 +74,7 @@ class KeptClientRedisCache(RedisCache):
         ]
         if not calls:
             return {}
-        if len(calls) == 1:
+        if len(calls) == 1:  # a pipeline asks first whether the script is loaded: a round trip more
             _, keys, args = calls[0]
             flats = [script(keys=keys, args=args)]
         else:
